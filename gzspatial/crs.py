@@ -1,0 +1,221 @@
+"""Coordinate systems of Chinese data and conversion between them, for points and geometries.
+
+Named systems: ``wgs84`` (EPSG:4326, the storage CRS), ``cgcs2000`` (EPSG:4490), ``gcj02``
+(Amap, Tencent) and ``bd09`` (Baidu), plus any ``EPSG:<n>`` pyproj knows. GCJ-02 and BD-09 are
+chained through WGS84; their inverses are exact (iterated), not the one-step approximation.
+Areas (km²) and distances (m) in gzspatial are computed in :data:`METRIC_CRS`.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from typing import TYPE_CHECKING, overload
+
+import numpy as np
+
+from gzspatial import _gcj
+from gzspatial._errors import CoordinateError
+
+if TYPE_CHECKING:
+    import pyproj
+
+WGS84 = "wgs84"
+CGCS2000 = "cgcs2000"
+GCJ02 = "gcj02"
+BD09 = "bd09"
+#: CGCS2000 / 3-degree Gauss-Kruger CM 114E: metres, covers Guangzhou.
+METRIC_CRS = "EPSG:4547"
+NAMED_SYSTEMS = (WGS84, CGCS2000, GCJ02, BD09)
+_EPSG_OF = {WGS84: "EPSG:4326", CGCS2000: "EPSG:4490"}
+_ALIASES = {
+    "wgs84": WGS84, "wgs-84": WGS84, "epsg:4326": WGS84, "4326": WGS84,
+    "cgcs2000": CGCS2000, "epsg:4490": CGCS2000, "4490": CGCS2000,
+    "gcj02": GCJ02, "gcj-02": GCJ02, "gcj": GCJ02, "amap": GCJ02, "gaode": GCJ02, "tencent": GCJ02,
+    "bd09": BD09, "bd-09": BD09, "bd09ll": BD09, "baidu": BD09,
+}
+#: Inputs with at least this many points go through the compiled (numba) kernels.
+COMPILED_MIN_POINTS = 50_000
+
+
+def normalize_crs(crs: object) -> str:
+    """Canonical name of a coordinate system: one of NAMED_SYSTEMS or ``EPSG:<n>``.
+
+    Accepts names and aliases (``amap``, ``baidu``…), ``EPSG:n`` strings, integers and
+    ``pyproj.CRS`` objects. Raises CoordinateError for anything pyproj does not know.
+    """
+    key = str(crs).strip().lower().replace("_", "") if not hasattr(crs, "to_epsg") else None
+    if key in _ALIASES:
+        return _ALIASES[key]
+    import pyproj
+
+    try:
+        parsed = pyproj.CRS.from_user_input(crs if key is None else str(crs).strip())
+    except (pyproj.exceptions.CRSError, TypeError):
+        raise CoordinateError(
+            f"unknown coordinate system {crs!r}: use one of {', '.join(NAMED_SYSTEMS)} or EPSG:<code>"
+        ) from None
+    epsg = parsed.to_epsg()
+    if epsg is None:
+        raise CoordinateError(f"coordinate system {crs!r} has no EPSG code: give it as EPSG:<code>")
+    return _ALIASES.get(f"epsg:{epsg}", f"EPSG:{epsg}")
+
+
+def is_geographic(crs: str) -> bool:
+    """True when coordinates in ``crs`` (canonical name) are lon/lat degrees."""
+    return crs in NAMED_SYSTEMS or _pyproj_crs(crs).is_geographic
+
+
+@lru_cache(maxsize=64)
+def _pyproj_crs(crs: str) -> pyproj.CRS:
+    import pyproj
+
+    return pyproj.CRS.from_user_input(_EPSG_OF.get(crs, crs))
+
+
+@lru_cache(maxsize=64)
+def _transformer(src: str, dst: str) -> pyproj.Transformer:
+    import pyproj
+
+    return pyproj.Transformer.from_crs(_pyproj_crs(src), _pyproj_crs(dst), always_xy=True)
+
+
+def _check_range(lon: np.ndarray, lat: np.ndarray, crs: str) -> None:
+    """Raise CoordinateError naming the first longitude/latitude out of range (NaN passes)."""
+    for values, name, limit in ((lat, "latitude", 90.0), (lon, "longitude", 180.0)):
+        bad = np.abs(values) > limit
+        if bad.any():
+            value = float(values[bad][0])
+            raise CoordinateError(
+                f"{name} {value:g} ({crs}) is outside ±{limit:g}°: give longitude first, then latitude, in degrees"
+            )
+
+
+def _to_wgs84(lon: np.ndarray, lat: np.ndarray, src: str) -> tuple[np.ndarray, np.ndarray]:
+    if src == WGS84:
+        return lon, lat
+    if src == GCJ02:
+        return _run_kernel("gcj_to_wgs", lon, lat)
+    if src == BD09:
+        return _run_kernel("gcj_to_wgs", *_run_kernel("bd_to_gcj", lon, lat))
+    return _transformer(src, WGS84).transform(lon, lat)
+
+
+def _from_wgs84(lon: np.ndarray, lat: np.ndarray, dst: str) -> tuple[np.ndarray, np.ndarray]:
+    if dst == WGS84:
+        return lon, lat
+    if dst == GCJ02:
+        return _run_kernel("wgs_to_gcj", lon, lat)
+    if dst == BD09:
+        return _run_kernel("gcj_to_bd", *_run_kernel("wgs_to_gcj", lon, lat))
+    return _transformer(WGS84, dst).transform(lon, lat)
+
+
+def _run_kernel(name: str, lon: np.ndarray, lat: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """One GCJ-02/BD-09 step: numpy for small inputs, compiled numba kernels for large ones."""
+    if lon.size >= COMPILED_MIN_POINTS:
+        from gzspatial import _gcj_fast
+
+        op = {"wgs_to_gcj": _gcj_fast.WGS_TO_GCJ, "gcj_to_wgs": _gcj_fast.GCJ_TO_WGS,
+              "gcj_to_bd": _gcj_fast.GCJ_TO_BD, "bd_to_gcj": _gcj_fast.BD_TO_GCJ}[name]
+        out_lon, out_lat = _gcj_fast.apply(op, lon.ravel(), lat.ravel())
+        return out_lon.reshape(lon.shape), out_lat.reshape(lat.shape)
+    return getattr(_gcj, name)(lon, lat)
+
+
+@overload
+def transform(lon: float, lat: float, src: object, dst: object) -> tuple[float, float]: ...
+@overload
+def transform(lon: np.ndarray, lat: np.ndarray, src: object, dst: object) -> tuple[np.ndarray, np.ndarray]: ...
+
+
+def transform(lon, lat, src, dst):
+    """Convert coordinates from ``src`` to ``dst``; scalars give floats, arrays give arrays.
+
+    ``lon``/``lat`` are degrees in geographic systems (easting/northing in metres in projected
+    EPSG systems). NaN stays NaN. A longitude beyond ±180° or latitude beyond ±90° in a
+    geographic system raises CoordinateError.
+    """
+    src, dst = normalize_crs(src), normalize_crs(dst)
+    scalar = np.ndim(lon) == 0 and np.ndim(lat) == 0
+    try:
+        lon_arr, lat_arr = np.broadcast_arrays(np.asarray(lon, dtype=float), np.asarray(lat, dtype=float))
+    except (TypeError, ValueError):
+        raise CoordinateError(f"coordinates must be numbers, got lon={lon!r}, lat={lat!r}") from None
+    if is_geographic(src):
+        _check_range(lon_arr, lat_arr, src)
+    if src == dst:
+        out_lon, out_lat = lon_arr.copy(), lat_arr.copy()
+    elif {src, dst} == {WGS84, CGCS2000}:
+        # The two datums agree to centimetres and EPSG's transformation between them is the
+        # null one: say so explicitly rather than depend on the installed PROJ grids.
+        out_lon, out_lat = lon_arr.copy(), lat_arr.copy()
+    else:
+        out_lon, out_lat = _from_wgs84(*_to_wgs84(lon_arr, lat_arr, src), dst)
+    # A point with one NaN coordinate has no position: both outputs are NaN.
+    missing = np.isnan(lon_arr) | np.isnan(lat_arr)
+    if missing.any():
+        out_lon = np.where(missing, np.nan, out_lon)
+        out_lat = np.where(missing, np.nan, out_lat)
+    if scalar:
+        return float(out_lon), float(out_lat)
+    return np.asarray(out_lon, dtype=float), np.asarray(out_lat, dtype=float)
+
+
+def transform_geometry(geometry, src: object, dst: object):
+    """Convert shapely geometries (any type, holes and multi-parts kept) from ``src`` to ``dst``.
+
+    Accepts one geometry or an array-like of them (NumPy array, GeoSeries values).
+    """
+    import shapely
+
+    return shapely.transform(geometry, lambda x, y: transform(x, y, src, dst), interleaved=False)
+
+
+def transform_frame(frame, src: object, dst: object):
+    """Copy of a GeoDataFrame/GeoSeries with its geometries converted from ``src`` to ``dst``.
+
+    The result's ``crs`` is set for pyproj systems; for GCJ-02/BD-09, which pyproj does not know,
+    it is None and ``attrs['gz_crs']`` names the system.
+    """
+    import geopandas
+
+    src, dst = normalize_crs(src), normalize_crs(dst)
+    crs = None if dst in (GCJ02, BD09) else _pyproj_crs(dst)
+    geometry = geopandas.GeoSeries(
+        transform_geometry(np.asarray(frame.geometry.values), src, dst),
+        index=frame.index, crs=crs, name=frame.geometry.name,
+    )
+    out = geometry if isinstance(frame, geopandas.GeoSeries) else frame.set_geometry(geometry)
+    out.geometry.values.crs = crs  # set_geometry keeps the old CRS when the new one is None
+    out.attrs["gz_crs"] = dst
+    return out
+
+
+def to_metric(geometry, src: object = WGS84):
+    """Geometries in :data:`METRIC_CRS` (metres), for areas and distances."""
+    return transform_geometry(geometry, src, METRIC_CRS)
+
+
+def convert_frame(frame, *, lon: str, lat: str, src: object, dst: object):
+    """Copy of a table with ``<dst>_lon``/``<dst>_lat`` columns added, plus ``gz_status``/``gz_note``.
+
+    Every row is kept in order; rows whose coordinates are blank, not numbers or out of range get
+    NaN and a status saying why; swapped lon/lat are corrected and flagged.
+    """
+    from gzspatial._validate import check_points, parse_degrees
+
+    src, dst = normalize_crs(src), normalize_crs(dst)
+    added = [f"{dst.lower().replace(':', '')}_lon", f"{dst.lower().replace(':', '')}_lat", "gz_status", "gz_note"]
+    clashes = [c for c in added if c in frame.columns]
+    if clashes:
+        raise CoordinateError(f"input already has column(s) {', '.join(clashes)}: rename them before converting")
+    lon_values, lon_problem = parse_degrees(frame[lon].to_numpy())
+    lat_values, lat_problem = parse_degrees(frame[lat].to_numpy())
+    checked = check_points(lon_values, lat_values, geographic=is_geographic(src),
+                           lon_problem=lon_problem, lat_problem=lat_problem)
+    out_lon, out_lat = transform(checked.lon, checked.lat, src, dst)
+    out = frame.copy()
+    out[added[0]], out[added[1]] = out_lon, out_lat
+    out["gz_status"], out["gz_note"] = checked.status, checked.note
+    return out
+

