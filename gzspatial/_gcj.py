@@ -45,13 +45,23 @@ def gcj_offset(lon, lat):
     # sin(3a) = s(3 - 4s²) with s = sin(a), written inline so numba can compile it.
     common = (20.0 * s2x * (3.0 - 4.0 * s2x * s2x) + 20.0 * s2x) * 2.0 / 3.0
     dlat = (
-        -100.0 + 2.0 * x + 3.0 * y + 0.2 * y * y + 0.1 * x * y + 0.2 * np.sqrt(np.abs(x))
+        -100.0
+        + 2.0 * x
+        + 3.0 * y
+        + 0.2 * y * y
+        + 0.1 * x * y
+        + 0.2 * np.sqrt(np.abs(x))
         + common
         + (20.0 * s3y * (3.0 - 4.0 * s3y * s3y) + 40.0 * s3y) * 2.0 / 3.0
         + (160.0 * np.sin(np.pi * y / 12.0) + 320.0 * np.sin(np.pi * y / 30.0)) * 2.0 / 3.0
     )
     dlon = (
-        300.0 + x + 2.0 * y + 0.1 * x * x + 0.1 * x * y + 0.1 * np.sqrt(np.abs(x))
+        300.0
+        + x
+        + 2.0 * y
+        + 0.1 * x * x
+        + 0.1 * x * y
+        + 0.1 * np.sqrt(np.abs(x))
         + common
         + (20.0 * s3x * (3.0 - 4.0 * s3x * s3x) + 40.0 * s3x) * 2.0 / 3.0
         + (150.0 * np.sin(np.pi * x / 12.0) + 300.0 * np.sin(np.pi * x / 30.0)) * 2.0 / 3.0

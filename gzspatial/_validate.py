@@ -121,8 +121,10 @@ def check_points(lon, lat, *, geographic: bool = True, lon_problem=None, lat_pro
     missing = (lon_problem == "blank") | (lat_problem == "blank")
     invalid_text = ((lon_problem != "") | (lat_problem != "")) & ~missing
     for index in np.flatnonzero(invalid_text):
-        parts = [f"longitude {lon_problem[index]}" if lon_problem[index] else "",
-                 f"latitude {lat_problem[index]}" if lat_problem[index] else ""]
+        parts = [
+            f"longitude {lon_problem[index]}" if lon_problem[index] else "",
+            f"latitude {lat_problem[index]}" if lat_problem[index] else "",
+        ]
         note[index] = "; ".join(p for p in parts if p)
     status[invalid_text] = STATUS_INVALID
     note[missing] = "coordinate is blank"
@@ -133,13 +135,38 @@ def check_points(lon, lat, *, geographic: bool = True, lon_problem=None, lat_pro
     return CheckedPoints(lon, lat, status, note)
 
 
+def parse_number(text) -> tuple[float, str]:
+    """One coordinate from text or a number: (value, problem) as in :func:`parse_degrees`.
+
+    Scalar twin of parse_degrees without pandas, for one-point commands that must start fast.
+    """
+    if text is None:
+        return np.nan, "blank"
+    stripped = str(text).strip()
+    if not stripped:
+        return np.nan, "blank"
+    try:
+        value = float(stripped)
+    except ValueError:
+        value = parse_dms(stripped)
+        if value is None:
+            return np.nan, f"not a number: {stripped!r}"
+    if np.isnan(value):
+        return np.nan, "not a number: NaN"
+    if not np.isfinite(value):
+        return np.nan, "not a finite number"
+    return value, ""
+
+
 def parse_point(lon_text, lat_text) -> tuple[float, float]:
     """One point from command-line text; raises CoordinateError (one line) when not usable."""
     values = []
     for text, name in ((lon_text, "longitude"), (lat_text, "latitude")):
-        number, problem = parse_degrees([text])
-        if problem[0]:
-            raise CoordinateError(f"{name} {str(text)!r} is {problem[0].split(':')[0]}: give decimal degrees "
-                                  "(e.g. 113.3245) or DMS (e.g. 113°19′30″E)")
-        values.append(float(number[0]))
+        number, problem = parse_number(text)
+        if problem:
+            raise CoordinateError(
+                f"{name} {str(text)!r} is {problem.split(':')[0]}: give decimal degrees "
+                "(e.g. 113.3245) or DMS (e.g. 113°19′30″E)"
+            )
+        values.append(number)
     return values[0], values[1]

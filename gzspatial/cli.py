@@ -84,11 +84,17 @@ def layers_command(layers: LayersOption = None, as_json: JsonOption = False) -> 
     rows = []
     for name, layer in read_layers(layers).items():
         meta = layer.metadata
-        rows.append({
-            "layer": name, "features": len(layer), "crs": "EPSG:4326 (WGS84, RFC 7946)",
-            "source": meta.get("source", "see features' 'source'"), "license": meta.get("license", ""),
-            "generated": meta.get("generated", ""), "path": str(layer.path),
-        })
+        rows.append(
+            {
+                "layer": name,
+                "features": len(layer),
+                "crs": "EPSG:4326 (WGS84, RFC 7946)",
+                "source": meta.get("source", "see features' 'source'"),
+                "license": meta.get("license", ""),
+                "generated": meta.get("generated", ""),
+                "path": str(layer.path),
+            }
+        )
     if as_json:
         typer.echo(json.dumps(rows, ensure_ascii=False, indent=2))
         return
@@ -124,8 +130,12 @@ def convert_command(
     if len(args) == 2:
         x, y = _point_argument(args[0], args[1], crs.is_geographic(crs.normalize_crs(src)))
         out_lon, out_lat = crs.transform(x, y, src, dst)
-        result = {"from": crs.normalize_crs(src), "to": crs.normalize_crs(dst), "input": [x, y],
-                  "output": [round(out_lon, 9), round(out_lat, 9)]}
+        result = {
+            "from": crs.normalize_crs(src),
+            "to": crs.normalize_crs(dst),
+            "input": [x, y],
+            "output": [round(out_lon, 9), round(out_lat, 9)],
+        }
         typer.echo(json.dumps(result) if as_json else f"{out_lon:.7f} {out_lat:.7f}")
         return
     if len(args) != 1:
@@ -146,6 +156,98 @@ def convert_command(
         typer.echo(json.dumps(summary, ensure_ascii=False))
     else:
         typer.echo(f"converted {len(converted)} rows ({', '.join(f'{k}: {v}' for k, v in counts.items())})", err=True)
+
+
+@app.command("locate")
+@friendly
+def locate_command(
+    point: Annotated[list[str] | None, typer.Argument(help="LON LAT of the site.", show_default=False)] = None,
+    crs: CrsOption = "wgs84",
+    corridor_km: Annotated[float, typer.Option("--corridor-km", help="Axis corridor half-width, km.")] = 2.0,
+    name: Annotated[str | None, typer.Option("--name", help="Find features by zh/en name or alias instead.")] = None,
+    layers: LayersOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Which district, core, node and axis section a site falls in (or --name to find a feature).
+
+    Example: gzspatial locate 113.3245 23.1066 --crs gcj02
+    """
+    if name is not None:
+        from gzspatial.locator import find
+
+        found = find(name, layers=layers)
+        if as_json:
+            typer.echo(json.dumps(found, ensure_ascii=False, indent=2))
+        elif not found:
+            typer.echo(f"no feature matches {name!r}")
+        for item in [] if as_json else found:
+            area = f"{item['area_km2']:.1f} km²" if item["area_km2"] is not None else ""
+            typer.echo(f"{item['name_zh']}  {item['name_en']}  [{item['layer']}: {item['id']}]")
+            typer.echo(f"    {item['group']} · {'、'.join(item['districts'])} · {area} · {item['precision']}")
+            if item["seed_ref"]:
+                typer.echo(f"    {item['seed_ref']}")
+        return
+    if not point or len(point) != 2:
+        raise _fail("give LON LAT (e.g. gzspatial locate 113.3245 23.1066), or --name NAME")
+    from gzspatial.locator import locate
+
+    location = locate(point[0], point[1], crs, corridor_km=corridor_km, layers=layers)
+    if as_json:
+        typer.echo(json.dumps(location.to_dict(), ensure_ascii=False, indent=2))
+        return
+    typer.echo(_format_location(location))
+
+
+def _format_location(loc) -> str:
+    """The short bilingual table of a Location."""
+    rows = [
+        (
+            "点 Point",
+            f"{loc.lon:.6f}, {loc.lat:.6f} (WGS84)"
+            + (
+                f"  from {loc.input['crs']} {loc.input['lon']}, {loc.input['lat']}"
+                if loc.input["crs"] != "wgs84"
+                else ""
+            ),
+        )
+    ]
+    if loc.note:
+        rows.append(("注 Note", loc.note))
+    district = loc.district
+    rows.append(
+        (
+            "区 District",
+            f"{district['name_zh']} {district['name_en']} ({district['adcode']})"
+            if district
+            else "— (outside Guangzhou)",
+        )
+    )
+    core = loc.core
+    rows.append(
+        (
+            "核 Core",
+            "—"
+            if core is None
+            else f"{core['name_zh']}{' · ' + core['part'] if core['part'] else ''}  {core['name_en']}",
+        )
+    )
+    nodes = "; ".join(f"{n['name_zh']} {n['name_en']} ({n['group']}, {n['area_km2']:.1f} km²)" for n in loc.nodes)
+    rows.append(("点位 Nodes", nodes or "—"))
+    if loc.nearest_node:
+        near = loc.nearest_node
+        rows.append(("最近 Nearest", f"{near['name_zh']} {near['name_en']}: {near['distance_m']:,.0f} m"))
+    if loc.axis:
+        axis = loc.axis
+        where = "on the axis" if axis["on_axis"] else "off the axis"
+        where += f" (corridor {axis['corridor_km']:g} km)"
+        rows.append(
+            (
+                "轴 Axis",
+                f"{axis['name_zh']} {axis['name_en']}: {axis['distance_m']:,.0f} m, {where}",
+            )
+        )
+    width = max(len(label) for label, _ in rows)
+    return "\n".join(f"{label.ljust(width)}  {value}" for label, value in rows)
 
 
 def _point_argument(lon_text: str, lat_text: str, geographic: bool) -> tuple[float, float]:

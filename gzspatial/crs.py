@@ -28,10 +28,23 @@ METRIC_CRS = "EPSG:4547"
 NAMED_SYSTEMS = (WGS84, CGCS2000, GCJ02, BD09)
 _EPSG_OF = {WGS84: "EPSG:4326", CGCS2000: "EPSG:4490"}
 _ALIASES = {
-    "wgs84": WGS84, "wgs-84": WGS84, "epsg:4326": WGS84, "4326": WGS84,
-    "cgcs2000": CGCS2000, "epsg:4490": CGCS2000, "4490": CGCS2000,
-    "gcj02": GCJ02, "gcj-02": GCJ02, "gcj": GCJ02, "amap": GCJ02, "gaode": GCJ02, "tencent": GCJ02,
-    "bd09": BD09, "bd-09": BD09, "bd09ll": BD09, "baidu": BD09,
+    "wgs84": WGS84,
+    "wgs-84": WGS84,
+    "epsg:4326": WGS84,
+    "4326": WGS84,
+    "cgcs2000": CGCS2000,
+    "epsg:4490": CGCS2000,
+    "4490": CGCS2000,
+    "gcj02": GCJ02,
+    "gcj-02": GCJ02,
+    "gcj": GCJ02,
+    "amap": GCJ02,
+    "gaode": GCJ02,
+    "tencent": GCJ02,
+    "bd09": BD09,
+    "bd-09": BD09,
+    "bd09ll": BD09,
+    "baidu": BD09,
 }
 #: Inputs with at least this many points go through the compiled (numba) kernels.
 COMPILED_MIN_POINTS = 50_000
@@ -115,8 +128,12 @@ def _run_kernel(name: str, lon: np.ndarray, lat: np.ndarray) -> tuple[np.ndarray
     if lon.size >= COMPILED_MIN_POINTS:
         from gzspatial import _gcj_fast
 
-        op = {"wgs_to_gcj": _gcj_fast.WGS_TO_GCJ, "gcj_to_wgs": _gcj_fast.GCJ_TO_WGS,
-              "gcj_to_bd": _gcj_fast.GCJ_TO_BD, "bd_to_gcj": _gcj_fast.BD_TO_GCJ}[name]
+        op = {
+            "wgs_to_gcj": _gcj_fast.WGS_TO_GCJ,
+            "gcj_to_wgs": _gcj_fast.GCJ_TO_WGS,
+            "gcj_to_bd": _gcj_fast.GCJ_TO_BD,
+            "bd_to_gcj": _gcj_fast.BD_TO_GCJ,
+        }[name]
         out_lon, out_lat = _gcj_fast.apply(op, lon.ravel(), lat.ravel())
         return out_lon.reshape(lon.shape), out_lat.reshape(lat.shape)
     return getattr(_gcj, name)(lon, lat)
@@ -183,7 +200,9 @@ def transform_frame(frame, src: object, dst: object):
     crs = None if dst in (GCJ02, BD09) else _pyproj_crs(dst)
     geometry = geopandas.GeoSeries(
         transform_geometry(np.asarray(frame.geometry.values), src, dst),
-        index=frame.index, crs=crs, name=frame.geometry.name,
+        index=frame.index,
+        crs=crs,
+        name=frame.geometry.name,
     )
     out = geometry if isinstance(frame, geopandas.GeoSeries) else frame.set_geometry(geometry)
     out.geometry.values.crs = crs  # set_geometry keeps the old CRS when the new one is None
@@ -211,11 +230,11 @@ def convert_frame(frame, *, lon: str, lat: str, src: object, dst: object):
         raise CoordinateError(f"input already has column(s) {', '.join(clashes)}: rename them before converting")
     lon_values, lon_problem = parse_degrees(frame[lon].to_numpy())
     lat_values, lat_problem = parse_degrees(frame[lat].to_numpy())
-    checked = check_points(lon_values, lat_values, geographic=is_geographic(src),
-                           lon_problem=lon_problem, lat_problem=lat_problem)
+    checked = check_points(
+        lon_values, lat_values, geographic=is_geographic(src), lon_problem=lon_problem, lat_problem=lat_problem
+    )
     out_lon, out_lat = transform(checked.lon, checked.lat, src, dst)
     out = frame.copy()
     out[added[0]], out[added[1]] = out_lon, out_lat
     out["gz_status"], out["gz_note"] = checked.status, checked.note
     return out
-

@@ -77,12 +77,20 @@ def read_csv_text(data: bytes, *, source: str, encoding: str | None = None):
     try:
         text = data.decode(encoding)
     except (LookupError, UnicodeDecodeError) as exc:
-        raise InputError(f"{source} cannot be read as {encoding}: {exc.__class__.__name__}; "
-                         "give the right --encoding (e.g. gbk, utf-8)") from None
+        raise InputError(
+            f"{source} cannot be read as {encoding}: {exc.__class__.__name__}; "
+            "give the right --encoding (e.g. gbk, utf-8)"
+        ) from None
     sep = "\t" if source.endswith(".tsv") else None
     try:
-        frame = pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False, na_filter=False,
-                            sep=sep, engine="python" if sep is None else "c")
+        frame = pd.read_csv(
+            io.StringIO(text),
+            dtype=str,
+            keep_default_na=False,
+            na_filter=False,
+            sep=sep,
+            engine="python" if sep is None else "c",
+        )
     except pd.errors.ParserError as exc:
         raise InputError(f"{source} is not a well-formed CSV: {str(exc).splitlines()[-1]}") from None
     frame.attrs["encoding"] = encoding
@@ -121,8 +129,10 @@ def find_coordinate_columns(columns, lon: str | None = None, lat: str | None = N
             continue
         match = next((normalized[n] for n in names if n in normalized), None)
         if match is None:
-            raise InputError(f"no {what} column found (looked for {'/'.join(names[:5])}…); columns are: "
-                             f"{', '.join(columns) or '(none)'}; name it with {flag}")
+            raise InputError(
+                f"no {what} column found (looked for {'/'.join(names[:5])}…); columns are: "
+                f"{', '.join(columns) or '(none)'}; name it with {flag}"
+            )
         found.append(match)
     return found[0], found[1]
 

@@ -74,17 +74,28 @@ def build(source: Path, out_dir: Path, generated: str) -> None:
     for adcode, (slug, name_zh, name_en) in DISTRICTS.items():
         geometry = _to_wgs84(_read_amap(source, adcode))
         properties = {
-            "id": slug, "adcode": adcode, "name_zh": name_zh, "name_en": name_en,
+            "id": slug,
+            "adcode": adcode,
+            "name_zh": name_zh,
+            "name_en": name_en,
             "aliases": [name_zh.removesuffix("区"), f"{name_en} District"],
-            "area_km2": round(_area_km2(geometry), 3), "precision": "official", "source": SOURCE,
+            "area_km2": round(_area_km2(geometry), 3),
+            "precision": "official",
+            "source": SOURCE,
         }
         features.append((properties, geometry))
     write_feature_collection(out_dir / "districts.geojson", features, name="districts", metadata=metadata)
 
     city = _to_wgs84(_read_amap(source, "440100"))
     city_properties = {
-        "id": "guangzhou", "adcode": "440100", "name_zh": "广州市", "name_en": "Guangzhou",
-        "aliases": ["广州"], "area_km2": round(_area_km2(city), 3), "precision": "official", "source": SOURCE,
+        "id": "guangzhou",
+        "adcode": "440100",
+        "name_zh": "广州市",
+        "name_en": "Guangzhou",
+        "aliases": ["广州"],
+        "area_km2": round(_area_km2(city), 3),
+        "precision": "official",
+        "source": SOURCE,
     }
     write_feature_collection(out_dir / "city.geojson", [(city_properties, city)], name="city", metadata=metadata)
     total = sum(p["area_km2"] for p, _ in features)

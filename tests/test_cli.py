@@ -64,8 +64,9 @@ def test_bad_input_is_one_line_exit_2(args, message):
 
 def test_convert_gbk_file(tmp_path):
     source = tmp_path / "企业.csv"
-    source.write_bytes("企业名称,经度,纬度\n甲,113.3245,23.1066\n乙,,23.1\n丙,x,23\n丁,23.1066,113.3245\n"
-                       .encode("gbk"))
+    source.write_bytes(
+        "企业名称,经度,纬度\n甲,113.3245,23.1066\n乙,,23.1\n丙,x,23\n丁,23.1066,113.3245\n".encode("gbk")
+    )
     output = tmp_path / "out.csv"
     result = run_cli("convert", str(source), "--from", "gcj02", "-o", str(output))
     assert result.returncode == 0, result.stderr.decode()

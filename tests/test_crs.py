@@ -141,8 +141,15 @@ def test_non_numeric_is_a_clear_error():
 
 @pytest.mark.parametrize(
     ("given", "expected"),
-    [("WGS84", "wgs84"), ("EPSG:4326", "wgs84"), (4490, "cgcs2000"), ("amap", "gcj02"), ("Baidu", "bd09"),
-     ("epsg:4547", "EPSG:4547"), ("EPSG:32649", "EPSG:32649")],
+    [
+        ("WGS84", "wgs84"),
+        ("EPSG:4326", "wgs84"),
+        (4490, "cgcs2000"),
+        ("amap", "gcj02"),
+        ("Baidu", "bd09"),
+        ("epsg:4547", "EPSG:4547"),
+        ("EPSG:32649", "EPSG:32649"),
+    ],
 )
 def test_normalize_crs(given, expected):
     assert crs.normalize_crs(given) == expected

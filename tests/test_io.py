@@ -35,8 +35,12 @@ def test_excel_round_trip(tmp_path):
 
 @pytest.mark.parametrize(
     ("columns", "expected"),
-    [(["name", "经度", "纬度"], ("经度", "纬度")), (["LNG", "LAT"], ("LNG", "LAT")),
-     (["Longitude", "Latitude", "x"], ("Longitude", "Latitude")), (["x", "y"], ("x", "y"))],
+    [
+        (["name", "经度", "纬度"], ("经度", "纬度")),
+        (["LNG", "LAT"], ("LNG", "LAT")),
+        (["Longitude", "Latitude", "x"], ("Longitude", "Latitude")),
+        (["x", "y"], ("x", "y")),
+    ],
 )
 def test_coordinate_columns_found_by_name(columns, expected):
     assert io.find_coordinate_columns(columns) == expected
@@ -64,8 +68,16 @@ def test_atomic_output_leaves_old_file_on_failure(tmp_path):
 
 @pytest.mark.parametrize(
     ("text", "value"),
-    [("113°19′30″E", 113.325), ("23°6'24\"N", 23.10666666), ("N 23 6 24", 23.10666666),
-     ("东经113度19分30秒", 113.325), ("22°30′S", -22.5), ("113.5", None), ("abc", None), ("113°75′", None)],
+    [
+        ("113°19′30″E", 113.325),
+        ("23°6'24\"N", 23.10666666),
+        ("N 23 6 24", 23.10666666),
+        ("东经113度19分30秒", 113.325),
+        ("22°30′S", -22.5),
+        ("113.5", None),
+        ("abc", None),
+        ("113°75′", None),
+    ],
 )
 def test_parse_dms(text, value):
     result = parse_dms(text)

@@ -11,8 +11,16 @@ from gzspatial._errors import LayerError
 from gzspatial.layers import layer_paths, packaged_layers_dir, read_layers
 
 DISTRICT_NAMES = {
-    "440103": "Liwan", "440104": "Yuexiu", "440105": "Haizhu", "440106": "Tianhe", "440111": "Baiyun",
-    "440112": "Huangpu", "440113": "Panyu", "440114": "Huadu", "440115": "Nansha", "440117": "Conghua",
+    "440103": "Liwan",
+    "440104": "Yuexiu",
+    "440105": "Haizhu",
+    "440106": "Tianhe",
+    "440111": "Baiyun",
+    "440112": "Huangpu",
+    "440113": "Panyu",
+    "440114": "Huadu",
+    "440115": "Nansha",
+    "440117": "Conghua",
     "440118": "Zengcheng",
 }
 OFFICIAL_AREA_KM2 = 7434
@@ -71,8 +79,11 @@ def _write(tmp_path, name, collection):
 
 def _district(props=None, coords=((113.2, 23.0), (113.3, 23.0), (113.3, 23.1), (113.2, 23.1), (113.2, 23.0))):
     base = {"id": "x", "adcode": "440100", "name_zh": "区", "name_en": "X", "area_km2": 1.0}
-    return {"type": "Feature", "properties": {**base, **(props or {})},
-            "geometry": {"type": "Polygon", "coordinates": [list(map(list, coords))]}}
+    return {
+        "type": "Feature",
+        "properties": {**base, **(props or {})},
+        "geometry": {"type": "Polygon", "coordinates": [list(map(list, coords))]},
+    }
 
 
 def test_replacement_layer_is_used(tmp_path):
@@ -89,13 +100,32 @@ def test_replacement_layer_is_used(tmp_path):
         ({"type": "Feature"}, "FeatureCollection"),
         ({"type": "FeatureCollection", "features": []}, "no features"),
         ({"type": "FeatureCollection", "features": [_district({"name_en": None} | {})]}, None),
-        ({"type": "FeatureCollection", "features": [
-            _district(coords=((113.2, 23.0), (113.3, 23.1), (113.3, 23.0), (113.2, 23.1), (113.2, 23.0)))]},
-         "invalid geometry: Self-intersection"),
-        ({"type": "FeatureCollection", "crs": {"type": "name", "properties": {"name": "EPSG:4547"}},
-          "features": [_district()]}, "declares CRS"),
-        ({"type": "FeatureCollection", "features": [_district(coords=(
-            (500000, 2500000), (501000, 2500000), (501000, 2501000), (500000, 2500000)))]}, "not lon/lat"),
+        (
+            {
+                "type": "FeatureCollection",
+                "features": [
+                    _district(coords=((113.2, 23.0), (113.3, 23.1), (113.3, 23.0), (113.2, 23.1), (113.2, 23.0)))
+                ],
+            },
+            "invalid geometry: Self-intersection",
+        ),
+        (
+            {
+                "type": "FeatureCollection",
+                "crs": {"type": "name", "properties": {"name": "EPSG:4547"}},
+                "features": [_district()],
+            },
+            "declares CRS",
+        ),
+        (
+            {
+                "type": "FeatureCollection",
+                "features": [
+                    _district(coords=((500000, 2500000), (501000, 2500000), (501000, 2501000), (500000, 2500000)))
+                ],
+            },
+            "not lon/lat",
+        ),
         ({"type": "FeatureCollection", "features": [_district(), _district()]}, "duplicate ids: x"),
     ],
 )

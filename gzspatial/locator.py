@@ -1,0 +1,217 @@
+"""Answer "where is this site in the layout?" for one point, and find features by name.
+
+``locate`` gives district, core (and part), every node holding the point (smallest first), the
+axis section with the distance to the axis (m, EPSG:4547) and, when no node holds the point,
+the nearest node. ``find`` ranks features whose zh/en name or alias matches a query.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import numpy as np
+import shapely
+
+from gzspatial import crs as _crs
+from gzspatial._engine import DEFAULT_CORRIDOR_KM, layout_index
+from gzspatial._errors import CoordinateError
+from gzspatial._validate import (
+    STATUS_INVALID,
+    STATUS_MISSING,
+    STATUS_OK,
+    STATUS_OUTSIDE,
+    check_points,
+    parse_point,
+)
+
+#: Version of the ``to_dict()`` / ``--json`` schema; bumped on any incompatible change.
+SCHEMA_VERSION = 1
+
+
+@dataclass
+class Location:
+    """Where a point lies in the layout. Coordinates are WGS84 degrees, distances metres.
+
+    JSON schema (``to_dict()``, ``gzspatial locate --json``), version 1:
+    ``schema``; ``input`` {lon, lat, crs}; ``lon``/``lat`` (WGS84 used); ``status``
+    (ok | swapped | outside); ``note``; ``in_guangzhou``; ``district`` {adcode, name_zh, name_en}
+    or null; ``core`` {id, core_id, name_zh, name_en, part} or null; ``nodes`` [{id, name_zh,
+    name_en, group, area_km2, precision}] smallest first; ``axis`` {section_id, name_zh, name_en,
+    distance_m, on_axis, corridor_km} (the nearest section); ``nearest_node`` {id, name_zh,
+    name_en, group, distance_m} or null when a node holds the point.
+    """
+
+    input: dict
+    lon: float
+    lat: float
+    status: str
+    note: str
+    in_guangzhou: bool
+    district: dict | None
+    core: dict | None
+    nodes: list[dict] = field(default_factory=list)
+    axis: dict | None = None
+    nearest_node: dict | None = None
+    schema: int = SCHEMA_VERSION
+
+    def to_dict(self) -> dict:
+        """The stable JSON-ready form (see the class docstring)."""
+        return asdict(self)
+
+
+def _pick(props: dict, *keys: str) -> dict:
+    return {key: props.get(key) for key in keys}
+
+
+def locate(
+    lon: float | str,
+    lat: float | str,
+    crs: str = "wgs84",
+    *,
+    corridor_km: float = DEFAULT_CORRIDOR_KM,
+    layers: str | Path | None = None,
+) -> Location:
+    """Locate one point given in ``crs`` (degrees; text such as DMS is parsed).
+
+    A swapped pair (lat, lon) is corrected and reported. Raises CoordinateError for blank,
+    non-numeric or out-of-range input, or a negative corridor.
+    """
+    if not corridor_km >= 0:
+        raise CoordinateError(f"corridor half-width {corridor_km!r} km must be a number >= 0")
+    system = _crs.normalize_crs(crs)
+    x, y = parse_point(lon, lat)
+    checked = check_points([x], [y], geographic=_crs.is_geographic(system))
+    if checked.status[0] in (STATUS_INVALID, STATUS_MISSING):
+        raise CoordinateError(f"{checked.note[0]}: give longitude then latitude in degrees")
+    w_lon, w_lat = _crs.transform(checked.lon, checked.lat, system, _crs.WGS84)
+    index = layout_index(layers)
+    point = shapely.points(w_lon, w_lat)
+    status, note = checked.status[0], checked.note[0]
+    in_city = bool(index.city.first_containing(point)[0] >= 0)
+    if not in_city and status == STATUS_OK:
+        status, note = STATUS_OUTSIDE, "outside Guangzhou"
+
+    district_idx = index.districts.first_containing(point)[0]
+    district = (
+        None
+        if district_idx < 0
+        else _pick(index.districts.layer.properties[district_idx], "adcode", "name_zh", "name_en")
+    )
+
+    core = None
+    if index.cores is not None and (core_idx := index.cores.first_containing(point)[0]) >= 0:
+        core = _pick(index.cores.layer.properties[core_idx], "id", "core_id", "core_name_zh", "core_name_en", "part")
+        core = {
+            "id": core["id"],
+            "core_id": core["core_id"],
+            "name_zh": core["core_name_zh"],
+            "name_en": core["core_name_en"],
+            "part": core["part"] or None,
+        }
+
+    nodes, nearest, axis = [], None, None
+    mx, my = _crs.transform(w_lon, w_lat, _crs.WGS84, _crs.METRIC_CRS)
+    if index.nodes is not None:
+        _, node_idx = index.nodes.containing_pairs(point)
+        nodes = [
+            {
+                **_pick(index.nodes.layer.properties[i], "id", "name_zh", "name_en", "group", "precision"),
+                "area_km2": round(float(index.nodes.area_km2[i]), 3),
+            }
+            for i in node_idx
+        ]
+        if not nodes:
+            nearest_idx, distance = index.nearest_node(mx, my)
+            nearest = {
+                **_pick(index.nodes.layer.properties[nearest_idx[0]], "id", "name_zh", "name_en", "group"),
+                "distance_m": round(float(distance[0]), 1),
+            }
+    if index.axis is not None:
+        section_idx, distance = index.axis_distance(mx, my)
+        props = index.axis.properties[section_idx[0]]
+        axis = {
+            "section_id": props["id"],
+            "name_zh": props["name_zh"],
+            "name_en": props["name_en"],
+            "distance_m": round(float(distance[0]), 1),
+            "on_axis": bool(distance[0] <= corridor_km * 1000),
+            "corridor_km": corridor_km,
+        }
+    return Location(
+        input={"lon": x, "lat": y, "crs": system},
+        lon=round(float(w_lon[0]), 8),
+        lat=round(float(w_lat[0]), 8),
+        status=status,
+        note=note,
+        in_guangzhou=in_city,
+        district=district,
+        core=core,
+        nodes=nodes,
+        axis=axis,
+        nearest_node=nearest,
+    )
+
+
+# --- name search -------------------------------------------------------------------------
+
+_SEARCH_LAYERS = ("cores", "nodes", "axis", "districts", "platforms")
+
+
+def _names(props: dict) -> list[str]:
+    names = [
+        props.get("id"),
+        props.get("name_zh"),
+        props.get("name_en"),
+        props.get("part"),
+        *(props.get("aliases") or []),
+    ]
+    return [str(n) for n in names if n]
+
+
+def _score(query: str, names: list[str]) -> int:
+    """100 exact, 80 prefix, 60 substring (case-insensitive), 0 no match."""
+    q = query.casefold()
+    best = 0
+    for name in names:
+        n = name.casefold()
+        best = max(best, 100 if n == q else 80 if n.startswith(q) else 60 if q in n else 0)
+    return best
+
+
+def find(query: str, *, layers: str | Path | None = None, limit: int = 10) -> list[dict]:
+    """Features whose id, zh/en name or alias matches ``query``, best first.
+
+    Each result: layer, id, name_zh, name_en, score, group or role, district names, area_km2,
+    precision, seed_ref.
+    """
+    query = str(query).strip()
+    if not query:
+        raise CoordinateError("name query is blank: give part of a name, e.g. 琶洲 or Knowledge City")
+    index = layout_index(layers)
+    district_names = {p["adcode"]: p["name_zh"] for p in index.districts.layer.properties}
+    results = []
+    for name in _SEARCH_LAYERS:
+        layer = index.layers.get(name)
+        if layer is None:
+            continue
+        for props in layer.properties:
+            score = _score(query, _names(props))
+            if score:
+                codes = props.get("district_codes") or ([props["adcode"]] if "adcode" in props else [])
+                results.append(
+                    {
+                        "layer": name,
+                        "id": props.get("id"),
+                        "name_zh": props.get("name_zh"),
+                        "name_en": props.get("name_en"),
+                        "score": score,
+                        "group": props.get("group") or props.get("role") or name.rstrip("s"),
+                        "districts": [district_names.get(c, c) for c in codes],
+                        "area_km2": props.get("area_km2"),
+                        "precision": props.get("precision"),
+                        "seed_ref": props.get("seed_ref"),
+                    }
+                )
+    order = np.argsort([-r["score"] for r in results], kind="stable")
+    return [results[i] for i in order[:limit]]
