@@ -8,7 +8,7 @@ from importlib import import_module
 
 __version__ = "0.1.0"
 
-__all__ = ["Location", "__version__", "crs", "find", "load_layers", "locate", "transform"]
+__all__ = ["Location", "__version__", "crs", "find", "join", "load_layers", "locate", "stats", "transform"]
 
 _LAZY = {
     "load_layers": ("gzspatial.layers", "load_layers"),
@@ -16,6 +16,8 @@ _LAZY = {
     "locate": ("gzspatial.locator", "locate"),
     "find": ("gzspatial.locator", "find"),
     "Location": ("gzspatial.locator", "Location"),
+    "join": ("gzspatial.attribute", "join"),
+    "stats": ("gzspatial.summary", "stats"),
 }
 
 

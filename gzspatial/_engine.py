@@ -38,9 +38,13 @@ class PolygonLayer:
 
     def containing_pairs(self, points: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """(point index, feature index) of every point–feature pair that intersects, point-major."""
-        pairs = self.tree.query(points, predicate="intersects")
-        order = np.lexsort((self.area_km2[pairs[1]], pairs[0]))  # per point: smallest feature first
-        return pairs[0][order], pairs[1][order]
+        # STRtree.query(predicate=...) prepares the query geometries (points: no gain). Testing the
+        # bounding-box candidates against the prepared polygons instead is ~25x faster, same answer.
+        point_idx, feature_idx = self.tree.query(points)
+        hit = shapely.intersects(self.layer.geometries[feature_idx], points[point_idx])
+        point_idx, feature_idx = point_idx[hit], feature_idx[hit]
+        order = np.lexsort((self.area_km2[feature_idx], point_idx))  # per point: smallest feature first
+        return point_idx[order], feature_idx[order]
 
     def first_containing(self, points: np.ndarray) -> np.ndarray:
         """Index of the smallest feature holding each point, -1 where none does."""
@@ -52,8 +56,57 @@ class PolygonLayer:
         return result
 
 
+#: From this many points on, containment uses the grid index and distances the numba kernels.
+FAST_MIN_POINTS = 50_000
+
+
+@dataclass
+class Membership:
+    """Containment per point: feature indices (-1 none) and node sets (rows, -1 padded)."""
+
+    district: np.ndarray
+    core: np.ndarray
+    in_city: np.ndarray
+    nodes: np.ndarray  # (n, k) node indices, smallest node first
+
+    @classmethod
+    def empty(cls, n: int) -> Membership:
+        none = np.full(n, -1, dtype=np.int64)
+        return cls(none, none.copy(), np.zeros(n, dtype=bool), np.full((n, 1), -1, dtype=np.int64))
+
+
+@dataclass
+class Attribution:
+    """Everything the layout says about each point (indices into the layers; metres)."""
+
+    membership: Membership
+    axis_section: np.ndarray
+    axis_distance_m: np.ndarray
+    nearest_node: np.ndarray
+    nearest_node_m: np.ndarray
+
+
+def _node_matrix(point_idx: np.ndarray, node_idx: np.ndarray, n: int) -> np.ndarray:
+    """(n, k) matrix of each point's nodes in the given (point-major, smallest-first) order."""
+    if len(point_idx) == 0:
+        return np.full((n, 1), -1, dtype=np.int64)
+    group_start = np.ones(len(point_idx), dtype=bool)
+    group_start[1:] = point_idx[1:] != point_idx[:-1]
+    starts = np.flatnonzero(group_start)
+    rank = np.arange(len(point_idx)) - np.repeat(starts, np.diff(np.append(starts, len(point_idx))))
+    matrix = np.full((n, int(rank.max()) + 1), -1, dtype=np.int64)
+    matrix[point_idx, rank] = node_idx
+    return matrix
+
+
+def _pad(matrix: np.ndarray, width: int) -> np.ndarray:
+    if matrix.shape[1] >= width:
+        return matrix
+    return np.hstack([matrix, np.full((matrix.shape[0], width - matrix.shape[1]), -1, dtype=matrix.dtype)])
+
+
 class LayoutIndex:
-    """All layers of one layer folder, indexed for point queries."""
+    """All layers of one layer folder, indexed for point queries (WGS84 in, metres out)."""
 
     def __init__(self, layers: str | Path | None = None):
         self.layers = read_layers(layers)
@@ -62,6 +115,54 @@ class LayoutIndex:
         self.cores = PolygonLayer.build(self.layers["cores"]) if "cores" in self.layers else None
         self.nodes = PolygonLayer.build(self.layers["nodes"]) if "nodes" in self.layers else None
         self.axis = self.layers.get("axis")
+
+    # --- containment ---------------------------------------------------------------------
+
+    def membership_exact(self, points: np.ndarray) -> Membership:
+        """Containment of shapely points by GEOS ``intersects`` (boundary counts as inside)."""
+        n = len(points)
+        result = Membership.empty(n)
+        result.district = self.districts.first_containing(points)
+        result.in_city = self.city.first_containing(points) >= 0
+        if self.cores is not None:
+            result.core = self.cores.first_containing(points)
+        if self.nodes is not None:
+            result.nodes = _node_matrix(*self.nodes.containing_pairs(points), n)
+        return result
+
+    @cached_property
+    def grid(self):
+        from gzspatial._grid import build_grid
+
+        layers = [self.districts, self.city, self.cores, self.nodes]
+        polygons = np.concatenate([layer.layer.geometries for layer in layers if layer is not None])
+        return build_grid(polygons)
+
+    @cached_property
+    def _region_membership(self) -> Membership:
+        regions = self.membership_exact(self.grid.representatives)
+        regions.district[0], regions.core[0], regions.in_city[0] = -1, -1, False
+        regions.nodes[0] = -1
+        return regions
+
+    def membership_grid(self, lon: np.ndarray, lat: np.ndarray) -> Membership:
+        """Same answers as membership_exact, looked up in the grid; exact tests near boundaries."""
+        labels = self.grid.cell_labels(lon, lat)
+        regions = self._region_membership
+        region = np.where(labels > 0, labels, 0)
+        result = Membership(
+            regions.district[region], regions.core[region], regions.in_city[region], regions.nodes[region]
+        )
+        near = np.flatnonzero(labels == 0)
+        if len(near):
+            exact = self.membership_exact(shapely.points(lon[near], lat[near]))
+            width = max(result.nodes.shape[1], exact.nodes.shape[1])
+            result.nodes = _pad(result.nodes, width)
+            result.district[near], result.core[near], result.in_city[near] = exact.district, exact.core, exact.in_city
+            result.nodes[near] = _pad(exact.nodes, width)
+        return result
+
+    # --- distances -----------------------------------------------------------------------
 
     @cached_property
     def axis_metric(self) -> np.ndarray:
@@ -75,25 +176,90 @@ class LayoutIndex:
     def nodes_metric_tree(self) -> shapely.STRtree:
         return shapely.STRtree(self.nodes_metric)
 
-    def axis_distance(self, x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """Nearest axis section (index) and distance to it (m), from metric coordinates."""
-        points = shapely.points(x, y)
-        distances = shapely.distance(points[:, None], self.axis_metric[None, :])
-        nearest = np.argmin(np.where(np.isnan(distances), np.inf, distances), axis=1)
-        distance = distances[np.arange(len(points)), nearest]
-        return np.where(np.isnan(distance), -1, nearest), distance
+    @cached_property
+    def _segments(self):
+        from gzspatial._distance import Segments
 
-    def nearest_node(self, x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """Nearest node (index) and distance to it (m, 0 inside), from metric coordinates."""
-        points = shapely.points(x, y)
-        valid = ~np.isnan(x) & ~np.isnan(y)
-        index = np.full(len(points), -1, dtype=np.int64)
-        distance = np.full(len(points), np.nan)
-        if valid.any():
-            pairs, dist = self.nodes_metric_tree.query_nearest(points[valid], return_distance=True, all_matches=False)
-            index[np.flatnonzero(valid)[pairs[0]]] = pairs[1]
-            distance[np.flatnonzero(valid)[pairs[0]]] = dist
+        return {"axis": Segments.of(self.axis_metric), "nodes": Segments.of(self.nodes_metric)}
+
+    def axis_distance(self, x: np.ndarray, y: np.ndarray, *, fast: bool | None = None):
+        """Nearest axis section (index, -1 for NaN) and distance to it (m), from metric coordinates.
+
+        ``fast`` picks the numba kernel (default: from FAST_MIN_POINTS points on); same answers.
+        """
+        if len(x) >= FAST_MIN_POINTS if fast is None else fast:
+            from gzspatial._distance import nearest
+
+            return nearest(self._segments["axis"], x, y)
+        index = np.full(len(x), -1, dtype=np.int64)
+        distance = np.full(len(x), np.nan)
+        rows = np.flatnonzero(~np.isnan(x) & ~np.isnan(y))
+        distances = shapely.distance(shapely.points(x[rows], y[rows])[:, None], self.axis_metric[None, :])
+        if len(rows):
+            index[rows] = np.argmin(distances, axis=1)
+            distance[rows] = distances[np.arange(len(rows)), index[rows]]
         return index, distance
+
+    def nearest_node(self, x: np.ndarray, y: np.ndarray, skip: np.ndarray | None = None, *, fast: bool | None = None):
+        """Nearest node (index) and distance to its outline (m), from metric coordinates.
+
+        ``skip`` marks points not to compute (index -1, distance NaN), e.g. those inside a node.
+        """
+        valid = ~np.isnan(x) & ~np.isnan(y)
+        if skip is not None:
+            valid &= ~skip
+        if len(x) >= FAST_MIN_POINTS if fast is None else fast:
+            from gzspatial._distance import nearest
+
+            return nearest(self._segments["nodes"], x, y, ~valid)
+        index = np.full(len(x), -1, dtype=np.int64)
+        distance = np.full(len(x), np.nan)
+        if valid.any():
+            rows = np.flatnonzero(valid)
+            pairs, dist = self.nodes_metric_tree.query_nearest(
+                shapely.points(x[rows], y[rows]), return_distance=True, all_matches=True
+            )
+            first = np.ones(len(pairs[0]), dtype=bool)  # ties (shared outlines): lowest node index
+            order = np.lexsort((pairs[1], pairs[0]))
+            pairs, dist = pairs[:, order], dist[order]
+            first[1:] = pairs[0][1:] != pairs[0][:-1]
+            index[rows[pairs[0][first]]] = pairs[1][first]
+            distance[rows[pairs[0][first]]] = dist[first]
+        return index, distance
+
+    # --- everything at once ----------------------------------------------------------------
+
+    def attribute(self, lon: np.ndarray, lat: np.ndarray, *, method: str = "auto") -> Attribution:
+        """District, core, nodes, axis and nearest node for WGS84 points (NaN: no answer).
+
+        ``method`` is "exact" (GEOS on every point), "grid" (grid index and numba kernels) or
+        "auto" (grid from FAST_MIN_POINTS points on). Both give the same answers.
+        """
+        lon = np.asarray(lon, dtype=np.float64)
+        lat = np.asarray(lat, dtype=np.float64)
+        use_grid = method == "grid" or (method == "auto" and len(lon) >= FAST_MIN_POINTS)
+        valid = ~np.isnan(lon) & ~np.isnan(lat)
+        if use_grid:
+            membership = self.membership_grid(lon, lat)
+        else:
+            membership = Membership.empty(len(lon))
+            rows = np.flatnonzero(valid)
+            exact = self.membership_exact(shapely.points(lon[rows], lat[rows]))
+            membership.district[rows], membership.core[rows] = exact.district, exact.core
+            membership.in_city[rows] = exact.in_city
+            membership.nodes = _pad(membership.nodes, exact.nodes.shape[1])
+            membership.nodes[rows] = exact.nodes
+        x, y = crs.transform(lon, lat, crs.WGS84, crs.METRIC_CRS)
+        n = len(lon)
+        axis_idx, axis_m = np.full(n, -1, dtype=np.int64), np.full(n, np.nan)
+        if self.axis is not None:
+            axis_idx, axis_m = self.axis_distance(x, y, fast=use_grid)
+        node_idx, node_m = np.full(n, -1, dtype=np.int64), np.full(n, np.nan)
+        if self.nodes is not None:
+            inside = membership.nodes[:, 0] >= 0
+            node_idx, node_m = self.nearest_node(x, y, inside, fast=use_grid)
+            node_idx[inside], node_m[inside] = membership.nodes[inside, 0], 0.0
+        return Attribution(membership, axis_idx, axis_m, node_idx, node_m)
 
 
 @lru_cache(maxsize=4)

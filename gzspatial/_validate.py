@@ -49,30 +49,54 @@ def parse_dms(text: str) -> float | None:
     return -value if negative else value
 
 
+_DECIMAL = r"^[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?$"
+
+
+def _as_arrow(values):
+    """Values as a pyarrow array: numbers stay numeric, anything else becomes text."""
+    import pyarrow as pa
+
+    if isinstance(values, pa.ChunkedArray):
+        values = values.combine_chunks()
+    if isinstance(values, pa.Array):
+        return values
+    array = np.asarray(values)
+    if array.dtype.kind in "fiub":
+        return pa.array(array.astype(np.float64))
+    try:
+        return pa.array(array, type=pa.string(), from_pandas=True)
+    except (pa.ArrowInvalid, pa.ArrowTypeError):  # mixed objects: numbers, None, text
+        return pa.array([None if v is None else str(v) for v in array], type=pa.string())
+
+
 def parse_degrees(values) -> tuple[np.ndarray, np.ndarray]:
-    """Parse a column of coordinate text into float degrees.
+    """Parse a column of coordinates (numbers, or text as read from a file) into float degrees.
 
-    Returns (values, problem) where problem is '' for a good number, 'blank', or
-    'not a number: <text>'. Decimal numbers and DMS strings are accepted.
+    Returns (values, problem) where problem is '' for a good number, 'blank', 'not a number: <text>'
+    or 'not a finite number'. Decimal numbers and DMS strings are accepted. Vectorized (pyarrow);
+    only cells that are not plain decimals are looked at one by one.
     """
-    import pandas as pd
+    import pyarrow as pa
+    import pyarrow.compute as pc
 
-    text = pd.Series(values, dtype=object)
-    stripped = text.map(lambda v: "" if v is None or (isinstance(v, float) and np.isnan(v)) else str(v).strip())
-    numbers = np.array(pd.to_numeric(stripped.where(stripped != "", None), errors="coerce"), dtype=float)
-    problem = np.full(len(text), "", dtype=object)
-    blank = (stripped == "").to_numpy()
+    array = _as_arrow(values)
+    n = len(array)
+    problem = np.full(n, "", dtype=object)
+    if pa.types.is_floating(array.type) or pa.types.is_integer(array.type):
+        numbers = np.array(array.to_numpy(zero_copy_only=False), dtype=np.float64)
+        problem[np.isnan(numbers)] = "not a number: NaN"
+        problem[np.isinf(numbers)] = "not a finite number"
+        return numbers, problem
+    text = pc.utf8_trim_whitespace(array.cast(pa.string()))
+    decimal = pc.fill_null(pc.match_substring_regex(text, _DECIMAL), False)
+    numbers = np.array(pc.cast(pc.if_else(decimal, text, None), pa.float64()).to_numpy(zero_copy_only=False))
+    blank = pc.fill_null(pc.equal(text, ""), True).to_numpy(zero_copy_only=False)
     problem[blank] = "blank"
-    unparsed = np.isnan(numbers) & ~blank
-    literal_nan = stripped.str.lower().isin(["nan", "+nan", "-nan"]).to_numpy()
-    for index in np.flatnonzero(unparsed & ~literal_nan):
-        dms = parse_dms(stripped.iat[index])
-        if dms is None:
-            problem[index] = f"not a number: {stripped.iat[index]!r}"
-        else:
-            numbers[index] = dms
-    problem[literal_nan] = "not a number: NaN"
-    problem[~blank & ~literal_nan & ~np.isfinite(numbers) & (problem == "")] = "not a finite number"
+    others = np.flatnonzero(~decimal.to_numpy(zero_copy_only=False) & ~blank)
+    for index, cell in zip(others, pc.take(text, pa.array(others)).to_pylist(), strict=True):
+        value, problem[index] = parse_number(cell)
+        numbers[index] = value
+    problem[np.isinf(numbers)] = "not a finite number"
     return numbers, problem
 
 

@@ -250,6 +250,128 @@ def _format_location(loc) -> str:
     return "\n".join(f"{label.ljust(width)}  {value}" for label, value in rows)
 
 
+@app.command("join")
+@friendly
+def join_command(
+    source: Annotated[str, typer.Argument(help="Input: CSV (- for stdin), .xlsx, .geojson, .gpkg, .shp, .parquet.")],
+    output: Annotated[
+        str,
+        typer.Option(
+            "-o", "--output", help="Output by extension: .csv (- for stdout), .xlsx, .geojson, .gpkg, .parquet."
+        ),
+    ],
+    crs: Annotated[
+        str | None,
+        typer.Option(
+            "--crs",
+            help="System of the coordinates: wgs84 (default), cgcs2000, "
+            "gcj02, bd09, EPSG:n. A file's declared CRS must agree.",
+        ),
+    ] = None,
+    lon: Annotated[str | None, typer.Option("--lon", help="Longitude column (default: found by name).")] = None,
+    lat: Annotated[str | None, typer.Option("--lat", help="Latitude column (default: found by name).")] = None,
+    encoding: Annotated[str | None, typer.Option("--encoding", help="CSV encoding (default: detected).")] = None,
+    excel_bom: Annotated[bool, typer.Option("--excel-bom", help="Write CSV with a UTF-8 BOM for Excel.")] = False,
+    corridor_km: Annotated[float, typer.Option("--corridor-km", help="Axis corridor half-width, km.")] = 2.0,
+    lang: Annotated[str, typer.Option("--lang", help="Names in the output: zh or en.")] = "zh",
+    overwrite_gz: Annotated[bool, typer.Option("--overwrite-gz", help="Replace the input's own gz_ columns.")] = False,
+    quiet: Annotated[bool, typer.Option("--quiet", help="No summary or progress on stderr.")] = False,
+    layers: LayersOption = None,
+) -> None:
+    """Attach every row to the layout: district, core, nodes, axis; nothing is dropped.
+
+    Adds gz_district, gz_district_code, gz_core, gz_core_part, gz_nodes, gz_primary_node, gz_node_group,
+    gz_on_axis, gz_axis_section, gz_axis_distance_m, gz_nearest_node, gz_nearest_node_m, gz_status
+    (ok, outside, swapped, missing, invalid) and gz_note.
+    """
+    from gzspatial import attribute, io
+
+    suffix = "" if output == "-" else Path(output).suffix.lower()
+    if output != "-" and suffix not in io.OUTPUT_SUFFIXES:
+        raise _fail(f"cannot write {suffix or 'files without an extension'!r}: use {', '.join(io.OUTPUT_SUFFIXES)}")
+    io.check_not_input(output, source)
+    options = attribute.Options(crs or "wgs84", corridor_km, lang, layers, overwrite_gz)
+    csv_suffixes = ("", ".csv", ".txt", ".tsv")
+    streaming = (source == "-" or Path(source).suffix.lower() in csv_suffixes) and suffix in csv_suffixes
+    if streaming:
+        counts = attribute.join_csv(
+            source,
+            output,
+            lon=lon,
+            lat=lat,
+            encoding=encoding,
+            excel_bom=excel_bom,
+            options=options,
+            on_batch=None if quiet else _progress(),
+        )
+    else:
+        frame = io.read_input(source, encoding=encoding)
+        options = attribute.Options(corridor_km=corridor_km, lang=lang, layers=layers, overwrite_gz=overwrite_gz)
+        joined, w_lon, w_lat = attribute.join_frame(frame, lon=lon, lat=lat, crs=crs, options=options)
+        io.write_output(joined, output, lon=w_lon, lat=w_lat, excel_bom=excel_bom)
+        counts = attribute.status_counts(joined["gz_status"].to_numpy())
+    if not quiet:
+        total = sum(counts.values())
+        parts = ", ".join(f"{status} {count:,}" for status, count in counts.items())
+        typer.echo(f"joined {total:,} rows: {parts}", err=True)
+
+
+def _progress():
+    """A progress line on stderr once past a million rows, only when stderr is a terminal."""
+    if not sys.stderr.isatty():
+        return None
+
+    def show(rows: int, size: int) -> None:
+        if rows >= 1_000_000:
+            sys.stderr.write(f"\r{rows:,} rows…")
+            sys.stderr.flush()
+
+    return show
+
+
+@app.command("stats")
+@friendly
+def stats_command(
+    joined: Annotated[str, typer.Argument(help="A table written by gzspatial join.")],
+    by: Annotated[str, typer.Option("--by", help="node, core, core_part, district, group or axis_section.")] = "node",
+    category: Annotated[str | None, typer.Option("--category", help="Break counts down by this column.")] = None,
+    corridor_km: Annotated[float, typer.Option("--corridor-km", help="Corridor for axis_section areas, km.")] = 2.0,
+    as_csv: Annotated[bool, typer.Option("--csv", help="CSV on stdout.")] = False,
+    as_json: JsonOption = False,
+    layers: LayersOption = None,
+) -> None:
+    """Count joined rows per node, core, district… with share and density per km² (zeros listed)."""
+    from gzspatial import io
+    from gzspatial.summary import stats
+
+    table = stats(io.read_input(joined), by=by, category=category, layers=layers, corridor_km=corridor_km)
+    if as_csv:
+        table.to_csv(sys.stdout, index=False)
+    elif as_json:
+        typer.echo(table.to_json(orient="records", force_ascii=False, indent=2))
+    else:
+        _print_table(table)
+
+
+def _print_table(table) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    view = Table(
+        title=f"rows per {table.attrs['by']} ({table.attrs['located_rows']:,} located of {table.attrs['rows']:,})"
+    )
+    for column in table.columns:
+        view.add_column(column, justify="right" if table[column].dtype.kind in "if" else "left")
+    for row in table.itertuples(index=False):
+        view.add_row(
+            *[
+                f"{v:.1%}" if name == "share" else f"{v:,.2f}" if isinstance(v, float) else str(v)
+                for name, v in zip(table.columns, row, strict=True)
+            ]
+        )
+    Console().print(view)
+
+
 def _point_argument(lon_text: str, lat_text: str, geographic: bool) -> tuple[float, float]:
     """Parse LON LAT; a swapped pair is corrected with a note on stderr."""
     from gzspatial._validate import STATUS_SWAPPED, check_points, parse_point

@@ -11,6 +11,8 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import IO
 
+import numpy as np
+
 from gzspatial._errors import InputError
 
 
@@ -163,3 +165,105 @@ def check_not_input(output: str | Path, input_path: str | Path) -> None:
         raise InputError(
             f"output {str(output)!r} is the input file: write to another path (inputs are never overwritten)"
         )
+
+
+# --- GIS formats and streaming CSV for joins ------------------------------------------------
+
+GEO_SUFFIXES = (".geojson", ".json", ".gpkg", ".shp", ".parquet", ".geoparquet")
+OUTPUT_SUFFIXES = (".csv", ".txt", ".tsv", ".xlsx", ".geojson", ".json", ".gpkg", ".parquet")
+#: Rows per batch when streaming a CSV (bounds memory whatever the file size).
+BATCH_BYTES = 32 << 20
+
+
+def detect_file_encoding(path: Path, block: int = 16 << 20) -> str:
+    """Encoding of a (possibly huge) text file, read in blocks: UTF-8, else GB18030, else a guess."""
+    import codecs
+
+    for encoding in CSV_ENCODINGS:
+        decoder = codecs.getincrementaldecoder(encoding)()
+        try:
+            with open(path, "rb") as handle:
+                while chunk := handle.read(block):
+                    decoder.decode(chunk)
+                decoder.decode(b"", final=True)
+        except UnicodeDecodeError:
+            continue
+        return encoding
+    with open(path, "rb") as handle:
+        return detect_encoding(handle.read(1 << 20))
+
+
+def read_input(path: str | Path, *, encoding: str | None = None):
+    """Read a join input by extension: CSV/Excel as text tables, GIS formats as GeoDataFrames."""
+    if str(path) == "-" or Path(path).suffix.lower() not in GEO_SUFFIXES:
+        return read_table(path, encoding=encoding)
+    path = Path(path)
+    if not path.is_file():
+        raise InputError(f"input file {str(path)!r} not found")
+    suffix = path.suffix.lower()
+    try:
+        if suffix in (".parquet", ".geoparquet"):
+            return _read_parquet(path)
+        import geopandas
+        import pyogrio
+
+        kwargs = {"encoding": encoding} if encoding else {}
+        try:
+            return geopandas.read_file(path, **kwargs)
+        except pyogrio.errors.DataSourceError as exc:
+            raise InputError(f"{path} cannot be read as {suffix[1:]}: {str(exc).splitlines()[0]}") from None
+    except (ValueError, OSError) as exc:
+        raise InputError(f"{path} cannot be read: {str(exc).splitlines()[0]}") from None
+
+
+def _read_parquet(path: Path):
+    import geopandas
+    import pandas as pd
+    import pyarrow.parquet as pq
+
+    if b"geo" in (pq.read_schema(path).metadata or {}):
+        return geopandas.read_parquet(path)
+    return pd.read_parquet(path)
+
+
+def geometry_coordinates(frame) -> tuple[np.ndarray, np.ndarray, str | None]:
+    """(x, y, declared CRS) of a GeoDataFrame's points; other geometries give a representative
+    point; missing or empty geometries give None (reported as blank)."""
+    import shapely
+
+    from gzspatial import crs as _crs
+
+    geometry = np.asarray(frame.geometry.values)
+    missing = shapely.is_missing(geometry) | shapely.is_empty(geometry)
+    points = np.where(shapely.get_type_id(geometry) == 0, geometry, shapely.point_on_surface(geometry))
+    x = np.where(missing, None, shapely.get_x(np.where(missing, None, points))).astype(object)
+    y = np.where(missing, None, shapely.get_y(np.where(missing, None, points))).astype(object)
+    declared = None if frame.crs is None else _crs.normalize_crs(frame.crs)
+    return x, y, declared
+
+
+def write_output(frame, path: str | Path, *, lon=None, lat=None, excel_bom: bool = False) -> None:
+    """Write a joined table by extension; geo formats get WGS84 points from ``lon``/``lat``
+    (or keep a GeoDataFrame's own geometry). Atomic; ``-`` is CSV on stdout."""
+    suffix = "" if str(path) == "-" else Path(path).suffix.lower()
+    if suffix not in (".geojson", ".json", ".gpkg", ".parquet"):
+        write_table(frame, path, excel_bom=excel_bom)
+        return
+    import geopandas
+
+    if not isinstance(frame, geopandas.GeoDataFrame):
+        geometry = geopandas.points_from_xy(lon, lat, crs="EPSG:4326")
+        geometry[np.isnan(lon) | np.isnan(lat)] = None
+        frame = geopandas.GeoDataFrame(frame, geometry=geometry, crs="EPSG:4326")
+    path = Path(path)
+    # GDAL writes by file name: write a temporary file of the same kind, then rename it.
+    tmp = path.with_name(f".{path.stem}.tmp{path.suffix}")
+    try:
+        if suffix == ".parquet":
+            frame.to_parquet(tmp)
+        else:
+            frame.to_file(tmp, driver="GPKG" if suffix == ".gpkg" else "GeoJSON")
+        os.replace(tmp, path)
+    finally:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(tmp)

@@ -1,0 +1,135 @@
+"""Counting joined rows per unit of the layout: node, core, core part, district, group, axis section.
+
+Every unit of the layers is listed, with zero where no row falls in it (planners need to see the
+empty nodes). Shares are of the rows located inside Guangzhou (gz_status ok or swapped);
+density is rows per km² of the unit's area (EPSG:4547; axis sections: their corridor's area).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import shapely
+
+from gzspatial import crs as _crs
+from gzspatial._engine import DEFAULT_CORRIDOR_KM, layout_index
+from gzspatial._errors import InputError
+
+BY_OPTIONS = ("node", "core", "core_part", "district", "group", "axis_section")
+GROUP_NAMES = {"central": ("中部", "central"), "east_north": ("东部北部", "east and north"), "south": ("南部", "south")}
+LOCATED = ("ok", "swapped")
+
+
+def _units(by: str, layers, corridor_km: float) -> tuple[list[dict], str]:
+    """Units as dicts (unit, name_zh, name_en, area_km2, keys: names that identify it) and the column."""
+    index = layout_index(layers)
+
+    def area(geometries) -> float:
+        return float(shapely.area(_crs.to_metric(shapely.union_all(geometries)))) / 1e6
+
+    if by == "district":
+        props, geoms = index.districts.layer.properties, index.districts.layer.geometries
+        units = [{"unit": p["adcode"], "name_zh": p["name_zh"], "name_en": p["name_en"], "area_km2": area([g]),
+                  "keys": {p["adcode"]}} for p, g in zip(props, geoms, strict=True)]  # fmt: skip
+        return units, "gz_district_code"
+    if by == "axis_section":
+        if index.axis is None:
+            raise InputError("no axis layer to count by axis_section")
+        corridors = shapely.buffer(index.axis_metric, corridor_km * 1000)
+        units = [{"unit": p["id"], "name_zh": p["name_zh"], "name_en": p["name_en"],
+                  "area_km2": float(shapely.area(c)) / 1e6, "keys": {p["name_zh"], p["name_en"]}}
+                 for p, c in zip(index.axis.properties, corridors, strict=True)]  # fmt: skip
+        return units, "gz_axis_section"
+    if by in ("node", "group"):
+        if index.nodes is None:
+            raise InputError(f"no nodes layer to count by {by}")
+        props, geoms = index.nodes.layer.properties, index.nodes.layer.geometries
+        if by == "node":
+            units = [{"unit": p["id"], "name_zh": p["name_zh"], "name_en": p["name_en"], "area_km2": area([g]),
+                      "keys": {p["name_zh"], p["name_en"]}} for p, g in zip(props, geoms, strict=True)]  # fmt: skip
+            return units, "gz_nodes"
+        units = []
+        for group, (name_zh, name_en) in GROUP_NAMES.items():
+            members = [g for p, g in zip(props, geoms, strict=True) if p["group"] == group]
+            units.append({"unit": group, "name_zh": name_zh, "name_en": name_en,
+                          "area_km2": area(members) if members else 0.0, "keys": {group}})  # fmt: skip
+        return units, "gz_node_group"
+    if index.cores is None:
+        raise InputError(f"no cores layer to count by {by}")
+    props, geoms = index.cores.layer.properties, index.cores.layer.geometries
+    if by == "core_part":
+        units = [{"unit": p["id"], "name_zh": p["name_zh"], "name_en": p["name_en"], "area_km2": area([g]),
+                  "keys": {p["id"]}} for p, g in zip(props, geoms, strict=True)]  # fmt: skip
+        return units, "_core_feature"
+    units = {}
+    for p, g in zip(props, geoms, strict=True):
+        unit = units.setdefault(p["core_id"], {"unit": p["core_id"], "name_zh": p["core_name_zh"],
+                                               "name_en": p["core_name_en"], "geoms": [],
+                                               "keys": {p["core_name_zh"], p["core_name_en"]}})  # fmt: skip
+        unit["geoms"].append(g)
+    return [{**u, "area_km2": area(u.pop("geoms"))} for u in units.values()], "gz_core"
+
+
+def _core_feature_ids(joined, layers) -> np.ndarray:
+    """Core feature id per row, from gz_core + gz_core_part (either language)."""
+    index = layout_index(layers)
+    lookup = {}
+    for p in index.cores.layer.properties:
+        part_en = (p["name_en"] or "").split(" — ")[-1] if p["part"] else ""
+        for core, part in ((p["core_name_zh"], p["part"] or ""), (p["core_name_en"], part_en)):
+            lookup[(core, part)] = p["id"]
+    pairs = zip(joined["gz_core"].fillna("").astype(str), joined["gz_core_part"].fillna("").astype(str), strict=True)
+    return np.array([lookup.get(pair, "") for pair in pairs], dtype=object)
+
+
+def stats(
+    joined,
+    *,
+    by: str = "node",
+    category: str | None = None,
+    layers: str | Path | None = None,
+    corridor_km: float = DEFAULT_CORRIDOR_KM,
+):
+    """Counts per unit of a joined table (from :func:`gzspatial.join`), zero units included.
+
+    Columns: unit, name_zh, name_en, count, share (of located rows, 0–1), area_km2,
+    density_per_km2, and with ``category`` one ``count:<value>`` column per category value.
+    A row inside two overlapping nodes counts for both.
+    """
+    import pandas as pd
+
+    if by not in BY_OPTIONS:
+        raise InputError(f"cannot count by {by!r}: use one of {', '.join(BY_OPTIONS)}")
+    missing = [c for c in ("gz_status", "gz_district_code", "gz_core", "gz_core_part", "gz_nodes",
+                           "gz_node_group", "gz_axis_section") if c not in joined.columns]  # fmt: skip
+    if missing:
+        raise InputError(f"not a joined table (no {', '.join(missing)}): run gzspatial join first")
+    if category is not None and category not in joined.columns:
+        raise InputError(f"category column {category!r} not found; columns are: {', '.join(map(str, joined.columns))}")
+    units, column = _units(by, layers, corridor_km)
+    located = joined["gz_status"].astype(str).isin(LOCATED).to_numpy()
+    rows = joined.loc[located]
+    if column == "_core_feature":
+        values = pd.Series(_core_feature_ids(rows, layers), index=rows.index)
+    elif column == "gz_nodes":
+        values = rows["gz_nodes"].fillna("").astype(str).str.split(";").explode()
+    else:
+        values = rows[column].fillna("").astype(str)
+    key_to_unit = {key: u["unit"] for u in units for key in u["keys"]}
+    unit_of_row = values.map(key_to_unit)
+    table = pd.DataFrame([{k: u[k] for k in ("unit", "name_zh", "name_en", "area_km2")} for u in units])
+    counts = unit_of_row.value_counts()
+    table["count"] = table["unit"].map(counts).fillna(0).astype(int)
+    total = int(located.sum())
+    table["share"] = table["count"] / total if total else 0.0
+    table["density_per_km2"] = np.where(table["area_km2"] > 0, table["count"] / table["area_km2"], np.nan)
+    table["area_km2"] = table["area_km2"].round(3)
+    if category is not None:
+        categories = rows.loc[unit_of_row.index, category].fillna("").astype(str)
+        crossed = pd.crosstab(unit_of_row, categories)
+        for value in crossed.columns:
+            table[f"count:{value}"] = table["unit"].map(crossed[value]).fillna(0).astype(int)
+    table.attrs.update({"by": by, "located_rows": total, "rows": len(joined)})
+    return table[["unit", "name_zh", "name_en", "count", "share", "area_km2", "density_per_km2",
+                  *[c for c in table.columns if c.startswith("count:")]]]  # fmt: skip
