@@ -69,94 +69,99 @@ def _as_arrow(values):
         return pa.array([None if v is None else str(v) for v in array], type=pa.string())
 
 
-def parse_degrees(values) -> tuple[np.ndarray, np.ndarray]:
+def parse_degrees(values) -> tuple[np.ndarray, dict[int, str]]:
     """Parse a column of coordinates (numbers, or text as read from a file) into float degrees.
 
-    Returns (values, problem) where problem is '' for a good number, 'blank', 'not a number: <text>'
-    or 'not a finite number'. Decimal numbers and DMS strings are accepted. Vectorized (pyarrow);
-    only cells that are not plain decimals are looked at one by one.
+    Returns (values, problems): NaN where unusable, and {row: problem} for those rows only, the
+    problem being 'blank', 'not a number: <text>' or 'not a finite number'. Decimal numbers and
+    DMS strings are accepted. Vectorized (pyarrow); only cells that are not plain decimals are
+    looked at one by one.
     """
     import pyarrow as pa
     import pyarrow.compute as pc
 
     array = _as_arrow(values)
-    n = len(array)
-    problem = np.full(n, "", dtype=object)
+    problems: dict[int, str] = {}
     if pa.types.is_floating(array.type) or pa.types.is_integer(array.type):
         numbers = np.array(array.to_numpy(zero_copy_only=False), dtype=np.float64)
-        problem[np.isnan(numbers)] = "not a number: NaN"
-        problem[np.isinf(numbers)] = "not a finite number"
-        return numbers, problem
-    text = pc.utf8_trim_whitespace(array.cast(pa.string()))
-    decimal = pc.fill_null(pc.match_substring_regex(text, _DECIMAL), False)
-    numbers = np.array(pc.cast(pc.if_else(decimal, text, None), pa.float64()).to_numpy(zero_copy_only=False))
-    blank = pc.fill_null(pc.equal(text, ""), True).to_numpy(zero_copy_only=False)
-    problem[blank] = "blank"
-    others = np.flatnonzero(~decimal.to_numpy(zero_copy_only=False) & ~blank)
-    for index, cell in zip(others, pc.take(text, pa.array(others)).to_pylist(), strict=True):
-        value, problem[index] = parse_number(cell)
-        numbers[index] = value
-    problem[np.isinf(numbers)] = "not a finite number"
-    return numbers, problem
+        problems.update(dict.fromkeys(np.flatnonzero(np.isnan(numbers)).tolist(), "not a number: NaN"))
+    else:
+        text = pc.utf8_trim_whitespace(array.cast(pa.string()))
+        decimal = pc.fill_null(pc.match_substring_regex(text, _DECIMAL), False)
+        numbers = np.array(pc.cast(pc.if_else(decimal, text, None), pa.float64()).to_numpy(zero_copy_only=False))
+        others = np.flatnonzero(~decimal.to_numpy(zero_copy_only=False))
+        for index, cell in zip(others.tolist(), pc.take(text, pa.array(others)).to_pylist(), strict=True):
+            numbers[index], problem = parse_number(cell)
+            problems[index] = problem
+    problems.update(dict.fromkeys(np.flatnonzero(np.isinf(numbers)).tolist(), "not a finite number"))
+    numbers[np.isinf(numbers)] = np.nan
+    return numbers, {i: p for i, p in problems.items() if p}
 
 
 @dataclass
 class CheckedPoints:
-    """Coordinates after checking: values to use (NaN where unusable), status and note per row."""
+    """Coordinates after checking: values to use (NaN where unusable), a status code per row
+    (index into STATUSES) and notes for the rows that have one."""
 
     lon: np.ndarray
     lat: np.ndarray
-    status: np.ndarray
-    note: np.ndarray
+    status_code: np.ndarray  # int8
+    notes: dict[int, str]
+
+    @property
+    def status(self) -> np.ndarray:
+        return np.array(STATUSES, dtype=object)[self.status_code]
+
+    @property
+    def note(self) -> np.ndarray:
+        note = np.full(len(self.lon), "", dtype=object)
+        if self.notes:
+            note[list(self.notes)] = list(self.notes.values())
+        return note
 
 
 def _in_box(lon: np.ndarray, lat: np.ndarray) -> np.ndarray:
     return (lon >= GZ_WIDE_LON[0]) & (lon <= GZ_WIDE_LON[1]) & (lat >= GZ_WIDE_LAT[0]) & (lat <= GZ_WIDE_LAT[1])
 
 
-def check_points(lon, lat, *, geographic: bool = True, lon_problem=None, lat_problem=None) -> CheckedPoints:
-    """Classify parsed coordinates: ok, swapped (corrected), missing or invalid, with a note.
+_CODE = {status: np.int8(i) for i, status in enumerate(STATUSES)}
+SWAPPED_NOTE = "longitude and latitude were swapped; corrected"
 
-    ``geographic`` is False for projected systems (metres), where swaps and degree ranges do
-    not apply. ``outside`` is decided later, against the city outline.
+
+def check_points(lon, lat, *, geographic: bool = True, lon_problems=None, lat_problems=None) -> CheckedPoints:
+    """Classify parsed coordinates: ok, swapped (corrected), missing or invalid, with notes.
+
+    ``lon_problems``/``lat_problems`` are parse_degrees' {row: problem}. ``geographic`` is False
+    for projected systems (metres), where swaps and degree ranges do not apply. ``outside`` is
+    decided later, against the city outline.
     """
-    lon = np.asarray(lon, dtype=float).copy()
-    lat = np.asarray(lat, dtype=float).copy()
-    n = lon.size
-    lon_problem = np.full(n, "", dtype=object) if lon_problem is None else np.asarray(lon_problem, dtype=object)
-    lat_problem = np.full(n, "", dtype=object) if lat_problem is None else np.asarray(lat_problem, dtype=object)
-    status = np.full(n, STATUS_OK, dtype=object)
-    note = np.full(n, "", dtype=object)
-
-    swapped = np.zeros(n, dtype=bool)
+    lon = np.array(lon, dtype=float)
+    lat = np.array(lat, dtype=float)
+    lon_problems, lat_problems = lon_problems or {}, lat_problems or {}
+    status = np.full(lon.size, _CODE[STATUS_OK], dtype=np.int8)
+    notes: dict[int, str] = {}
     if geographic:
         swapped = ~_in_box(lon, lat) & _in_box(lat, lon)
         lon[swapped], lat[swapped] = lat[swapped], lon[swapped].copy()
-        status[swapped] = STATUS_SWAPPED
-        note[swapped] = "longitude and latitude were swapped; corrected"
+        status[swapped] = _CODE[STATUS_SWAPPED]
+        notes.update(dict.fromkeys(np.flatnonzero(swapped).tolist(), SWAPPED_NOTE))
         bad_lat, bad_lon = np.abs(lat) > 90, np.abs(lon) > 180
-        for index in np.flatnonzero(bad_lat):
-            note[index] = f"latitude {lat[index]:g} is outside ±90°"
-        for index in np.flatnonzero(bad_lon & ~bad_lat):
-            note[index] = f"longitude {lon[index]:g} is outside ±180°"
-        out_of_range = bad_lat | bad_lon
-        status[out_of_range] = STATUS_INVALID
-
-    missing = (lon_problem == "blank") | (lat_problem == "blank")
-    invalid_text = ((lon_problem != "") | (lat_problem != "")) & ~missing
-    for index in np.flatnonzero(invalid_text):
-        parts = [
-            f"longitude {lon_problem[index]}" if lon_problem[index] else "",
-            f"latitude {lat_problem[index]}" if lat_problem[index] else "",
-        ]
-        note[index] = "; ".join(p for p in parts if p)
-    status[invalid_text] = STATUS_INVALID
-    note[missing] = "coordinate is blank"
-    status[missing] = STATUS_MISSING
-    unusable = (status == STATUS_INVALID) | (status == STATUS_MISSING)
+        for index in np.flatnonzero(bad_lat).tolist():
+            notes[index] = f"latitude {lat[index]:g} is outside ±90°"
+        for index in np.flatnonzero(bad_lon & ~bad_lat).tolist():
+            notes[index] = f"longitude {lon[index]:g} is outside ±180°"
+        status[bad_lat | bad_lon] = _CODE[STATUS_INVALID]
+    for index in set(lon_problems) | set(lat_problems):
+        lon_p, lat_p = lon_problems.get(index, ""), lat_problems.get(index, "")
+        if "blank" in (lon_p, lat_p):
+            status[index], notes[index] = _CODE[STATUS_MISSING], "coordinate is blank"
+        else:
+            parts = [f"longitude {lon_p}" if lon_p else "", f"latitude {lat_p}" if lat_p else ""]
+            status[index], notes[index] = _CODE[STATUS_INVALID], "; ".join(p for p in parts if p)
+    unusable = (status == _CODE[STATUS_INVALID]) | (status == _CODE[STATUS_MISSING])
     lon[unusable] = np.nan
     lat[unusable] = np.nan
-    return CheckedPoints(lon, lat, status, note)
+    return CheckedPoints(lon, lat, status, notes)
 
 
 def parse_number(text) -> tuple[float, str]:

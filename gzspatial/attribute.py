@@ -110,6 +110,16 @@ class Coded:
         codes[filled] = found
         return cls(np.asarray(categories, dtype=object), codes)
 
+    @classmethod
+    def sparse(cls, texts: dict[int, str], n: int, *, default_mask: np.ndarray, default: str) -> Coded:
+        """n rows: ``texts`` at their rows, ``default`` where ``default_mask``, '' elsewhere."""
+        import pandas as pd
+
+        codes = np.where(default_mask, 0, -1).astype(np.int64)
+        found, categories = pd.factorize(np.array(list(texts.values()), dtype=object))
+        codes[list(texts)] = found + 1
+        return cls(np.array([default, *categories], dtype=object), codes)
+
     def unique(self) -> Coded:
         """The same column with distinct categories ('' and repeats merged)."""
         import pandas as pd
@@ -163,12 +173,15 @@ def gz_columns(attribution: Attribution, checked, index: LayoutIndex, options: O
     labels = _Labels(index, options.lang)
     m = attribution.membership
     usable = ~np.isnan(attribution.axis_distance_m) | ~np.isnan(attribution.nearest_node_m)
-    status = checked.status.copy()
-    note = checked.note.copy()
-    outside = ~m.in_city & np.isin(status, (STATUS_OK, STATUS_SWAPPED)) & usable
-    note[outside & (status == STATUS_SWAPPED)] += "; outside Guangzhou"
-    note[outside & (status == STATUS_OK)] = "outside Guangzhou"
-    status[outside] = STATUS_OUTSIDE
+    code = {status: np.int8(i) for i, status in enumerate(STATUSES)}
+    status = checked.status_code.copy()
+    notes = dict(checked.notes)
+    outside = ~m.in_city & ((status == code[STATUS_OK]) | (status == code[STATUS_SWAPPED])) & usable
+    for index in np.flatnonzero(outside & (status == code[STATUS_SWAPPED])).tolist():
+        notes[index] += "; outside Guangzhou"
+    note = Coded.sparse(notes, len(status), default_mask=outside & (status == code[STATUS_OK]),
+                        default="outside Guangzhou")  # fmt: skip
+    status[outside] = code[STATUS_OUTSIDE]
     on_axis = attribution.axis_distance_m <= options.corridor_km * 1000
     primary = m.nodes[:, 0]
     return {
@@ -184,8 +197,8 @@ def gz_columns(attribution: Attribution, checked, index: LayoutIndex, options: O
         "gz_axis_distance_m": np.round(attribution.axis_distance_m, 1),
         "gz_nearest_node": _named(labels.node, attribution.nearest_node),
         "gz_nearest_node_m": np.round(attribution.nearest_node_m, 1),
-        "gz_status": Coded.of(status),
-        "gz_note": Coded.of(note),
+        "gz_status": Coded(np.array(STATUSES, dtype=object), status.astype(np.int64)),
+        "gz_note": note,
     }
 
 
@@ -194,10 +207,10 @@ def attribute_coordinates(lon_values, lat_values, options: Options, *, method: s
 
     Returns (columns, WGS84 lon, WGS84 lat); coordinates are NaN where unusable.
     """
-    lon, lon_problem = parse_degrees(lon_values)
-    lat, lat_problem = parse_degrees(lat_values)
+    lon, lon_problems = parse_degrees(lon_values)
+    lat, lat_problems = parse_degrees(lat_values)
     checked = check_points(lon, lat, geographic=_crs.is_geographic(options.crs),
-                           lon_problem=lon_problem, lat_problem=lat_problem)  # fmt: skip
+                           lon_problems=lon_problems, lat_problems=lat_problems)  # fmt: skip
     w_lon, w_lat = _crs.transform(checked.lon, checked.lat, options.crs, _crs.WGS84)
     index = layout_index(options.layers)
     attribution = index.attribute(np.asarray(w_lon), np.asarray(w_lat), method=method)
@@ -331,7 +344,9 @@ def join_csv(
         if not path.is_file():
             raise InputError(f"input file {str(path)!r} not found")
         size = path.stat().st_size
-        if size == 0 or not path.read_bytes()[: 1 << 16].strip():
+        with open(path, "rb") as handle:
+            head = handle.read(1 << 16)
+        if not head.strip():
             raise InputError(f"{path} is empty: expected a header row with coordinate columns")
         encoding = encoding or detect_file_encoding(path)
         stream = path

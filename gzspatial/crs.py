@@ -228,10 +228,10 @@ def convert_frame(frame, *, lon: str, lat: str, src: object, dst: object):
     clashes = [c for c in added if c in frame.columns]
     if clashes:
         raise CoordinateError(f"input already has column(s) {', '.join(clashes)}: rename them before converting")
-    lon_values, lon_problem = parse_degrees(frame[lon].to_numpy())
-    lat_values, lat_problem = parse_degrees(frame[lat].to_numpy())
+    lon_values, lon_problems = parse_degrees(frame[lon].to_numpy())
+    lat_values, lat_problems = parse_degrees(frame[lat].to_numpy())
     checked = check_points(
-        lon_values, lat_values, geographic=is_geographic(src), lon_problem=lon_problem, lat_problem=lat_problem
+        lon_values, lat_values, geographic=is_geographic(src), lon_problems=lon_problems, lat_problems=lat_problems
     )
     out_lon, out_lat = transform(checked.lon, checked.lat, src, dst)
     out = frame.copy()

@@ -261,8 +261,10 @@ def write_output(frame, path: str | Path, *, lon=None, lat=None, excel_bom: bool
     try:
         if suffix == ".parquet":
             frame.to_parquet(tmp)
+        elif suffix == ".gpkg":
+            frame.to_file(tmp, driver="GPKG", layer="joined")  # the temp name is no valid layer name
         else:
-            frame.to_file(tmp, driver="GPKG" if suffix == ".gpkg" else "GeoJSON")
+            frame.to_file(tmp, driver="GeoJSON")
         os.replace(tmp, path)
     finally:
         with contextlib.suppress(FileNotFoundError):

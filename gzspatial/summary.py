@@ -126,8 +126,8 @@ def stats(
     table["density_per_km2"] = np.where(table["area_km2"] > 0, table["count"] / table["area_km2"], np.nan)
     table["area_km2"] = table["area_km2"].round(3)
     if category is not None:
-        categories = rows.loc[unit_of_row.index, category].fillna("").astype(str)
-        crossed = pd.crosstab(unit_of_row, categories)
+        categories = rows.loc[unit_of_row.index, category].fillna("").astype(str).to_numpy()
+        crossed = pd.crosstab(unit_of_row.to_numpy(), categories)  # arrays: exploded rows repeat labels
         for value in crossed.columns:
             table[f"count:{value}"] = table["unit"].map(crossed[value]).fillna(0).astype(int)
     table.attrs.update({"by": by, "located_rows": total, "rows": len(joined)})

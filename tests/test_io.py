@@ -1,5 +1,6 @@
 """Tests of gzspatial.io: encodings, column detection, atomic writes."""
 
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -85,11 +86,15 @@ def test_parse_dms(text, value):
 
 
 def test_parse_degrees_flags_bad_text():
-    values, problem = parse_degrees(["113.3", "", " ", "abc", "NaN", "inf", "113°19′30″E", None])
-    assert list(problem[:3]) == ["", "blank", "blank"]
-    assert problem[3] == "not a number: 'abc'" and problem[4] == "not a number: NaN"
-    assert problem[5] == "not a finite number" and problem[6] == "" and problem[7] == "blank"
-    assert values[0] == 113.3 and values[6] == pytest.approx(113.325)
+    values, problems = parse_degrees(["113.3", "", " ", "abc", "NaN", "inf", "113°19′30″E", None])
+    assert problems == {1: "blank", 2: "blank", 3: "not a number: 'abc'", 4: "not a number: NaN",
+                        5: "not a finite number", 7: "blank"}  # fmt: skip
+    assert values[0] == 113.3 and values[6] == pytest.approx(113.325) and np.isnan(values[1:6]).all()
+
+
+def test_parse_degrees_numbers():
+    values, problems = parse_degrees(np.array([113.3, np.nan, np.inf]))
+    assert values[0] == 113.3 and problems == {1: "not a number: NaN", 2: "not a finite number"}
 
 
 def test_check_points_statuses():
