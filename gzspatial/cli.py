@@ -316,17 +316,21 @@ def join_command(
         typer.echo(f"joined {total:,} rows: {parts}", err=True)
 
 
-def _progress():
+class _Progress:
     """A progress line on stderr once past a million rows, only when stderr is a terminal."""
-    if not sys.stderr.isatty():
-        return None
 
-    def show(rows: int, size: int) -> None:
-        if rows >= 1_000_000:
+    def __init__(self):
+        self.shown = False
+
+    def __call__(self, rows: int, size: int) -> None:
+        if rows >= 1_000_000 and sys.stderr.isatty():
             sys.stderr.write(f"\r{rows:,} rows…")
             sys.stderr.flush()
+            self.shown = True
 
-    return show
+    def done(self) -> None:
+        if self.shown:
+            sys.stderr.write("\n")
 
 
 @app.command("stats")
