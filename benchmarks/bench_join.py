@@ -69,8 +69,9 @@ def write_csv(path: Path, n: int) -> None:
 def cli_run(path: Path) -> tuple[float, float]:
     out = path.with_name("joined.csv")
     start = time.perf_counter()
-    subprocess.run([sys.executable, "-m", "gzspatial", "join", str(path), "-o", str(out), "--crs", "gcj02",
-                    "--quiet"], check=True)  # fmt: skip
+    subprocess.run(
+        [sys.executable, "-m", "gzspatial", "join", str(path), "-o", str(out), "--crs", "gcj02", "--quiet"], check=True
+    )
     wall = time.perf_counter() - start
     peak_gb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024**2  # KiB -> GiB (Linux)
     out.unlink()

@@ -25,10 +25,21 @@ from gzspatial._validate import (
 )
 
 GZ_COLUMNS = (
-    "gz_district", "gz_district_code", "gz_core", "gz_core_part", "gz_nodes", "gz_primary_node", "gz_node_group",
-    "gz_on_axis", "gz_axis_section", "gz_axis_distance_m", "gz_nearest_node", "gz_nearest_node_m", "gz_status",
+    "gz_district",
+    "gz_district_code",
+    "gz_core",
+    "gz_core_part",
+    "gz_nodes",
+    "gz_primary_node",
+    "gz_node_group",
+    "gz_on_axis",
+    "gz_axis_section",
+    "gz_axis_distance_m",
+    "gz_nearest_node",
+    "gz_nearest_node_m",
+    "gz_status",
     "gz_note",
-)  # fmt: skip
+)
 LANGS = ("zh", "en")
 
 
@@ -47,8 +58,7 @@ class Options:
             raise InputError(f"language {self.lang!r} is not supported: use zh or en")
         if not self.corridor_km >= 0:
             raise CoordinateError(f"corridor half-width {self.corridor_km!r} km must be a number >= 0")
-        return Options(_crs.normalize_crs(self.crs), float(self.corridor_km), self.lang, self.layers,
-                       self.overwrite_gz)  # fmt: skip
+        return Options(_crs.normalize_crs(self.crs), float(self.corridor_km), self.lang, self.layers, self.overwrite_gz)
 
 
 def check_gz_columns(columns, overwrite: bool) -> list[str]:
@@ -179,8 +189,9 @@ def gz_columns(attribution: Attribution, checked, index: LayoutIndex, options: O
     outside = ~m.in_city & ((status == code[STATUS_OK]) | (status == code[STATUS_SWAPPED])) & usable
     for index in np.flatnonzero(outside & (status == code[STATUS_SWAPPED])).tolist():
         notes[index] += "; outside Guangzhou"
-    note = Coded.sparse(notes, len(status), default_mask=outside & (status == code[STATUS_OK]),
-                        default="outside Guangzhou")  # fmt: skip
+    note = Coded.sparse(
+        notes, len(status), default_mask=outside & (status == code[STATUS_OK]), default="outside Guangzhou"
+    )
     status[outside] = code[STATUS_OUTSIDE]
     on_axis = attribution.axis_distance_m <= options.corridor_km * 1000
     primary = m.nodes[:, 0]
@@ -209,8 +220,9 @@ def attribute_coordinates(lon_values, lat_values, options: Options, *, method: s
     """
     lon, lon_problems = parse_degrees(lon_values)
     lat, lat_problems = parse_degrees(lat_values)
-    checked = check_points(lon, lat, geographic=_crs.is_geographic(options.crs),
-                           lon_problems=lon_problems, lat_problems=lat_problems)  # fmt: skip
+    checked = check_points(
+        lon, lat, geographic=_crs.is_geographic(options.crs), lon_problems=lon_problems, lat_problems=lat_problems
+    )
     w_lon, w_lat = _crs.transform(checked.lon, checked.lat, options.crs, _crs.WGS84)
     index = layout_index(options.layers)
     attribution = index.attribute(np.asarray(w_lon), np.asarray(w_lat), method=method)
@@ -233,8 +245,9 @@ def resolve_crs(declared: str | None, given: str | None) -> str:
     """The CRS to use: the file's declared one, ``given`` (--crs), which must agree; default WGS84."""
     given_n = None if given is None else _crs.normalize_crs(given)
     if declared is not None and given_n is not None and declared != given_n:
-        raise InputError(f"the input declares its CRS as {declared} but --crs says {given_n}: "
-                         "drop --crs, or fix the file's CRS")  # fmt: skip
+        raise InputError(
+            f"the input declares its CRS as {declared} but --crs says {given_n}: drop --crs, or fix the file's CRS"
+        )
     return declared or given_n or _crs.WGS84
 
 
@@ -243,8 +256,9 @@ def join_frame(data, *, lon=None, lat=None, crs=None, options: Options | None = 
     options = options or Options()
     existing = check_gz_columns(data.columns, options.overwrite_gz)
     x, y, declared = _frame_points(data, lon, lat)
-    options = Options(resolve_crs(declared, crs), options.corridor_km, options.lang, options.layers,
-                      options.overwrite_gz).checked()  # fmt: skip
+    options = Options(
+        resolve_crs(declared, crs), options.corridor_km, options.lang, options.layers, options.overwrite_gz
+    ).checked()
     columns, w_lon, w_lat = attribute_coordinates(x, y, options)
     out = data.drop(columns=existing) if existing else data.copy()
     for name, values in columns.items():
@@ -355,8 +369,10 @@ def join_csv(
     existing = check_gz_columns(names, options.overwrite_gz)
     lon_col, lat_col = find_coordinate_columns(names, lon, lat)
     keep = [i for i, name in enumerate(names) if name not in existing]
-    schema = pa.schema([reader.schema.field(i) for i in keep]
-                       + [pa.field(n, getattr(pa, _GZ_TYPES.get(n, "string"))()) for n in GZ_COLUMNS])  # fmt: skip
+    schema = pa.schema(
+        [reader.schema.field(i) for i in keep]
+        + [pa.field(n, getattr(pa, _GZ_TYPES.get(n, "string"))()) for n in GZ_COLUMNS]
+    )
     counts = dict.fromkeys(STATUSES, 0)
     rows = 0
 
@@ -405,9 +421,10 @@ def _open_csv_as_text(stream, encoding: str, delimiter: str, source):
             stream,
             read_options=pacsv.ReadOptions(encoding=pa_encoding, block_size=BATCH_BYTES),
             parse_options=pacsv.ParseOptions(newlines_in_values=True, delimiter=delimiter),
-            convert_options=pacsv.ConvertOptions(column_types=column_types, strings_can_be_null=False,
-                                                 quoted_strings_can_be_null=False),
-        )  # fmt: skip
+            convert_options=pacsv.ConvertOptions(
+                column_types=column_types, strings_can_be_null=False, quoted_strings_can_be_null=False
+            ),
+        )
 
     try:
         names = open_with({}).schema.names  # first block only: the header

@@ -294,6 +294,7 @@ def join_command(
     csv_suffixes = ("", ".csv", ".txt", ".tsv")
     streaming = (source == "-" or Path(source).suffix.lower() in csv_suffixes) and suffix in csv_suffixes
     if streaming:
+        progress = _Progress()
         counts = attribute.join_csv(
             source,
             output,
@@ -302,8 +303,9 @@ def join_command(
             encoding=encoding,
             excel_bom=excel_bom,
             options=options,
-            on_batch=None if quiet else _progress(),
+            on_batch=None if quiet else progress,
         )
+        progress.done()
     else:
         frame = io.read_input(source, encoding=encoding)
         options = attribute.Options(corridor_km=corridor_km, lang=lang, layers=layers, overwrite_gz=overwrite_gz)
@@ -374,6 +376,68 @@ def _print_table(table) -> None:
             ]
         )
     Console().print(view)
+
+
+@app.command("map")
+@friendly
+def map_command(
+    output: Annotated[Path, typer.Option("-o", "--output", help="maps/layout.html (interactive) or .png/.svg/.pdf.")],
+    points: Annotated[str | None, typer.Option("--points", help="Points to show: any file join reads.")] = None,
+    crs: Annotated[str | None, typer.Option("--crs", help="System of the points' coordinates.")] = None,
+    heatmap: Annotated[bool, typer.Option("--heatmap", help="Add a heat layer of the points.")] = False,
+    choropleth: Annotated[
+        str | None, typer.Option("--choropleth", help="Colour nodes by points: count or density.")
+    ] = None,
+    basemap: Annotated[
+        str, typer.Option("--basemap", help="carto, osm, amap, amap-satellite, tianditu, none.")
+    ] = "carto",
+    tianditu_key: Annotated[
+        str | None, typer.Option("--tianditu-key", help="Tianditu key (or GZ_TIANDITU_KEY).")
+    ] = None,
+    offline: Annotated[bool, typer.Option("--offline", help="Inline every JS/CSS asset (no CDN).")] = False,
+    lang: Annotated[str, typer.Option("--lang", help="Labels: zh or en.")] = "zh",
+    title: Annotated[str | None, typer.Option("--title", help="Map title.")] = None,
+    dpi: Annotated[int, typer.Option("--dpi", help="Static maps: dots per inch.")] = 200,
+    size: Annotated[str, typer.Option("--size", help="Static maps: WIDTHxHEIGHT in inches.")] = "10x12",
+    corridor_km: Annotated[float, typer.Option("--corridor-km", help="Axis corridor half-width, km.")] = 2.0,
+    layers: LayersOption = None,
+) -> None:
+    """Draw the layout: an interactive HTML map or a static PNG/SVG/PDF figure."""
+    suffix = output.suffix.lower()
+    if suffix in (".html", ".htm"):
+        from gzspatial.maps import make_map, save_map
+
+        m = make_map(
+            layers=layers,
+            basemap=basemap,
+            lang=lang,
+            title=title,
+            points=points,
+            points_crs=crs,
+            heatmap=heatmap,
+            choropleth=choropleth,
+            corridor_km=corridor_km,
+            tianditu_key=tianditu_key,
+        )
+        save_map(m, output, offline=offline)
+    else:
+        from gzspatial.figure import make_figure, save_figure
+
+        try:
+            width, height = (float(v) for v in size.lower().split("x"))
+        except ValueError:
+            raise _fail(f"size {size!r} is not WIDTHxHEIGHT in inches, e.g. 10x12") from None
+        figure = make_figure(
+            layers=layers,
+            lang=lang,
+            title=title,
+            points=points,
+            points_crs=crs,
+            size=(width, height),
+            corridor_km=corridor_km,
+        )
+        save_figure(figure, output, dpi=dpi)
+    typer.echo(f"wrote {output}", err=True)
 
 
 def _point_argument(lon_text: str, lat_text: str, geographic: bool) -> tuple[float, float]:

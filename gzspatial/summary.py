@@ -30,43 +30,88 @@ def _units(by: str, layers, corridor_km: float) -> tuple[list[dict], str]:
 
     if by == "district":
         props, geoms = index.districts.layer.properties, index.districts.layer.geometries
-        units = [{"unit": p["adcode"], "name_zh": p["name_zh"], "name_en": p["name_en"], "area_km2": area([g]),
-                  "keys": {p["adcode"]}} for p, g in zip(props, geoms, strict=True)]  # fmt: skip
+        units = [
+            {
+                "unit": p["adcode"],
+                "name_zh": p["name_zh"],
+                "name_en": p["name_en"],
+                "area_km2": area([g]),
+                "keys": {p["adcode"]},
+            }
+            for p, g in zip(props, geoms, strict=True)
+        ]
         return units, "gz_district_code"
     if by == "axis_section":
         if index.axis is None:
             raise InputError("no axis layer to count by axis_section")
         corridors = shapely.buffer(index.axis_metric, corridor_km * 1000)
-        units = [{"unit": p["id"], "name_zh": p["name_zh"], "name_en": p["name_en"],
-                  "area_km2": float(shapely.area(c)) / 1e6, "keys": {p["name_zh"], p["name_en"]}}
-                 for p, c in zip(index.axis.properties, corridors, strict=True)]  # fmt: skip
+        units = [
+            {
+                "unit": p["id"],
+                "name_zh": p["name_zh"],
+                "name_en": p["name_en"],
+                "area_km2": float(shapely.area(c)) / 1e6,
+                "keys": {p["name_zh"], p["name_en"]},
+            }
+            for p, c in zip(index.axis.properties, corridors, strict=True)
+        ]
         return units, "gz_axis_section"
     if by in ("node", "group"):
         if index.nodes is None:
             raise InputError(f"no nodes layer to count by {by}")
         props, geoms = index.nodes.layer.properties, index.nodes.layer.geometries
         if by == "node":
-            units = [{"unit": p["id"], "name_zh": p["name_zh"], "name_en": p["name_en"], "area_km2": area([g]),
-                      "keys": {p["name_zh"], p["name_en"]}} for p, g in zip(props, geoms, strict=True)]  # fmt: skip
+            units = [
+                {
+                    "unit": p["id"],
+                    "name_zh": p["name_zh"],
+                    "name_en": p["name_en"],
+                    "area_km2": area([g]),
+                    "keys": {p["name_zh"], p["name_en"]},
+                }
+                for p, g in zip(props, geoms, strict=True)
+            ]
             return units, "gz_nodes"
         units = []
         for group, (name_zh, name_en) in GROUP_NAMES.items():
             members = [g for p, g in zip(props, geoms, strict=True) if p["group"] == group]
-            units.append({"unit": group, "name_zh": name_zh, "name_en": name_en,
-                          "area_km2": area(members) if members else 0.0, "keys": {group}})  # fmt: skip
+            units.append(
+                {
+                    "unit": group,
+                    "name_zh": name_zh,
+                    "name_en": name_en,
+                    "area_km2": area(members) if members else 0.0,
+                    "keys": {group},
+                }
+            )
         return units, "gz_node_group"
     if index.cores is None:
         raise InputError(f"no cores layer to count by {by}")
     props, geoms = index.cores.layer.properties, index.cores.layer.geometries
     if by == "core_part":
-        units = [{"unit": p["id"], "name_zh": p["name_zh"], "name_en": p["name_en"], "area_km2": area([g]),
-                  "keys": {p["id"]}} for p, g in zip(props, geoms, strict=True)]  # fmt: skip
+        units = [
+            {
+                "unit": p["id"],
+                "name_zh": p["name_zh"],
+                "name_en": p["name_en"],
+                "area_km2": area([g]),
+                "keys": {p["id"]},
+            }
+            for p, g in zip(props, geoms, strict=True)
+        ]
         return units, "_core_feature"
     units = {}
     for p, g in zip(props, geoms, strict=True):
-        unit = units.setdefault(p["core_id"], {"unit": p["core_id"], "name_zh": p["core_name_zh"],
-                                               "name_en": p["core_name_en"], "geoms": [],
-                                               "keys": {p["core_name_zh"], p["core_name_en"]}})  # fmt: skip
+        unit = units.setdefault(
+            p["core_id"],
+            {
+                "unit": p["core_id"],
+                "name_zh": p["core_name_zh"],
+                "name_en": p["core_name_en"],
+                "geoms": [],
+                "keys": {p["core_name_zh"], p["core_name_en"]},
+            },
+        )
         unit["geoms"].append(g)
     return [{**u, "area_km2": area(u.pop("geoms"))} for u in units.values()], "gz_core"
 
@@ -101,8 +146,19 @@ def stats(
 
     if by not in BY_OPTIONS:
         raise InputError(f"cannot count by {by!r}: use one of {', '.join(BY_OPTIONS)}")
-    missing = [c for c in ("gz_status", "gz_district_code", "gz_core", "gz_core_part", "gz_nodes",
-                           "gz_node_group", "gz_axis_section") if c not in joined.columns]  # fmt: skip
+    missing = [
+        c
+        for c in (
+            "gz_status",
+            "gz_district_code",
+            "gz_core",
+            "gz_core_part",
+            "gz_nodes",
+            "gz_node_group",
+            "gz_axis_section",
+        )
+        if c not in joined.columns
+    ]
     if missing:
         raise InputError(f"not a joined table (no {', '.join(missing)}): run gzspatial join first")
     if category is not None and category not in joined.columns:
@@ -131,5 +187,15 @@ def stats(
         for value in crossed.columns:
             table[f"count:{value}"] = table["unit"].map(crossed[value]).fillna(0).astype(int)
     table.attrs.update({"by": by, "located_rows": total, "rows": len(joined)})
-    return table[["unit", "name_zh", "name_en", "count", "share", "area_km2", "density_per_km2",
-                  *[c for c in table.columns if c.startswith("count:")]]]  # fmt: skip
+    return table[
+        [
+            "unit",
+            "name_zh",
+            "name_en",
+            "count",
+            "share",
+            "area_km2",
+            "density_per_km2",
+            *[c for c in table.columns if c.startswith("count:")],
+        ]
+    ]

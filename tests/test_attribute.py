@@ -85,12 +85,14 @@ def test_distances_match_geopandas_in_metric_crs(layers):
 
 
 def test_rows_and_columns_kept_in_order():
-    frame = pd.DataFrame({
-        "企业名称": ["甲", "乙", "甲", "丙", "丁", "戊", "己", "庚"],
-        "经度": ["113.40", "", "113.40", "abc", "NaN", "23.12", "113.3", "116.40"],
-        "纬度": ["23.12", "23.1", "23.12", "23.1", "23.1", "113.40", "95", "39.90"],
-        "district": ["mine"] * 8,
-    })  # fmt: skip
+    frame = pd.DataFrame(
+        {
+            "企业名称": ["甲", "乙", "甲", "丙", "丁", "戊", "己", "庚"],
+            "经度": ["113.40", "", "113.40", "abc", "NaN", "23.12", "113.3", "116.40"],
+            "纬度": ["23.12", "23.1", "23.12", "23.1", "23.1", "113.40", "95", "39.90"],
+            "district": ["mine"] * 8,
+        }
+    )
     out = gzspatial.join(frame)
     assert list(out.columns) == [*frame.columns, *GZ_COLUMNS]
     pd.testing.assert_frame_equal(out[frame.columns], frame)
@@ -156,8 +158,14 @@ def test_empty_frame():
 
 # --- files, through the command line ------------------------------------------------------
 
-ROWS = [("甲公司", "113.4000", "23.1200"), ("乙公司", "", "23.1"), ("丙公司", "abc", "23.1"),
-        ("丁公司", "23.12", "113.40"), ("戊公司", "116.40", "39.90"), ("甲公司", "113.4000", "23.1200")]  # fmt: skip
+ROWS = [
+    ("甲公司", "113.4000", "23.1200"),
+    ("乙公司", "", "23.1"),
+    ("丙公司", "abc", "23.1"),
+    ("丁公司", "23.12", "113.40"),
+    ("戊公司", "116.40", "39.90"),
+    ("甲公司", "113.4000", "23.1200"),
+]
 STATUSES = ["ok", "missing", "invalid", "swapped", "outside", "ok"]
 
 
@@ -188,10 +196,17 @@ def test_table_inputs_every_output(tmp_path, name, writer, out_name):
     result = run_cli("join", str(source), "-o", str(output))
     assert result.returncode == 0, result.stderr.decode()
     assert "joined 6 rows: ok 2, outside 1, swapped 1, missing 1, invalid 1" in result.stderr.decode()
-    back = gpd.read_file(output) if out_name.endswith((".geojson", ".gpkg")) else (
-        pd.read_parquet(output) if out_name.endswith(".parquet") else
-        pd.read_excel(output, dtype=str, keep_default_na=False) if out_name.endswith(".xlsx") else
-        pd.read_csv(output, dtype=str, keep_default_na=False))  # fmt: skip
+    back = (
+        gpd.read_file(output)
+        if out_name.endswith((".geojson", ".gpkg"))
+        else (
+            pd.read_parquet(output)
+            if out_name.endswith(".parquet")
+            else pd.read_excel(output, dtype=str, keep_default_na=False)
+            if out_name.endswith(".xlsx")
+            else pd.read_csv(output, dtype=str, keep_default_na=False)
+        )
+    )
     assert len(back) == 6 and list(back["gz_status"]) == STATUSES
     assert list(back["企业名称"]) == [r[0] for r in ROWS]
     if not out_name.endswith((".geojson", ".gpkg")):  # GIS drivers type their columns
@@ -248,9 +263,12 @@ def test_gcj02_csv_matches_wgs84_csv(tmp_path):
 
 @pytest.mark.parametrize(
     ("content", "message"),
-    [(b"", "is empty"), (b"name,address\na,b\n", "columns are: name, address"),
-     (b"lon,lat,gz_status\n113.4,23.1,x\n", "already has gz_ column")],
-)  # fmt: skip
+    [
+        (b"", "is empty"),
+        (b"name,address\na,b\n", "columns are: name, address"),
+        (b"lon,lat,gz_status\n113.4,23.1,x\n", "already has gz_ column"),
+    ],
+)
 def test_bad_files_are_one_line_errors(tmp_path, content, message):
     source = tmp_path / "in.csv"
     source.write_bytes(content)

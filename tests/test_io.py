@@ -87,8 +87,14 @@ def test_parse_dms(text, value):
 
 def test_parse_degrees_flags_bad_text():
     values, problems = parse_degrees(["113.3", "", " ", "abc", "NaN", "inf", "113°19′30″E", None])
-    assert problems == {1: "blank", 2: "blank", 3: "not a number: 'abc'", 4: "not a number: NaN",
-                        5: "not a finite number", 7: "blank"}  # fmt: skip
+    assert problems == {
+        1: "blank",
+        2: "blank",
+        3: "not a number: 'abc'",
+        4: "not a number: NaN",
+        5: "not a finite number",
+        7: "blank",
+    }
     assert values[0] == 113.3 and values[6] == pytest.approx(113.325) and np.isnan(values[1:6]).all()
 
 

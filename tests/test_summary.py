@@ -17,12 +17,14 @@ def joined(layers):
     """Three rows in 广州大学城 (one 孵化器), one in 生物岛 ⊂ 中大国际创新生态谷, one outside, one invalid."""
     town = layers["nodes"].set_index("id").geometry["university-town"].representative_point()
     bio = layers["nodes"].set_index("id").geometry["international-bio-island"].representative_point()
-    frame = pd.DataFrame({
-        "name": ["a", "b", "c", "d", "e", "f"],
-        "category": ["高新技术企业", "孵化器", "高新技术企业", "高新技术企业", "高新技术企业", "孵化器"],
-        "lon": [town.x, town.x, town.x, bio.x, 116.4, "x"],
-        "lat": [town.y, town.y, town.y, bio.y, 39.9, 23.1],
-    })  # fmt: skip
+    frame = pd.DataFrame(
+        {
+            "name": ["a", "b", "c", "d", "e", "f"],
+            "category": ["高新技术企业", "孵化器", "高新技术企业", "高新技术企业", "高新技术企业", "孵化器"],
+            "lon": [town.x, town.x, town.x, bio.x, 116.4, "x"],
+            "lat": [town.y, town.y, town.y, bio.y, 39.9, 23.1],
+        }
+    )
     return gzspatial.join(frame)
 
 
@@ -38,10 +40,16 @@ def test_by_node_lists_every_node_with_zeros(joined):
     )
 
 
-@pytest.mark.parametrize(("by", "units", "unit", "count"), [
-    ("district", 11, "440113", 3), ("core", 4, "ai-zone", 3), ("core_part", 7, "ai-zone-university-town", 3),
-    ("group", 3, "central", 3), ("axis_section", 6, "axis-panyu", 3),
-])  # fmt: skip
+@pytest.mark.parametrize(
+    ("by", "units", "unit", "count"),
+    [
+        ("district", 11, "440113", 3),
+        ("core", 4, "ai-zone", 3),
+        ("core_part", 7, "ai-zone-university-town", 3),
+        ("group", 3, "central", 3),
+        ("axis_section", 6, "axis-panyu", 3),
+    ],
+)
 def test_by_other_units(joined, by, units, unit, count):
     table = gzspatial.stats(joined, by=by).set_index("unit")
     assert len(table) == units and table.loc[unit, "count"] == count
