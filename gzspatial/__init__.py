@@ -8,7 +8,18 @@ from importlib import import_module
 
 __version__ = "0.1.0"
 
-__all__ = ["Location", "__version__", "crs", "find", "join", "load_layers", "locate", "stats", "transform"]
+__all__ = [
+    "Location",
+    "__version__",
+    "crs",
+    "find",
+    "join",
+    "load_layers",
+    "locate",
+    "make_map",
+    "stats",
+    "transform",
+]
 
 _LAZY = {
     "load_layers": ("gzspatial.layers", "load_layers"),
@@ -18,6 +29,7 @@ _LAZY = {
     "Location": ("gzspatial.locator", "Location"),
     "join": ("gzspatial.attribute", "join"),
     "stats": ("gzspatial.summary", "stats"),
+    "make_map": ("gzspatial.maps", "make_map"),
 }
 
 

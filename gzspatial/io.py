@@ -150,10 +150,26 @@ def write_table(frame, path: str | Path, *, excel_bom: bool = False) -> None:
         with atomic_output(path, "wb") as handle:
             frame.to_excel(handle, index=False, engine="openpyxl")
     elif suffix in (".csv", ".txt", ".tsv", ""):
-        with atomic_output(path, "w", encoding="utf-8-sig" if excel_bom else "utf-8", newline="") as handle:
-            frame.to_csv(handle, index=False, sep="\t" if suffix == ".tsv" else ",")
+        with atomic_output(path, "wb") as handle:
+            if excel_bom:
+                handle.write("\ufeff".encode())
+            _write_csv(frame, handle, "\t" if suffix == ".tsv" else ",")
     else:
         raise InputError(f"cannot write {suffix!r} files: use .csv or .xlsx")
+
+
+def _write_csv(frame, handle, delimiter: str) -> None:
+    """UTF-8 CSV through pyarrow (about 10x faster than pandas for millions of rows; strings are
+    quoted); pandas for columns pyarrow cannot type (mixed objects)."""
+    import pyarrow as pa
+    import pyarrow.csv as pacsv
+
+    try:
+        table = pa.Table.from_pandas(frame, preserve_index=False)
+    except (pa.ArrowInvalid, pa.ArrowTypeError):
+        handle.write(frame.to_csv(index=False, sep=delimiter).encode("utf-8"))
+        return
+    pacsv.write_csv(table, handle, write_options=pacsv.WriteOptions(delimiter=delimiter))
 
 
 def check_not_input(output: str | Path, input_path: str | Path) -> None:

@@ -46,7 +46,7 @@ def test_layers_and_feature_counts():
     m = maps.make_map(basemap="none")
     layers = _geojson_layers(m)
     counts = {name: len(data["features"]) for name, data in layers.items()}
-    assert counts == {"districts": 11, "axis": 6, "cores": 7, "nodes": 28}
+    assert counts == {"districts": 11, "axis": 6, "cores": 7, "nodes": 28, "platforms": 55}
     page = m.get_root().render()
     for group in ("行政区", "科技创新轴", "四核", "多点（节点）"):
         assert f'"{group}"' in page or json.dumps(group) in page
@@ -223,8 +223,8 @@ def test_offline_map_in_a_real_browser(tmp_path, browser):
                 xss: window.__xss === undefined ? null : window.__xss, resources: resources,
                 search: window.gzSearch("知识城") !== null};
     """)
-    assert state["overlays"] == 6  # districts, axis, cores, nodes, heat, points
-    assert state["features"] == 11 + 6 + 7 + 28
+    assert state["overlays"] == 7  # districts, axis, cores, nodes, platforms, heat, points
+    assert state["features"] == 11 + 6 + 7 + 28 + 55
     assert state["markers"] == 200
     assert XSS in state["popup"] and state["popupImages"] == 0 and state["xss"] is None
     assert state["search"] is True
