@@ -12,8 +12,15 @@ import json
 import os
 from pathlib import Path
 
+import branca.colormap
+import folium
 import numpy as np
+import pandas as pd
 import shapely
+from branca.element import MacroElement
+from folium import plugins
+from folium.elements import JSCSSMixin
+from folium.template import Template
 
 from gzspatial import crs as _crs
 from gzspatial._engine import DEFAULT_CORRIDOR_KM, layout_index
@@ -107,7 +114,6 @@ def _tooltip_html(*lines: str) -> str:
 
 
 def _label(lat: float, lon: float, text: str, css: str):
-    import folium
 
     return folium.Marker(
         [lat, lon], icon=folium.DivIcon(html=f'<div class="{css}">{html.escape(text)}</div>', icon_size=(0, 0))
@@ -115,7 +121,6 @@ def _label(lat: float, lon: float, text: str, css: str):
 
 
 def _add_basemap(m, basemap: str, tianditu_key: str | None) -> None:
-    import folium
 
     spec = BASEMAPS[basemap]
     if spec is None:
@@ -158,8 +163,6 @@ def make_map(
     aggregated density is drawn). ``choropleth`` ("count" or "density") colours nodes by the
     points in them. ``basemap``: carto, osm, amap, amap-satellite, tianditu, none.
     """
-    import folium
-    from folium import plugins
 
     if basemap not in BASEMAPS:
         raise InputError(f"unknown basemap {basemap!r}: use one of {', '.join(BASEMAPS)}")
@@ -299,8 +302,6 @@ def _attribute_points(points, points_crs, layers, corridor_km, lang):
 
 
 def _add_choropleth(m, index, joined, kind, shift, lang, layers, corridor_km) -> None:
-    import branca.colormap
-    import folium
 
     from gzspatial.summary import stats
 
@@ -339,7 +340,6 @@ def _add_choropleth(m, index, joined, kind, shift, lang, layers, corridor_km) ->
 
 
 def _add_platforms(m, layer, shift, lang) -> None:
-    import folium
 
     group = folium.FeatureGroup(name=_t(lang, "创新平台", "Platforms"))
     props = [
@@ -371,7 +371,6 @@ def _name_column(frame) -> str | None:
 
 
 def _add_points(m, joined, w_lon, w_lat, shift, lang, heatmap: bool) -> None:
-    from folium import plugins
 
     usable = ~np.isnan(w_lon) & ~np.isnan(w_lat)
     lon, lat = shift.lonlat(w_lon[usable], w_lat[usable])
@@ -384,7 +383,7 @@ def _add_points(m, joined, w_lon, w_lat, shift, lang, heatmap: bool) -> None:
             name += _t(lang, f"：{n:,} 个点已按约500米格网聚合", f": {n:,} points aggregated on a ~500 m grid")
         plugins.HeatMap(np.round(cells, 5).tolist(), name=name, radius=12, blur=15, max_zoom=13).add_to(m)
     if n <= MARKER_LIMIT:
-        _PointCluster(rows, lon, lat, _name_column(joined), lang).add_to(m)
+        _point_layer(rows, lon, lat, _name_column(joined), lang).add_to(m)
 
 
 def _aggregate(lon: np.ndarray, lat: np.ndarray) -> np.ndarray:
@@ -435,201 +434,180 @@ def _search_index(index, shift) -> list[dict]:
     return entries
 
 
-def _point_cluster_class():
-    from branca.element import MacroElement
-    from folium.elements import JSCSSMixin
-    from folium.plugins import MarkerCluster
-    from folium.template import Template
+class _PointClusterLayer(JSCSSMixin, MacroElement):
+    """User points in a marker cluster; popups built with textContent (no HTML from data)."""
 
-    class PointCluster(JSCSSMixin, MacroElement):
-        """User points in a marker cluster; popups built with textContent (no HTML from data)."""
-
-        default_js = MarkerCluster.default_js
-        default_css = MarkerCluster.default_css
-        _template = Template("""
-            {% macro script(this, kwargs) %}
-            var {{ this.get_name() }} = (function () {
-                var fields = {{ this.fields }};
-                var tables = {{ this.tables }};
-                var rows = {{ this.rows }};
-                var cluster = L.markerClusterGroup({chunkedLoading: true});
-                function popup(row) {
-                    var box = document.createElement("div");
-                    for (var k = 0; k < fields.length; k++) {
-                        var value = row[2 + k];
-                        if (tables[k] !== null) { value = tables[k][value]; }
-                        if (value === null || value === "") { continue; }
-                        var line = document.createElement("div");
-                        var key = document.createElement("b");
-                        key.textContent = fields[k] + ": ";
-                        line.appendChild(key);
-                        line.appendChild(document.createTextNode(String(value)));
-                        box.appendChild(line);
-                    }
-                    return box;
+    default_js = plugins.MarkerCluster.default_js
+    default_css = plugins.MarkerCluster.default_css
+    _template = Template("""
+        {% macro script(this, kwargs) %}
+        var {{ this.get_name() }} = (function () {
+            var fields = {{ this.fields }};
+            var tables = {{ this.tables }};
+            var rows = {{ this.rows }};
+            var cluster = L.markerClusterGroup({chunkedLoading: true});
+            function popup(row) {
+                var box = document.createElement("div");
+                for (var k = 0; k < fields.length; k++) {
+                    var value = row[2 + k];
+                    if (tables[k] !== null) { value = tables[k][value]; }
+                    if (value === null || value === "") { continue; }
+                    var line = document.createElement("div");
+                    var key = document.createElement("b");
+                    key.textContent = fields[k] + ": ";
+                    line.appendChild(key);
+                    line.appendChild(document.createTextNode(String(value)));
+                    box.appendChild(line);
                 }
-                var markers = [];
-                for (var i = 0; i < rows.length; i++) {
-                    var marker = L.circleMarker([rows[i][0], rows[i][1]],
-                        {radius: 4, color: "{{ this.color }}", weight: 1, fillOpacity: 0.8});
-                    marker.bindPopup(popup.bind(null, rows[i]));
-                    markers.push(marker);
-                }
-                cluster.addLayers(markers);
-                {{ this._parent.get_name() }}.addLayer(cluster);
-                return cluster;
-            })();
-            {% endmacro %}
-        """)
-
-        def __init__(self, rows, lon, lat, name_column, lang):
-            super().__init__()
-            self._name = "PointCluster"
-            self.layer_name = _t(lang, f"输入点（{len(rows):,}）", f"Input points ({len(rows):,})")
-            self.color = POINT_COLOR
-            columns = [
-                c
-                for c in (
-                    name_column,
-                    "gz_district",
-                    "gz_core_part",
-                    "gz_nodes",
-                    "gz_nearest_node",
-                    "gz_axis_distance_m",
-                    "gz_status",
-                    "gz_note",
-                )
-                if c
-            ]
-            labels = {
-                "gz_district": _t(lang, "行政区", "district"),
-                "gz_core_part": _t(lang, "核", "core part"),
-                "gz_nodes": _t(lang, "节点", "nodes"),
-                "gz_nearest_node": _t(lang, "最近节点", "nearest node"),
-                "gz_axis_distance_m": _t(lang, "距轴线（米）", "to axis (m)"),
-                "gz_status": _t(lang, "状态", "status"),
-                "gz_note": _t(lang, "说明", "note"),
+                return box;
             }
-            import pandas as pd
+            var markers = [];
+            for (var i = 0; i < rows.length; i++) {
+                var marker = L.circleMarker([rows[i][0], rows[i][1]],
+                    {radius: 4, color: "{{ this.color }}", weight: 1, fillOpacity: 0.8});
+                marker.bindPopup(popup.bind(null, rows[i]));
+                markers.push(marker);
+            }
+            cluster.addLayers(markers);
+            {{ this._parent.get_name() }}.addLayer(cluster);
+            return cluster;
+        })();
+        {% endmacro %}
+    """)
 
-            tables, encoded = [], []
-            for column in columns:
-                values = rows[column]
-                if column == "gz_axis_distance_m":  # whole metres; None where unknown
-                    tables.append(None)
-                    metres = values.to_numpy(dtype=float)
-                    encoded.append([None if np.isnan(v) else round(v) for v in metres.tolist()])
-                    continue
-                codes, uniques = pd.factorize(values.astype(str), use_na_sentinel=False)
-                tables.append([str(u) for u in uniques])
-                encoded.append(codes.tolist())
-            coordinates = zip(np.round(lat, 5).tolist(), np.round(lon, 5).tolist(), strict=True)
-            data = [[y, x, *cells] for (y, x), *cells in zip(coordinates, *encoded, strict=True)]
-            self.fields = _safe_json([labels.get(c, str(c)) for c in columns])
-            self.tables = _safe_json(tables)
-            self.rows = _safe_json(data)
+    def __init__(self, rows, lon, lat, name_column, lang):
+        super().__init__()
+        self._name = "PointCluster"
+        self.layer_name = _t(lang, f"输入点（{len(rows):,}）", f"Input points ({len(rows):,})")
+        self.color = POINT_COLOR
+        columns = [
+            c
+            for c in (
+                name_column,
+                "gz_district",
+                "gz_core_part",
+                "gz_nodes",
+                "gz_nearest_node",
+                "gz_axis_distance_m",
+                "gz_status",
+                "gz_note",
+            )
+            if c
+        ]
+        labels = {
+            "gz_district": _t(lang, "行政区", "district"),
+            "gz_core_part": _t(lang, "核", "core part"),
+            "gz_nodes": _t(lang, "节点", "nodes"),
+            "gz_nearest_node": _t(lang, "最近节点", "nearest node"),
+            "gz_axis_distance_m": _t(lang, "距轴线（米）", "to axis (m)"),
+            "gz_status": _t(lang, "状态", "status"),
+            "gz_note": _t(lang, "说明", "note"),
+        }
+        tables, encoded = [], []
+        for column in columns:
+            values = rows[column]
+            if column == "gz_axis_distance_m":  # whole metres; None where unknown
+                tables.append(None)
+                metres = values.to_numpy(dtype=float)
+                encoded.append([None if np.isnan(v) else round(v) for v in metres.tolist()])
+                continue
+            codes, uniques = pd.factorize(values.astype(str), use_na_sentinel=False)
+            tables.append([str(u) for u in uniques])
+            encoded.append(codes.tolist())
+        coordinates = zip(np.round(lat, 5).tolist(), np.round(lon, 5).tolist(), strict=True)
+        data = [[y, x, *cells] for (y, x), *cells in zip(coordinates, *encoded, strict=True)]
+        self.fields = _safe_json([labels.get(c, str(c)) for c in columns])
+        self.tables = _safe_json(tables)
+        self.rows = _safe_json(data)
 
-    return PointCluster
 
-
-def _PointCluster(rows, lon, lat, name_column, lang):  # noqa: N802 - a class made on first use (folium is heavy)
-    import folium
+def _point_layer(rows, lon, lat, name_column, lang):
 
     group = folium.FeatureGroup(name=_t(lang, f"输入点（{len(rows):,}）", f"Input points ({len(rows):,})"))
-    _point_cluster_class()(rows, lon, lat, name_column, lang).add_to(group)
+    _PointClusterLayer(rows, lon, lat, name_column, lang).add_to(group)
     return group
 
 
-def _overlay_class():
-    from branca.element import MacroElement
-    from folium.template import Template
+class _Overlay(MacroElement):
+    """Title, legend and a name search box (zh/en names and aliases), all escaped."""
 
-    class Overlay(MacroElement):
-        """Title, legend and a name search box (zh/en names and aliases), all escaped."""
-
-        _template = Template("""
-            {% macro header(this, kwargs) %}
-            <style>
-              .gz-label { white-space: nowrap; transform: translate(-50%, -50%); font: 12px sans-serif;
-                          color: #333; text-shadow: 0 0 3px #fff, 0 0 3px #fff; pointer-events: none; }
-              .gz-core-label { color: #b35806; font-weight: bold; }
-              .gz-title { position: absolute; top: 10px; left: 50%; transform: translateX(-50%); z-index: 1000;
-                          background: rgba(255,255,255,0.9); padding: 6px 14px; border-radius: 4px;
-                          font: bold 16px sans-serif; box-shadow: 0 1px 4px rgba(0,0,0,0.3); }
-              .gz-legend { position: absolute; bottom: 50px; left: 10px; z-index: 1000; background: #fff;
-                           padding: 8px 10px; border-radius: 4px; font: 12px sans-serif;
-                           box-shadow: 0 1px 4px rgba(0,0,0,0.3); }
-              .gz-legend i { display: inline-block; width: 14px; height: 10px; margin-right: 6px; }
-              .gz-search { position: absolute; top: 60px; left: 50px; z-index: 1000; }
-              .gz-search input { width: 220px; padding: 4px; font: 13px sans-serif; }
-            </style>
-            {% endmacro %}
-            {% macro html(this, kwargs) %}
-            <div class="gz-title" id="{{ this.get_name() }}-title">{{ this.title }}</div>
-            <div class="gz-legend" id="{{ this.get_name() }}-legend">{{ this.legend }}</div>
-            <div class="gz-search"><input id="{{ this.get_name() }}-search" list="{{ this.get_name() }}-names"
-                 placeholder="{{ this.placeholder }}"><datalist id="{{ this.get_name() }}-names"></datalist></div>
-            {% endmacro %}
-            {% macro script(this, kwargs) %}
-            (function () {
-                var entries = {{ this.entries }};
-                var list = document.getElementById("{{ this.get_name() }}-names");
-                var byName = {};
-                entries.forEach(function (e) {
-                    var option = document.createElement("option");
-                    option.value = e.label;
-                    list.appendChild(option);
-                    byName[e.label.toLowerCase()] = e;
-                    e.names.forEach(function (n) { byName[n.toLowerCase()] = byName[n.toLowerCase()] || e; });
-                });
-                function find(query) {
-                    query = query.trim().toLowerCase();
-                    if (!query) { return null; }
-                    if (byName[query]) { return byName[query]; }
-                    for (var i = 0; i < entries.length; i++) {
-                        if (entries[i].label.toLowerCase().indexOf(query) >= 0 ||
-                            entries[i].names.some(function (n) { return n.toLowerCase().indexOf(query) >= 0; })) {
-                            return entries[i];
-                        }
+    _template = Template("""
+        {% macro header(this, kwargs) %}
+        <style>
+          .gz-label { white-space: nowrap; transform: translate(-50%, -50%); font: 12px sans-serif;
+                      color: #333; text-shadow: 0 0 3px #fff, 0 0 3px #fff; pointer-events: none; }
+          .gz-core-label { color: #b35806; font-weight: bold; }
+          .gz-title { position: absolute; top: 10px; left: 50%; transform: translateX(-50%); z-index: 1000;
+                      background: rgba(255,255,255,0.9); padding: 6px 14px; border-radius: 4px;
+                      font: bold 16px sans-serif; box-shadow: 0 1px 4px rgba(0,0,0,0.3); }
+          .gz-legend { position: absolute; bottom: 50px; left: 10px; z-index: 1000; background: #fff;
+                       padding: 8px 10px; border-radius: 4px; font: 12px sans-serif;
+                       box-shadow: 0 1px 4px rgba(0,0,0,0.3); }
+          .gz-legend i { display: inline-block; width: 14px; height: 10px; margin-right: 6px; }
+          .gz-search { position: absolute; top: 60px; left: 50px; z-index: 1000; }
+          .gz-search input { width: 220px; padding: 4px; font: 13px sans-serif; }
+        </style>
+        {% endmacro %}
+        {% macro html(this, kwargs) %}
+        <div class="gz-title" id="{{ this.get_name() }}-title">{{ this.title }}</div>
+        <div class="gz-legend" id="{{ this.get_name() }}-legend">{{ this.legend }}</div>
+        <div class="gz-search"><input id="{{ this.get_name() }}-search" list="{{ this.get_name() }}-names"
+             placeholder="{{ this.placeholder }}"><datalist id="{{ this.get_name() }}-names"></datalist></div>
+        {% endmacro %}
+        {% macro script(this, kwargs) %}
+        (function () {
+            var entries = {{ this.entries }};
+            var list = document.getElementById("{{ this.get_name() }}-names");
+            var byName = {};
+            entries.forEach(function (e) {
+                var option = document.createElement("option");
+                option.value = e.label;
+                list.appendChild(option);
+                byName[e.label.toLowerCase()] = e;
+                e.names.forEach(function (n) { byName[n.toLowerCase()] = byName[n.toLowerCase()] || e; });
+            });
+            function find(query) {
+                query = query.trim().toLowerCase();
+                if (!query) { return null; }
+                if (byName[query]) { return byName[query]; }
+                for (var i = 0; i < entries.length; i++) {
+                    if (entries[i].label.toLowerCase().indexOf(query) >= 0 ||
+                        entries[i].names.some(function (n) { return n.toLowerCase().indexOf(query) >= 0; })) {
+                        return entries[i];
                     }
-                    return null;
                 }
-                var input = document.getElementById("{{ this.get_name() }}-search");
-                function go() {
-                    var hit = find(input.value);
-                    if (hit) { {{ this._parent.get_name() }}.fitBounds(hit.bounds, {maxZoom: 14}); }
-                }
-                input.addEventListener("change", go);
-                input.addEventListener("keydown", function (e) { if (e.key === "Enter") { go(); } });
-                window.gzSearch = function (query) { input.value = query; go(); return find(query); };
-            })();
-            {% endmacro %}
-        """)
+                return null;
+            }
+            var input = document.getElementById("{{ this.get_name() }}-search");
+            function go() {
+                var hit = find(input.value);
+                if (hit) { {{ this._parent.get_name() }}.fitBounds(hit.bounds, {maxZoom: 14}); }
+            }
+            input.addEventListener("change", go);
+            input.addEventListener("keydown", function (e) { if (e.key === "Enter") { go(); } });
+            window.gzSearch = function (query) { input.value = query; go(); return find(query); };
+        })();
+        {% endmacro %}
+    """)
 
-        def __init__(self, title, legend_items, entries, lang):
-            super().__init__()
-            self._name = "Overlay"
-            self.title = html.escape(title)
-            parts = []
-            for kind, color, text in legend_items:
-                if kind == "note":
-                    parts.append(f'<div style="color:#666;margin-top:4px">{html.escape(text)}</div>')
-                    continue
-                style = {
-                    "line": f"background:{color};height:3px",
-                    "fill": f"background:{color};opacity:0.6",
-                    "dot": f"background:{color};border-radius:50%;width:10px",
-                }[kind]
-                parts.append(f'<div><i style="{style}"></i>{html.escape(text)}</div>')
-            self.legend = "".join(parts)
-            self.placeholder = html.escape(_t(lang, "搜索：名称或别名", "Search a name or alias"))
-            self.entries = _safe_json(entries)
-
-    return Overlay
-
-
-def _Overlay(title, legend_items, entries, lang):  # noqa: N802 - a class made on first use (folium is heavy)
-    return _overlay_class()(title, legend_items, entries, lang)
+    def __init__(self, title, legend_items, entries, lang):
+        super().__init__()
+        self._name = "Overlay"
+        self.title = html.escape(title)
+        parts = []
+        for kind, color, text in legend_items:
+            if kind == "note":
+                parts.append(f'<div style="color:#666;margin-top:4px">{html.escape(text)}</div>')
+                continue
+            style = {
+                "line": f"background:{color};height:3px",
+                "fill": f"background:{color};opacity:0.6",
+                "dot": f"background:{color};border-radius:50%;width:10px",
+            }[kind]
+            parts.append(f'<div><i style="{style}"></i>{html.escape(text)}</div>')
+        self.legend = "".join(parts)
+        self.placeholder = html.escape(_t(lang, "搜索：名称或别名", "Search a name or alias"))
+        self.entries = _safe_json(entries)
 
 
 def save_map(m, path: str | Path, *, offline: bool = False) -> Path:
