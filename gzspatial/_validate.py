@@ -128,10 +128,13 @@ _CODE = {status: np.int8(i) for i, status in enumerate(STATUSES)}
 SWAPPED_NOTE = "longitude and latitude were swapped; corrected"
 
 
-def check_points(lon, lat, *, geographic: bool = True, lon_problems=None, lat_problems=None) -> CheckedPoints:
+def check_points(
+    lon, lat, *, geographic: bool = True, lon_problems=None, lat_problems=None, row_problems=None
+) -> CheckedPoints:
     """Classify parsed coordinates: ok, swapped (corrected), missing or invalid, with notes.
 
-    ``lon_problems``/``lat_problems`` are parse_degrees' {row: problem}. ``geographic`` is False
+    ``lon_problems``/``lat_problems`` are parse_degrees' {row: problem}; ``row_problems``
+    ({row: reason}) marks further rows invalid with that reason. ``geographic`` is False
     for projected systems (metres), where swaps and degree ranges do not apply. ``outside`` is
     decided later, against the city outline.
     """
@@ -158,6 +161,8 @@ def check_points(lon, lat, *, geographic: bool = True, lon_problems=None, lat_pr
         else:
             parts = [f"longitude {lon_p}" if lon_p else "", f"latitude {lat_p}" if lat_p else ""]
             status[index], notes[index] = _CODE[STATUS_INVALID], "; ".join(p for p in parts if p)
+    for index, reason in (row_problems or {}).items():
+        status[index], notes[index] = _CODE[STATUS_INVALID], reason
     unusable = (status == _CODE[STATUS_INVALID]) | (status == _CODE[STATUS_MISSING])
     lon[unusable] = np.nan
     lat[unusable] = np.nan

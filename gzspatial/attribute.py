@@ -213,15 +213,21 @@ def gz_columns(attribution: Attribution, checked, index: LayoutIndex, options: O
     }
 
 
-def attribute_coordinates(lon_values, lat_values, options: Options, *, method: str = "auto"):
+def attribute_coordinates(lon_values, lat_values, options: Options, *, method: str = "auto", row_problems=None):
     """gz_* columns for raw coordinate columns (numbers or text) in ``options.crs``.
 
-    Returns (columns, WGS84 lon, WGS84 lat); coordinates are NaN where unusable.
+    ``row_problems`` ({row: reason}) marks rows invalid for reasons found before (e.g. an invalid
+    geometry). Returns (columns, WGS84 lon, WGS84 lat); coordinates are NaN where unusable.
     """
     lon, lon_problems = parse_degrees(lon_values)
     lat, lat_problems = parse_degrees(lat_values)
     checked = check_points(
-        lon, lat, geographic=_crs.is_geographic(options.crs), lon_problems=lon_problems, lat_problems=lat_problems
+        lon,
+        lat,
+        geographic=_crs.is_geographic(options.crs),
+        lon_problems=lon_problems,
+        lat_problems=lat_problems,
+        row_problems=row_problems,
     )
     w_lon, w_lat = _crs.transform(checked.lon, checked.lat, options.crs, _crs.WGS84)
     index = layout_index(options.layers)
@@ -230,15 +236,14 @@ def attribute_coordinates(lon_values, lat_values, options: Options, *, method: s
 
 
 def _frame_points(data, lon: str | None, lat: str | None):
-    """The coordinate source of a DataFrame/GeoDataFrame: (lon values, lat values, crs)."""
+    """The coordinate source of a DataFrame/GeoDataFrame: (lon values, lat values, crs, problems)."""
     from gzspatial.io import find_coordinate_columns, geometry_coordinates
 
     geometry = getattr(data, "_geometry_column_name", None)
     if geometry is not None and lon is None and lat is None and geometry in data.columns:
-        x, y, declared = geometry_coordinates(data)
-        return x, y, declared
+        return geometry_coordinates(data)
     lon_col, lat_col = find_coordinate_columns(data.columns, lon, lat)
-    return data[lon_col].to_numpy(), data[lat_col].to_numpy(), None
+    return data[lon_col].to_numpy(), data[lat_col].to_numpy(), None, {}
 
 
 def resolve_crs(declared: str | None, given: str | None) -> str:
@@ -255,11 +260,11 @@ def join_frame(data, *, lon=None, lat=None, crs=None, options: Options | None = 
     """``join`` plus the WGS84 coordinates used (NaN where unusable), for writers of geo formats."""
     options = options or Options()
     existing = check_gz_columns(data.columns, options.overwrite_gz)
-    x, y, declared = _frame_points(data, lon, lat)
+    x, y, declared, problems = _frame_points(data, lon, lat)
     options = Options(
         resolve_crs(declared, crs), options.corridor_km, options.lang, options.layers, options.overwrite_gz
     ).checked()
-    columns, w_lon, w_lat = attribute_coordinates(x, y, options)
+    columns, w_lon, w_lat = attribute_coordinates(x, y, options, row_problems=problems)
     out = data.drop(columns=existing) if existing else data.copy()
     for name, values in columns.items():
         out[name] = _to_pandas(values)

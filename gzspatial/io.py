@@ -107,7 +107,7 @@ def read_table(path: str | Path, *, encoding: str | None = None, sheet: str | in
         return read_csv_text(sys.stdin.buffer.read(), source="<stdin>", encoding=encoding)
     path = Path(path)
     if not path.is_file():
-        raise InputError(f"input file {str(path)!r} not found")
+        raise InputError(f"input file {str(path)!r} not found" + (" (it is a folder)" if path.is_dir() else ""))
     suffix = path.suffix.lower()
     if suffix in (".xlsx", ".xlsm"):
         try:
@@ -242,20 +242,29 @@ def _read_parquet(path: Path):
     return pd.read_parquet(path)
 
 
-def geometry_coordinates(frame) -> tuple[np.ndarray, np.ndarray, str | None]:
-    """(x, y, declared CRS) of a GeoDataFrame's points; other geometries give a representative
-    point; missing or empty geometries give None (reported as blank)."""
+def geometry_coordinates(frame) -> tuple[np.ndarray, np.ndarray, str | None, dict[int, str]]:
+    """(x, y, declared CRS, problems) of a GeoDataFrame's geometries.
+
+    Points are used as they are; other geometries by a point on their surface. Missing or empty
+    geometries give None (reported as blank); invalid ones are not repaired but reported in
+    ``problems`` ({row: reason}).
+    """
     import shapely
 
     from gzspatial import crs as _crs
 
     geometry = np.asarray(frame.geometry.values)
     missing = shapely.is_missing(geometry) | shapely.is_empty(geometry)
-    points = np.where(shapely.get_type_id(geometry) == 0, geometry, shapely.point_on_surface(geometry))
-    x = np.where(missing, None, shapely.get_x(np.where(missing, None, points))).astype(object)
-    y = np.where(missing, None, shapely.get_y(np.where(missing, None, points))).astype(object)
+    invalid = ~missing & ~shapely.is_valid(geometry)
+    problems = {int(i): f"invalid geometry: {shapely.is_valid_reason(geometry[i])} (not repaired)"
+                for i in np.flatnonzero(invalid)}  # fmt: skip
+    unusable = missing | invalid
+    usable = np.where(unusable, None, geometry)
+    points = np.where(shapely.get_type_id(usable) == 0, usable, shapely.point_on_surface(usable))
+    x = np.where(missing, None, shapely.get_x(points)).astype(object)
+    y = np.where(missing, None, shapely.get_y(points)).astype(object)
     declared = None if frame.crs is None else _crs.normalize_crs(frame.crs)
-    return x, y, declared
+    return x, y, declared, problems
 
 
 def write_output(frame, path: str | Path, *, lon=None, lat=None, excel_bom: bool = False) -> None:

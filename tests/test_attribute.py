@@ -138,6 +138,15 @@ def test_geodataframe_uses_its_geometry_and_crs():
     assert gzspatial.join(polygon).loc[0, "gz_district"] == "天河区"
 
 
+def test_invalid_input_geometries_are_flagged_not_repaired():
+    bowtie = shapely.Polygon([(113.3, 23.0), (113.4, 23.1), (113.4, 23.0), (113.3, 23.1)])
+    frame = gpd.GeoDataFrame({"name": ["bow", "ok"]}, geometry=[bowtie, shapely.box(113.39, 23.11, 113.41, 23.13)],
+                             crs=4326)  # fmt: skip
+    out = gzspatial.join(frame)
+    assert list(out["gz_status"]) == ["invalid", "ok"]
+    assert out.loc[0, "gz_note"].startswith("invalid geometry: Self-intersection") and out.loc[0, "gz_district"] == ""
+
+
 def test_gz_column_collision():
     frame = pd.DataFrame({"lon": [113.4], "lat": [23.12], "gz_status": ["mine"]})
     with pytest.raises(InputError, match="already has gz_ column"):

@@ -49,3 +49,7 @@ def test_wheel_ships_layers(tmp_path):
     assert result.returncode == 0, result.stderr
     assert "districts    11 features" in result.stdout
     assert str(site / "gzspatial" / "_data" / "geojson" / "districts.geojson") in result.stdout
+    assert "platforms    55 features" in result.stdout
+    indicators = subprocess.run([str(env_dir / "bin" / "gzspatial"), "indicators", "--json"], cwd=elsewhere,
+                                capture_output=True, text=True, env=env, timeout=300)  # fmt: skip
+    assert indicators.returncode == 0 and indicators.stdout.count('"id"') == 12
