@@ -398,7 +398,7 @@ def map_command(
     lang: Annotated[str, typer.Option("--lang", help="Labels: zh or en.")] = "zh",
     title: Annotated[str | None, typer.Option("--title", help="Map title.")] = None,
     dpi: Annotated[int, typer.Option("--dpi", help="Static maps: dots per inch.")] = 200,
-    size: Annotated[str, typer.Option("--size", help="Static maps: WIDTHxHEIGHT in inches.")] = "10x12",
+    size: Annotated[str, typer.Option("--size", help="Static maps: WIDTHxHEIGHT in inches.")] = "15x11",
     corridor_km: Annotated[float, typer.Option("--corridor-km", help="Axis corridor half-width, km.")] = 2.0,
     layers: LayersOption = None,
 ) -> None:
@@ -426,7 +426,7 @@ def map_command(
         try:
             width, height = (float(v) for v in size.lower().split("x"))
         except ValueError:
-            raise _fail(f"size {size!r} is not WIDTHxHEIGHT in inches, e.g. 10x12") from None
+            raise _fail(f"size {size!r} is not WIDTHxHEIGHT in inches, e.g. 15x11") from None
         figure = make_figure(
             layers=layers,
             lang=lang,

@@ -11,6 +11,7 @@ from importlib import resources
 from pathlib import Path
 
 import numpy as np
+import shapely
 
 from gzspatial import crs as _crs
 from gzspatial._engine import DEFAULT_CORRIDOR_KM, layout_index
@@ -42,6 +43,39 @@ def _plot(ax, geometries, **style) -> None:
     geopandas.GeoSeries(list(_crs.to_metric(np.asarray(geometries)))).plot(ax=ax, **style)
 
 
+#: The enlarged central area (WGS84 lon/lat bounds), where most nodes crowd.
+CENTRAL_BOX = (113.18, 22.98, 113.50, 23.22)
+
+
+def _metric_box(bounds: tuple[float, float, float, float]) -> shapely.Polygon:
+    x, y = _crs.transform(np.array(bounds[::2]), np.array(bounds[1::2]), _crs.WGS84, _crs.METRIC_CRS)
+    return shapely.box(x[0], y[0], x[1], y[1])
+
+
+def _draw_layers(ax, index, lang, font, points, points_crs, layers, corridor_km, label_nodes) -> None:
+    """Districts, points, cores, nodes and axis on one axes; nodes labelled where label_nodes(point)."""
+    name = f"name_{lang}"
+    _plot(ax, index.districts.layer.geometries, facecolor="#f7f7f7", edgecolor="#777777", linewidth=0.8)
+    for props, geometry in zip(index.districts.layer.properties, index.districts.layer.geometries, strict=True):
+        point = _crs.to_metric(geometry.representative_point())
+        ax.annotate(props[name], (point.x, point.y), ha="center", va="center", fontproperties=font, fontsize=10,
+                    color="#888888", annotation_clip=True)  # fmt: skip
+    if points is not None:
+        _plot_points(ax, points, points_crs, layers, corridor_km)
+    if index.cores is not None:
+        _plot(ax, index.cores.layer.geometries, facecolor=CORE_COLOR, alpha=0.35, edgecolor=CORE_COLOR, linewidth=1)
+    if index.nodes is not None:
+        colors = [GROUP_COLORS.get(p["group"], "#888888") for p in index.nodes.layer.properties]
+        _plot(ax, index.nodes.layer.geometries, facecolor=colors, alpha=0.45, edgecolor=colors, linewidth=0.8)
+        for props, geometry in zip(index.nodes.layer.properties, index.nodes.layer.geometries, strict=True):
+            point = _crs.to_metric(geometry.representative_point())
+            if label_nodes(point):
+                ax.annotate(props[name], (point.x, point.y), ha="left", va="bottom", fontproperties=font, fontsize=6,
+                            xytext=(2, 2), textcoords="offset points", annotation_clip=True)  # fmt: skip
+    if index.axis is not None:
+        _plot(ax, index.axis.geometries, color=AXIS_COLOR, linewidth=3, alpha=0.85)
+
+
 def make_figure(
     *,
     layers: str | Path | None = None,
@@ -49,10 +83,11 @@ def make_figure(
     title: str | None = None,
     points=None,
     points_crs: str | None = None,
-    size: tuple[float, float] = (10.0, 12.0),
+    size: tuple[float, float] = (15.0, 11.0),
     corridor_km: float = DEFAULT_CORRIDOR_KM,
 ):
-    """A matplotlib Figure of the layout (districts, axis, cores, labelled nodes, optional points).
+    """A matplotlib Figure of the layout (districts, axis, cores, labelled nodes, optional points),
+    with the crowded centre enlarged in a second panel.
 
     ``size`` is inches (width, height). Points, when given, are drawn as a density (hexbin).
     """
@@ -68,35 +103,19 @@ def make_figure(
         raise InputError(f"language {lang!r} is not supported: use zh or en")
     font = cjk_font()
     index = layout_index(layers)
-    fig, ax = plt.subplots(figsize=size, layout="constrained")
-    name = f"name_{lang}"
-    _plot(ax, index.districts.layer.geometries, facecolor="#f7f7f7", edgecolor="#777777", linewidth=0.8)
-    for props, geometry in zip(index.districts.layer.properties, index.districts.layer.geometries, strict=True):
-        point = _crs.to_metric(geometry.representative_point())
-        ax.annotate(
-            props[name], (point.x, point.y), ha="center", va="center", fontproperties=font, fontsize=10, color="#888888"
-        )
-    if points is not None:
-        _plot_points(ax, points, points_crs, layers, corridor_km)
-    if index.cores is not None:
-        _plot(ax, index.cores.layer.geometries, facecolor=CORE_COLOR, alpha=0.35, edgecolor=CORE_COLOR, linewidth=1)
-    if index.nodes is not None:
-        colors = [GROUP_COLORS.get(p["group"], "#888888") for p in index.nodes.layer.properties]
-        _plot(ax, index.nodes.layer.geometries, facecolor=colors, alpha=0.45, edgecolor=colors, linewidth=0.8)
-        for props, geometry in zip(index.nodes.layer.properties, index.nodes.layer.geometries, strict=True):
-            point = _crs.to_metric(geometry.representative_point())
-            ax.annotate(
-                props[name],
-                (point.x, point.y),
-                ha="left",
-                va="bottom",
-                fontproperties=font,
-                fontsize=5.5,
-                xytext=(2, 2),
-                textcoords="offset points",
-            )
-    if index.axis is not None:
-        _plot(ax, index.axis.geometries, color=AXIS_COLOR, linewidth=3, alpha=0.85)
+    fig, (ax, inset) = plt.subplots(1, 2, figsize=size, layout="constrained", width_ratios=[3, 2])
+    centre = _metric_box(CENTRAL_BOX)
+    for axes, small in ((ax, False), (inset, True)):
+        _draw_layers(axes, index, lang, font, points, points_crs, layers, corridor_km,
+                     label_nodes=lambda p, small=small: small == centre.contains(p))  # fmt: skip
+    minx, miny, maxx, maxy = centre.bounds
+    inset.set_xlim(minx, maxx)
+    inset.set_ylim(miny, maxy)
+    inset.set_axis_off()
+    inset.set_aspect("equal")
+    inset.set_title(_t(lang, "中心城区放大", "Central Guangzhou (enlarged)"), fontproperties=font, fontsize=11)
+    ax.plot(*centre.exterior.xy, color="#333333", linewidth=0.8, linestyle="--")
+    inset.add_artist(ScaleBar(1, units="m", location="lower left", font_properties={"size": 8}))
     ax.set_axis_off()
     ax.set_aspect("equal")
     handles = [
@@ -112,7 +131,7 @@ def make_figure(
     default_title = _t(
         lang, "广州市科技创新“一轴四核多点”空间布局（示意）", "Guangzhou sci-tech innovation layout (schematic)"
     )
-    ax.set_title(title or default_title, fontproperties=font, fontsize=15)
+    fig.suptitle(title or default_title, fontproperties=font, fontsize=16)
     fig.text(
         0.01,
         0.005,
