@@ -103,7 +103,9 @@ def make_figure(
         raise InputError(f"language {lang!r} is not supported: use zh or en")
     font = cjk_font()
     index = layout_index(layers)
-    fig, (ax, inset) = plt.subplots(1, 2, figsize=size, layout="constrained", width_ratios=[3, 2])
+    fig, (ax, inset) = plt.subplots(1, 2, figsize=size, width_ratios=[3, 2])
+    # Fixed margins: constrained layout gives up (with a warning) on small figure sizes.
+    fig.subplots_adjust(left=0.01, right=0.99, top=0.93, bottom=0.04, wspace=0.03)
     centre = _metric_box(CENTRAL_BOX)
     for axes, small in ((ax, False), (inset, True)):
         _draw_layers(axes, index, lang, font, points, points_crs, layers, corridor_km,
