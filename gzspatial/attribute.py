@@ -110,17 +110,6 @@ class Coded:
     codes: np.ndarray  # int64, -1 for ''
 
     @classmethod
-    def of(cls, values: np.ndarray) -> Coded:
-        """Code an object array of text; '' (the common case for notes) is not hashed."""
-        import pandas as pd
-
-        codes = np.full(len(values), -1, dtype=np.int64)
-        filled = np.flatnonzero(values != "")
-        found, categories = pd.factorize(values[filled])
-        codes[filled] = found
-        return cls(np.asarray(categories, dtype=object), codes)
-
-    @classmethod
     def sparse(cls, texts: dict[int, str], n: int, *, default_mask: np.ndarray, default: str) -> Coded:
         """n rows: ``texts`` at their rows, ``default`` where ``default_mask``, '' elsewhere."""
         import pandas as pd

@@ -45,7 +45,6 @@ def _default_file_mode() -> int:
 
 # --- tables -------------------------------------------------------------------------------
 
-TABLE_SUFFIXES = (".csv", ".txt", ".tsv", ".xlsx", ".xlsm")
 #: Encodings tried in order when a CSV's encoding is not given: UTF-8 (with or without BOM),
 #: then GB18030, the superset of GBK/GB2312 that Chinese Excel and government exports use.
 CSV_ENCODINGS = ("utf-8-sig", "gb18030")
