@@ -21,99 +21,55 @@ GROUP_NAMES = {"central": ("中部", "central"), "east_north": ("东部北部", 
 LOCATED = ("ok", "swapped")
 
 
+def _unit(unit: str, name_zh: str, name_en: str, area_km2: float, keys: set[str]) -> dict:
+    return {"unit": unit, "name_zh": name_zh, "name_en": name_en, "area_km2": float(area_km2), "keys": keys}
+
+
+def _feature_units(polygons, unit_key: str, key_fields: tuple[str, ...]) -> list[dict]:
+    """One unit per feature of an indexed polygon layer (areas as the engine computed them)."""
+    return [
+        _unit(p[unit_key], p["name_zh"], p["name_en"], area, {p[f] for f in key_fields})
+        for p, area in zip(polygons.layer.properties, polygons.area_km2, strict=True)
+    ]
+
+
 def _units(by: str, layers, corridor_km: float) -> tuple[list[dict], str]:
     """Units as dicts (unit, name_zh, name_en, area_km2, keys: names that identify it) and the column."""
     index = layout_index(layers)
+    needs = {"axis_section": index.axis, "node": index.nodes, "group": index.nodes,
+             "core": index.cores, "core_part": index.cores}  # fmt: skip
+    if by in needs and needs[by] is None:
+        raise InputError(f"no layer to count by {by}: the layers folder lacks it")
 
-    def area(geometries) -> float:
+    def union_area(geometries) -> float:
         return float(shapely.area(_crs.to_metric(shapely.union_all(geometries)))) / 1e6
 
     if by == "district":
-        props, geoms = index.districts.layer.properties, index.districts.layer.geometries
-        units = [
-            {
-                "unit": p["adcode"],
-                "name_zh": p["name_zh"],
-                "name_en": p["name_en"],
-                "area_km2": area([g]),
-                "keys": {p["adcode"]},
-            }
-            for p, g in zip(props, geoms, strict=True)
-        ]
-        return units, "gz_district_code"
+        return _feature_units(index.districts, "adcode", ("adcode",)), "gz_district_code"
+    if by == "node":
+        return _feature_units(index.nodes, "id", ("name_zh", "name_en")), "gz_nodes"
+    if by == "core_part":
+        return _feature_units(index.cores, "id", ("id",)), "_core_feature"
     if by == "axis_section":
-        if index.axis is None:
-            raise InputError("no axis layer to count by axis_section")
-        corridors = shapely.buffer(index.axis_metric, corridor_km * 1000)
-        units = [
-            {
-                "unit": p["id"],
-                "name_zh": p["name_zh"],
-                "name_en": p["name_en"],
-                "area_km2": float(shapely.area(c)) / 1e6,
-                "keys": {p["name_zh"], p["name_en"]},
-            }
-            for p, c in zip(index.axis.properties, corridors, strict=True)
-        ]
+        corridors = shapely.area(shapely.buffer(index.axis_metric, corridor_km * 1000)) / 1e6
+        units = [_unit(p["id"], p["name_zh"], p["name_en"], area, {p["name_zh"], p["name_en"]})
+                 for p, area in zip(index.axis.properties, corridors, strict=True)]  # fmt: skip
         return units, "gz_axis_section"
-    if by in ("node", "group"):
-        if index.nodes is None:
-            raise InputError(f"no nodes layer to count by {by}")
+    if by == "group":
         props, geoms = index.nodes.layer.properties, index.nodes.layer.geometries
-        if by == "node":
-            units = [
-                {
-                    "unit": p["id"],
-                    "name_zh": p["name_zh"],
-                    "name_en": p["name_en"],
-                    "area_km2": area([g]),
-                    "keys": {p["name_zh"], p["name_en"]},
-                }
-                for p, g in zip(props, geoms, strict=True)
-            ]
-            return units, "gz_nodes"
         units = []
         for group, (name_zh, name_en) in GROUP_NAMES.items():
             members = [g for p, g in zip(props, geoms, strict=True) if p["group"] == group]
-            units.append(
-                {
-                    "unit": group,
-                    "name_zh": name_zh,
-                    "name_en": name_en,
-                    "area_km2": area(members) if members else 0.0,
-                    "keys": {group},
-                }
-            )
+            units.append(_unit(group, name_zh, name_en, union_area(members) if members else 0.0, {group}))
         return units, "gz_node_group"
-    if index.cores is None:
-        raise InputError(f"no cores layer to count by {by}")
-    props, geoms = index.cores.layer.properties, index.cores.layer.geometries
-    if by == "core_part":
-        units = [
-            {
-                "unit": p["id"],
-                "name_zh": p["name_zh"],
-                "name_en": p["name_en"],
-                "area_km2": area([g]),
-                "keys": {p["id"]},
-            }
-            for p, g in zip(props, geoms, strict=True)
-        ]
-        return units, "_core_feature"
-    units = {}
-    for p, g in zip(props, geoms, strict=True):
-        unit = units.setdefault(
-            p["core_id"],
-            {
-                "unit": p["core_id"],
-                "name_zh": p["core_name_zh"],
-                "name_en": p["core_name_en"],
-                "geoms": [],
-                "keys": {p["core_name_zh"], p["core_name_en"]},
-            },
-        )
-        unit["geoms"].append(g)
-    return [{**u, "area_km2": area(u.pop("geoms"))} for u in units.values()], "gz_core"
+    cores: dict[str, list] = {}
+    for p, g in zip(index.cores.layer.properties, index.cores.layer.geometries, strict=True):
+        cores.setdefault(p["core_id"], [p]).append(g)
+    units = []
+    for core_id, (first, *geoms) in cores.items():
+        names = (first["core_name_zh"], first["core_name_en"])
+        units.append(_unit(core_id, *names, union_area(geoms), set(names)))
+    return units, "gz_core"
 
 
 def _core_feature_ids(joined, layers) -> np.ndarray:
