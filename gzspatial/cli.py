@@ -33,8 +33,27 @@ CrsOption = Annotated[str, typer.Option("--crs", help="System of the input: wgs8
 JsonOption = Annotated[bool, typer.Option("--json", help="Machine-readable JSON output.")]
 
 
+#: C0/C1 control characters and DEL: shown as visible escapes, never sent to a terminal raw.
+_CONTROL = {c: f"\\x{c:02x}" for c in (*range(0x20), 0x7F, *range(0x80, 0xA0))}
+_CONTROL_IN_LINE = {c: v for c, v in _CONTROL.items() if c != 0x0A}
+
+
+def terminal_text(text, *, multiline: bool = False) -> str:
+    """``text`` with control characters (escape sequences, bells, carriage returns) made visible.
+
+    Data reaches the terminal only through this: an ``ESC]0;…`` or ``ESC[2J`` in a name cannot
+    retitle or clear the user's terminal. ``multiline`` keeps line feeds.
+    """
+    return str(text).translate(_CONTROL_IN_LINE if multiline else _CONTROL)
+
+
+def echo(text, *, err: bool = False) -> None:
+    """Print human-readable text (lines kept, control characters made visible)."""
+    typer.echo(terminal_text(text, multiline=True), err=err)
+
+
 def _fail(message: str, code: int = 2) -> typer.Exit:
-    typer.echo(f"error: {message}", err=True)
+    typer.echo(f"error: {terminal_text(message)}", err=True)  # one line, whatever the message holds
     return typer.Exit(code)
 
 
@@ -99,11 +118,11 @@ def layers_command(layers: LayersOption = None, as_json: JsonOption = False) -> 
         typer.echo(json.dumps(rows, ensure_ascii=False, indent=2))
         return
     for row in rows:
-        typer.echo(f"{row['layer']:<10} {row['features']:>4} features  {row['crs']}")
-        typer.echo(f"           source: {row['source']}")
+        echo(f"{row['layer']:<10} {row['features']:>4} features  {row['crs']}")
+        echo(f"           source: {row['source']}")
         if row["license"]:
-            typer.echo(f"           license: {row['license']}; generated {row['generated']}")
-        typer.echo(f"           file: {row['path']}")
+            echo(f"           license: {row['license']}; generated {row['generated']}")
+        echo(f"           file: {row['path']}")
 
 
 @app.command("convert")
@@ -179,13 +198,13 @@ def locate_command(
         if as_json:
             typer.echo(json.dumps(found, ensure_ascii=False, indent=2))
         elif not found:
-            typer.echo(f"no feature matches {name!r}")
+            echo(f"no feature matches {name!r}")
         for item in [] if as_json else found:
             area = f"{item['area_km2']:.1f} km²" if item["area_km2"] is not None else ""
-            typer.echo(f"{item['name_zh']}  {item['name_en']}  [{item['layer']}: {item['id']}]")
-            typer.echo(f"    {item['group']} · {'、'.join(item['districts'])} · {area} · {item['precision']}")
+            echo(f"{item['name_zh']}  {item['name_en']}  [{item['layer']}: {item['id']}]")
+            echo(f"    {item['group']} · {'、'.join(item['districts'])} · {area} · {item['precision']}")
             if item["seed_ref"]:
-                typer.echo(f"    {item['seed_ref']}")
+                echo(f"    {item['seed_ref']}")
         return
     if not point or len(point) != 2:
         raise _fail("give LON LAT (e.g. gzspatial locate 113.3245 23.1066), or --name NAME")
@@ -195,7 +214,7 @@ def locate_command(
     if as_json:
         typer.echo(json.dumps(location.to_dict(), ensure_ascii=False, indent=2))
         return
-    typer.echo(_format_location(location))
+    echo(_format_location(location))
 
 
 def _format_location(loc) -> str:
@@ -247,7 +266,7 @@ def _format_location(loc) -> str:
             )
         )
     width = max(len(label) for label, _ in rows)
-    return "\n".join(f"{label.ljust(width)}  {value}" for label, value in rows)
+    return "\n".join(f"{label.ljust(width)}  {terminal_text(value)}" for label, value in rows)
 
 
 @app.command("join")
@@ -359,19 +378,28 @@ def stats_command(
         _print_table(table)
 
 
+def _cell(value):
+    """A rich table cell as plain text: never parsed as rich markup, controls made visible."""
+    from rich.text import Text
+
+    return Text(terminal_text(value))
+
+
 def _print_table(table) -> None:
     from rich.console import Console
     from rich.table import Table
 
     view = Table(
-        title=f"rows per {table.attrs['by']} ({table.attrs['located_rows']:,} located of {table.attrs['rows']:,})"
+        title=_cell(
+            f"rows per {table.attrs['by']} ({table.attrs['located_rows']:,} located of {table.attrs['rows']:,})"
+        )
     )
     for column in table.columns:
-        view.add_column(column, justify="right" if table[column].dtype.kind in "if" else "left")
+        view.add_column(_cell(column), justify="right" if table[column].dtype.kind in "if" else "left")
     for row in table.itertuples(index=False):
         view.add_row(
             *[
-                f"{v:.1%}" if name == "share" else f"{v:,.2f}" if isinstance(v, float) else str(v)
+                _cell(f"{v:.1%}" if name == "share" else f"{v:,.2f}" if isinstance(v, float) else v)
                 for name, v in zip(table.columns, row, strict=True)
             ]
         )
@@ -394,7 +422,10 @@ def map_command(
     tianditu_key: Annotated[
         str | None, typer.Option("--tianditu-key", help="Tianditu key (or GZ_TIANDITU_KEY).")
     ] = None,
-    offline: Annotated[bool, typer.Option("--offline", help="Inline every JS/CSS asset (no CDN).")] = False,
+    offline: Annotated[
+        bool,
+        typer.Option("--offline/--cdn", help="Self-contained page with its JS/CSS inlined (default), or CDN links."),
+    ] = True,
     lang: Annotated[str, typer.Option("--lang", help="Labels: zh or en.")] = "zh",
     title: Annotated[str | None, typer.Option("--title", help="Map title.")] = None,
     dpi: Annotated[int, typer.Option("--dpi", help="Static maps: dots per inch.")] = 200,
@@ -437,7 +468,7 @@ def map_command(
             corridor_km=corridor_km,
         )
         save_figure(figure, output, dpi=dpi)
-    typer.echo(f"wrote {output}", err=True)
+    echo(f"wrote {output}", err=True)
 
 
 sample_app = typer.Typer(help="Synthetic sample data (labelled synthetic; no real companies).", no_args_is_help=True)
@@ -470,7 +501,7 @@ def sample_enterprises_command(
     else:
         io.write_table(frame, output)
     if output != "-":
-        typer.echo(f"wrote {n:,} synthetic enterprises ({crs}) to {output}", err=True)
+        echo(f"wrote {n:,} synthetic enterprises ({crs}) to {output}", err=True)
 
 
 @app.command("indicators")
@@ -499,8 +530,8 @@ def indicators_command(
         base = "—" if row.base_value != row.base_value else f"{row.base_value:g} ({row.base_year})"
         actual = "—" if row.actual_value != row.actual_value else f"{row.actual_value:g} ({int(row.actual_year)})"
         done = "—" if row.progress != row.progress else f"{row.progress:.0%}"
-        view.add_row(row.id, row.name_zh if lang == "zh" else row.name_en, row.unit, base,
-                     f"{row.target_value:g}", actual, done)  # fmt: skip
+        view.add_row(*map(_cell, (row.id, row.name_zh if lang == "zh" else row.name_en, row.unit, base,
+                                  f"{row.target_value:g}", actual, done)))  # fmt: skip
     Console(width=None if sys.stdout.isatty() else 160).print(view)
 
 
@@ -511,7 +542,7 @@ def _point_argument(lon_text: str, lat_text: str, geographic: bool) -> tuple[flo
     x, y = parse_point(lon_text, lat_text)
     checked = check_points([x], [y], geographic=geographic)
     if checked.status[0] == STATUS_SWAPPED:
-        typer.echo(f"note: {lon_text} {lat_text} looks like LAT LON; read as {y} {x}", err=True)
+        echo(f"note: {lon_text} {lat_text} looks like LAT LON; read as {y} {x}", err=True)
         return y, x
     return x, y
 

@@ -1,23 +1,29 @@
 """Interactive layout maps (folium/Leaflet): layers, points, legend, search, basemaps, offline HTML.
 
 Every overlay is WGS84 unless an Amap basemap is chosen: Amap tiles are drawn in GCJ-02, so then
-every overlay (and the map centre) is shifted WGS84 -> GCJ-02 before rendering. Text from data
-reaches the page only HTML-escaped (tooltips, labels, legend) or through textContent (popups).
+every overlay (and the map centre) is shifted WGS84 -> GCJ-02 before rendering.
+
+Text from data never passes through a template engine. folium/branca render each element's
+output through Jinja a second time (``MacroElement.render`` wraps it in ``Element(template)``),
+so anything data-derived inside a folium element would be evaluated as a template. Here folium
+builds only a fixed skeleton (map, tiles, controls, asset links); every name, label, tooltip,
+popup, legend line and the title travel as one JSON document in a ``<script type=
+"application/json">`` block added to the page *after* templating (``_Literal``), and the page's
+fixed script builds the layers from it with ``textContent``.
 """
 
 from __future__ import annotations
 
-import html
 import json
 import os
+import re
 from pathlib import Path
 
-import branca.colormap
 import folium
 import numpy as np
 import pandas as pd
 import shapely
-from branca.element import MacroElement
+from branca.element import Element, Figure, MacroElement
 from folium import plugins
 from folium.elements import JSCSSMixin
 from folium.template import Template
@@ -72,12 +78,19 @@ GROUP_LABELS = {
 CORE_COLOR = "#ff7f00"
 AXIS_COLOR = "#6a3d9a"
 POINT_COLOR = "#444444"
+PLATFORM_COLOR = "#ffd92f"
+DISTRICT_COLOR = "#555555"
 #: Above this many points the map shows aggregated density instead of one marker per point.
 MARKER_LIMIT = 200_000
 #: Cell size of the aggregation grid, degrees (about 500 m).
 AGGREGATE_CELL_DEG = 0.005
+#: Node labels appear from this zoom level on (they crowd the city view below it).
+NODE_LABEL_MIN_ZOOM = 12
 GUANGZHOU_CENTRE = (23.13, 113.35)  # lat, lon (WGS84)
 NAME_COLUMNS = ("名称", "企业名称", "单位名称", "平台名称", "name", "Name", "NAME", "company", "企业")
+#: Decimal places kept for coordinates in the page (1e-6 degrees is about 0.1 m).
+COORDINATE_DECIMALS = 6
+_TIANDITU_KEY = re.compile(r"^[A-Za-z0-9]{8,64}$")
 
 
 def _t(lang: str, zh: str, en: str) -> str:
@@ -101,207 +114,173 @@ class _Shift:
         return _crs.transform(np.asarray(lon, dtype=float), np.asarray(lat, dtype=float), _crs.WGS84, self.system)
 
 
+# --- the data document ----------------------------------------------------------------------
+
+
+def _text(value) -> str:
+    return "" if value is None else str(value)
+
+
 def _feature_collection(geometries, properties: list[dict], shift: _Shift) -> dict:
-    features = []
-    for geometry, props in zip(geometries, properties, strict=True):
-        shifted = shift.geometry(geometry)
-        features.append({"type": "Feature", "properties": props, "geometry": json.loads(shapely.to_geojson(shifted))})
+    """GeoJSON of shifted geometries (coordinates rounded to COORDINATE_DECIMALS) with ``properties``."""
+    shifted = [shift.geometry(g) for g in geometries]
+    rounded = shapely.set_precision(np.asarray(shifted, dtype=object), 10.0**-COORDINATE_DECIMALS, mode="pointwise")
+    features = [
+        {"type": "Feature", "properties": props, "geometry": json.loads(shapely.to_geojson(geometry))}
+        for geometry, props in zip(rounded, properties, strict=True)
+    ]
     return {"type": "FeatureCollection", "features": features}
 
 
-def _tooltip_html(*lines: str) -> str:
-    return "<br>".join(html.escape(str(line)) for line in lines if line)
+def _label_point(geometry, shift: _Shift) -> list[float]:
+    point = shift.geometry(geometry.representative_point())
+    return [round(point.y, COORDINATE_DECIMALS), round(point.x, COORDINATE_DECIMALS)]
 
 
-def _label(lat: float, lon: float, text: str, css: str):
-
-    return folium.Marker(
-        [lat, lon], icon=folium.DivIcon(html=f'<div class="{css}">{html.escape(text)}</div>', icon_size=(0, 0))
-    )
+def _precision_line(props: dict, lang: str) -> str:
+    precision = props.get("precision")
+    return _t(lang, f"精度：{precision}", f"precision: {precision}") if precision else ""
 
 
-def _add_basemap(m, basemap: str, tianditu_key: str | None) -> None:
-
-    spec = BASEMAPS[basemap]
-    if spec is None:
-        return
-    key = tianditu_key or os.environ.get("GZ_TIANDITU_KEY")
-    if basemap == "tianditu" and not key:
-        raise InputError("the tianditu basemap needs a key: --tianditu-key KEY or GZ_TIANDITU_KEY")
-    tiles = spec["tiles"].replace("{key}", key or "")
-    folium.TileLayer(
-        tiles=tiles, attr=spec["attr"], name=basemap, subdomains=spec["subdomains"], max_zoom=18, control=False
-    ).add_to(m)
-    if "labels" in spec:
-        folium.TileLayer(
-            tiles=spec["labels"].replace("{key}", key),
-            attr=spec["attr"],
-            name=f"{basemap} labels",
-            subdomains=spec["subdomains"],
-            overlay=True,
-            control=False,
-        ).add_to(m)
+def _polygon_overlay(layer_id, name, layer, tips, labels, style, shift, *, label_class="", label_min_zoom=0) -> dict:
+    """An overlay of polygons/lines: per-feature tooltip lines, style and optional label text."""
+    properties = [
+        {"tip": [line for line in tip if line], "style": feature_style, "label": label}
+        for tip, feature_style, label in zip(tips, style, labels, strict=True)
+    ]
+    return {
+        "id": layer_id,
+        "kind": "geojson",
+        "name": name,
+        "data": _feature_collection(layer.geometries, properties, shift),
+        "labels": [
+            {"at": _label_point(g, shift), "text": label}
+            for g, label in zip(layer.geometries, labels, strict=True)
+            if label
+        ],
+        "label_class": label_class,
+        "label_min_zoom": label_min_zoom,
+    }
 
 
-def make_map(
-    *,
-    layers: str | Path | None = None,
-    basemap: str = "carto",
-    lang: str = "zh",
-    title: str | None = None,
-    points=None,
-    points_crs: str | None = None,
-    heatmap: bool = False,
-    choropleth: str | None = None,
-    corridor_km: float = DEFAULT_CORRIDOR_KM,
-    tianditu_key: str | None = None,
-):
-    """A folium.Map of the layout: districts, axis, cores, nodes (and platforms, points).
+def _core_part_en(props: dict) -> str:
+    """English part name of a core feature ('' for a core without parts)."""
+    if not props.get("part"):
+        return ""
+    return _text(props.get("part_en") or _text(props.get("name_en")).split(" — ")[-1])
 
-    ``points`` is a DataFrame/GeoDataFrame or a file ``join`` reads; its rows are attributed and
-    shown clustered with popups (``heatmap`` adds a heat layer; above MARKER_LIMIT points only
-    aggregated density is drawn). ``choropleth`` ("count" or "density") colours nodes by the
-    points in them. ``basemap``: carto, osm, amap, amap-satellite, tianditu, none.
-    """
 
-    if basemap not in BASEMAPS:
-        raise InputError(f"unknown basemap {basemap!r}: use one of {', '.join(BASEMAPS)}")
-    if lang not in ("zh", "en"):
-        raise InputError(f"language {lang!r} is not supported: use zh or en")
-    if choropleth not in (None, "count", "density"):
-        raise InputError(f"choropleth {choropleth!r} is not supported: use count or density")
-    if choropleth and points is None:
-        raise InputError("a node choropleth needs points: give --points FILE")
-    index = layout_index(layers)
-    shift = _Shift(BASEMAPS[basemap]["crs"] if BASEMAPS[basemap] else _crs.WGS84)
-    centre_lon, centre_lat = shift.lonlat(GUANGZHOU_CENTRE[1], GUANGZHOU_CENTRE[0])
-    m = folium.Map(
-        location=[float(centre_lat), float(centre_lon)],
-        zoom_start=9,
-        tiles=None,
-        control_scale=True,
-        prefer_canvas=True,
-        maxZoom=18,  # marker clustering needs the map to have a maximum zoom, tiles or not
-    )
-    _add_basemap(m, basemap, tianditu_key)
+def _layout_overlays(index, shift: _Shift, lang: str, choropleth_colors: dict | None) -> list[dict]:
     name = f"name_{lang}"
-
-    districts = folium.FeatureGroup(name=_t(lang, "行政区", "Districts"))
-    d_props = [{"tip": _tooltip_html(p[name], p["adcode"])} for p in index.districts.layer.properties]
-    folium.GeoJson(
-        _feature_collection(index.districts.layer.geometries, d_props, shift),
-        name="districts",
-        style_function=lambda f: {"color": "#555555", "weight": 1.2, "fill": False},
-        tooltip=folium.GeoJsonTooltip(["tip"], labels=False),
-    ).add_to(districts)
-    for props, geometry in zip(index.districts.layer.properties, index.districts.layer.geometries, strict=True):
-        point = shift.geometry(geometry.representative_point())
-        _label(point.y, point.x, props[name], "gz-label gz-district-label").add_to(districts)
-    districts.add_to(m)
-
+    overlays = []
+    districts = index.districts.layer
+    overlays.append(
+        _polygon_overlay(
+            "districts",
+            _t(lang, "行政区", "Districts"),
+            districts,
+            [[_text(p.get(name)), _text(p.get("adcode"))] for p in districts.properties],
+            [_text(p.get(name)) for p in districts.properties],
+            [{"color": DISTRICT_COLOR, "weight": 1.2, "fill": False}] * len(districts),
+            shift,
+            label_class="gz-district-label",
+        )
+    )
     if index.axis is not None:
-        axis = folium.FeatureGroup(name=_t(lang, "科技创新轴", "Innovation axis"))
-        a_props = [{"tip": _tooltip_html(p[name], "、".join(p.get("places") or []))} for p in index.axis.properties]
-        folium.GeoJson(
-            _feature_collection(index.axis.geometries, a_props, shift),
-            name="axis",
-            style_function=lambda f: {"color": AXIS_COLOR, "weight": 5, "opacity": 0.8},
-            tooltip=folium.GeoJsonTooltip(["tip"], labels=False),
-        ).add_to(axis)
-        axis.add_to(m)
-
+        axis = index.axis
+        overlays.append(
+            _polygon_overlay(
+                "axis",
+                _t(lang, "科技创新轴", "Innovation axis"),
+                axis,
+                [
+                    [_text(p.get(name)), "、".join(map(_text, p.get("places") or [])), _precision_line(p, lang)]
+                    for p in axis.properties
+                ],
+                [""] * len(axis),
+                [{"color": AXIS_COLOR, "weight": 5, "opacity": 0.8}] * len(axis),
+                shift,
+            )
+        )
     if index.cores is not None:
-        cores = folium.FeatureGroup(name=_t(lang, "四核", "Four cores"))
-        c_props = [
-            {
-                "tip": _tooltip_html(
-                    p[f"core_name_{lang}"],
-                    p["part"] if lang == "zh" else p["name_en"],
-                    _t(lang, "位置为示意", "approximate extent"),
-                )
-            }
-            for p in index.cores.layer.properties
-        ]
-        folium.GeoJson(
-            _feature_collection(index.cores.layer.geometries, c_props, shift),
-            name="cores",
-            style_function=lambda f: {"color": CORE_COLOR, "weight": 2, "fillColor": CORE_COLOR, "fillOpacity": 0.35},
-            tooltip=folium.GeoJsonTooltip(["tip"], labels=False),
-        ).add_to(cores)
-        for props, geometry in zip(index.cores.layer.properties, index.cores.layer.geometries, strict=True):
-            point = shift.geometry(geometry.representative_point())
-            text = (props["part"] or props["core_name_zh"]) if lang == "zh" else props["name_en"].split(" — ")[-1]
-            _label(point.y, point.x, text, "gz-label gz-core-label").add_to(cores)
-        cores.add_to(m)
-
-    joined = w_lon = w_lat = None
-    if points is not None:
-        joined, w_lon, w_lat = _attribute_points(points, points_crs, layers, corridor_km, lang)
-
+        cores = index.cores.layer
+        core_names = [_text(p.get(f"core_name_{lang}") or p.get(name)) for p in cores.properties]
+        parts = [_text(p.get("part")) if lang == "zh" else _core_part_en(p) for p in cores.properties]
+        overlays.append(
+            _polygon_overlay(
+                "cores",
+                _t(lang, "四核", "Four cores"),
+                cores,
+                [
+                    [c, part, _precision_line(p, lang)]
+                    for c, part, p in zip(core_names, parts, cores.properties, strict=True)
+                ],
+                [part or c for c, part in zip(core_names, parts, strict=True)],
+                [{"color": CORE_COLOR, "weight": 2, "fillColor": CORE_COLOR, "fillOpacity": 0.35}] * len(cores),
+                shift,
+                label_class="gz-core-label",
+            )
+        )
     if index.nodes is not None:
-        nodes = folium.FeatureGroup(name=_t(lang, "多点（节点）", "Nodes"))
-        n_props = [
-            {
-                "tip": _tooltip_html(
-                    p[name],
-                    GROUP_LABELS[p["group"]][0 if lang == "zh" else 1] if p["group"] in GROUP_LABELS else p["group"],
-                    _t(lang, "位置为示意", "approximate extent"),
-                ),
-                "group": p["group"],
-            }
-            for p in index.nodes.layer.properties
-        ]
-        folium.GeoJson(
-            _feature_collection(index.nodes.layer.geometries, n_props, shift),
-            name="nodes",
-            style_function=lambda f: {
-                "color": GROUP_COLORS.get(f["properties"]["group"], "#888"),
-                "weight": 1.5,
-                "fillColor": GROUP_COLORS.get(f["properties"]["group"], "#888"),
-                "fillOpacity": 0.25,
-            },
-            tooltip=folium.GeoJsonTooltip(["tip"], labels=False),
-        ).add_to(nodes)
-        nodes.add_to(m)
-        if choropleth:
-            _add_choropleth(m, index, joined, choropleth, shift, lang, layers, corridor_km)
+        nodes = index.nodes.layer
 
-    if "platforms" in index.layers:
-        _add_platforms(m, index.layers["platforms"], shift, lang)
+        def group_label(group):
+            return GROUP_LABELS[group][0 if lang == "zh" else 1] if group in GROUP_LABELS else _text(group)
 
-    if joined is not None:
-        _add_points(m, joined, w_lon, w_lat, shift, lang, heatmap)
-
-    plugins.Fullscreen().add_to(m)
-    if BASEMAPS[basemap] is not None:
-        spec = BASEMAPS[basemap]
-        plugins.MiniMap(
-            tile_layer=folium.TileLayer(
-                tiles=spec["tiles"].replace("{key}", tianditu_key or os.environ.get("GZ_TIANDITU_KEY", "")),
-                attr=spec["attr"],
-                subdomains=spec["subdomains"],
-            ),
-            toggle_display=True,
-        ).add_to(m)
-    folium.LayerControl(collapsed=False).add_to(m)
-    _Overlay(
-        title or _t(lang, "广州市科技创新“一轴四核多点”空间布局", "Guangzhou sci-tech innovation layout"),
-        _legend_items(lang, index, joined is not None),
-        _search_index(index, shift),
-        lang,
-    ).add_to(m)
-    return m
-
-
-def _attribute_points(points, points_crs, layers, corridor_km, lang):
-    from gzspatial import attribute, io
-
-    frame = io.read_input(points) if isinstance(points, str | Path) else points
-    options = attribute.Options(corridor_km=corridor_km, lang=lang, layers=layers, overwrite_gz=True)
-    return attribute.join_frame(frame, crs=points_crs, options=options)
+        overlays.append(
+            _polygon_overlay(
+                "nodes",
+                _t(lang, "多点（节点）", "Nodes"),
+                nodes,
+                [[_text(p.get(name)), group_label(p.get("group")), _precision_line(p, lang)] for p in nodes.properties],
+                [_text(p.get(name)) for p in nodes.properties],
+                [
+                    {"color": c, "weight": 1.5, "fillColor": c, "fillOpacity": 0.25}
+                    for c in (GROUP_COLORS.get(p.get("group"), "#888888") for p in nodes.properties)
+                ],
+                shift,
+                label_class="gz-node-label",
+                label_min_zoom=NODE_LABEL_MIN_ZOOM,
+            )
+        )
+        if choropleth_colors is not None:
+            overlays.append(
+                _polygon_overlay(
+                    "choropleth",
+                    _t(lang, "节点分级设色", "Node choropleth"),
+                    nodes,
+                    [[_text(p.get(name)), choropleth_colors["tips"][i]] for i, p in enumerate(nodes.properties)],
+                    [""] * len(nodes),
+                    [
+                        {"color": "#333333", "weight": 1, "fillOpacity": 0.75, "fillColor": color}
+                        for color in choropleth_colors["colors"]
+                    ],
+                    shift,
+                )
+            )
+    platforms = index.layers.get("platforms")
+    if platforms is not None:
+        overlays.append(
+            _polygon_overlay(
+                "platforms",
+                _t(lang, "创新平台", "Platforms"),
+                platforms,
+                [
+                    [_text(p.get(name)), _text(p.get("type")), _text(p.get("level")), _precision_line(p, lang)]
+                    for p in platforms.properties
+                ],
+                [""] * len(platforms),
+                [{"radius": 5, "color": "#000000", "weight": 1, "fillColor": PLATFORM_COLOR, "fillOpacity": 1}]
+                * len(platforms),
+                shift,
+            )
+        )
+    return overlays
 
 
-def _add_choropleth(m, index, joined, kind, shift, lang, layers, corridor_km) -> None:
+def _choropleth_colors(index, joined, kind: str, layers, corridor_km: float, lang: str) -> tuple[dict, dict]:
+    """Fill colour and tooltip line per node, and the legend entry, from the points per node."""
+    import branca.colormap
 
     from gzspatial.summary import stats
 
@@ -309,57 +288,20 @@ def _add_choropleth(m, index, joined, kind, shift, lang, layers, corridor_km) ->
     column = "count" if kind == "count" else "density_per_km2"
     values = table[column].fillna(0)
     top = float(values.max()) or 1.0
-    colormap = branca.colormap.LinearColormap(
-        ["#ffffcc", "#fd8d3c", "#800026"],
-        vmin=0,
-        vmax=top,
-        caption=_t(
-            lang,
-            f"节点{'企业数' if kind == 'count' else '密度（个/km²）'}",
-            f"points per node ({'count' if kind == 'count' else 'per km²'})",
-        ),
-    )
-    props = [
-        {"tip": _tooltip_html(p[f"name_{lang}"], f"{column}: {values[p['id']]:.4g}"), "value": float(values[p["id"]])}
-        for p in index.nodes.layer.properties
-    ]
-    group = folium.FeatureGroup(name=_t(lang, "节点分级设色", "Node choropleth"))
-    folium.GeoJson(
-        _feature_collection(index.nodes.layer.geometries, props, shift),
-        name="choropleth",
-        style_function=lambda f: {
-            "color": "#333",
-            "weight": 1,
-            "fillOpacity": 0.75,
-            "fillColor": colormap(f["properties"]["value"]),
-        },
-        tooltip=folium.GeoJsonTooltip(["tip"], labels=False),
-    ).add_to(group)
-    group.add_to(m)
-    colormap.add_to(m)
-
-
-def _add_platforms(m, layer, shift, lang) -> None:
-
-    group = folium.FeatureGroup(name=_t(lang, "创新平台", "Platforms"))
-    props = [
-        {
-            "tip": _tooltip_html(
-                p.get(f"name_{lang}"),
-                p.get("type"),
-                p.get("level"),
-                _t(lang, "位置为示意", "approximate location") if p.get("precision") != "official" else "",
-            )
-        }
-        for p in layer.properties
-    ]
-    folium.GeoJson(
-        _feature_collection(layer.geometries, props, shift),
-        name="platforms",
-        marker=folium.CircleMarker(radius=5, color="#000", weight=1, fill_color="#ffd92f", fill_opacity=1),
-        tooltip=folium.GeoJsonTooltip(["tip"], labels=False),
-    ).add_to(group)
-    group.add_to(m)
+    ramp = ["#ffffcc", "#fd8d3c", "#800026"]
+    colormap = branca.colormap.LinearColormap(ramp, vmin=0, vmax=top)  # colours only; nothing is rendered
+    ids = [p["id"] for p in index.nodes.layer.properties]
+    unit = _t(lang, "个" if kind == "count" else "个/km²", "points" if kind == "count" else "points per km²")
+    legend = {
+        "kind": "ramp",
+        "colors": ramp,
+        "text": _t(lang, "节点" + ("企业数" if kind == "count" else "密度"), f"points per node ({kind})"),
+        "range": f"0 – {top:,.4g} {unit}",
+    }
+    return {
+        "colors": [colormap(float(values[i])) for i in ids],
+        "tips": [f"{column}: {float(values[i]):.4g}" for i in ids],
+    }, legend
 
 
 def _name_column(frame) -> str | None:
@@ -370,20 +312,82 @@ def _name_column(frame) -> str | None:
     return text[0] if text else None
 
 
-def _add_points(m, joined, w_lon, w_lat, shift, lang, heatmap: bool) -> None:
+_POPUP_COLUMNS = (
+    "gz_district",
+    "gz_core",
+    "gz_core_part",
+    "gz_nodes",
+    "gz_nearest_node",
+    "gz_axis_distance_m",
+    "gz_status",
+    "gz_note",
+)
 
-    usable = ~np.isnan(w_lon) & ~np.isnan(w_lat)
-    lon, lat = shift.lonlat(w_lon[usable], w_lat[usable])
-    rows = joined.loc[usable]
-    n = int(usable.sum())
-    if n > MARKER_LIMIT or heatmap:
-        cells = _aggregate(lon, lat) if n > MARKER_LIMIT else np.column_stack([lat, lon, np.ones(n)])
-        name = _t(lang, "点密度（热力）", "Point density (heat)")
-        if n > MARKER_LIMIT:
-            name += _t(lang, f"：{n:,} 个点已按约500米格网聚合", f": {n:,} points aggregated on a ~500 m grid")
-        plugins.HeatMap(np.round(cells, 5).tolist(), name=name, radius=12, blur=15, max_zoom=13).add_to(m)
-    if n <= MARKER_LIMIT:
-        _point_layer(rows, lon, lat, _name_column(joined), lang).add_to(m)
+
+def _points_overlay(rows, lon, lat, name_column, lang) -> dict:
+    """Clustered points: rows of [lat, lon, code per field]; each field's distinct texts stored once."""
+    columns = [c for c in (name_column, *_POPUP_COLUMNS) if c and c in rows.columns]
+    labels = {
+        "gz_district": _t(lang, "行政区", "district"),
+        "gz_core": _t(lang, "核", "core"),
+        "gz_core_part": _t(lang, "片区", "core part"),
+        "gz_nodes": _t(lang, "节点", "nodes"),
+        "gz_nearest_node": _t(lang, "最近节点", "nearest node"),
+        "gz_axis_distance_m": _t(lang, "距轴线（米）", "to axis (m)"),
+        "gz_status": _t(lang, "状态", "status"),
+        "gz_note": _t(lang, "说明", "note"),
+    }
+    tables, encoded = [], []
+    for column in columns:
+        values = rows[column]
+        if column == "gz_axis_distance_m":  # whole metres; None where unknown
+            tables.append(None)
+            metres = values.to_numpy(dtype=float)
+            encoded.append([None if np.isnan(v) else round(v) for v in metres.tolist()])
+            continue
+        codes, uniques = pd.factorize(values.astype(str), use_na_sentinel=False)
+        tables.append([str(u) for u in uniques])
+        encoded.append(codes.tolist())
+    coordinates = zip(
+        np.round(lat, COORDINATE_DECIMALS).tolist(), np.round(lon, COORDINATE_DECIMALS).tolist(), strict=True
+    )
+    data = [[y, x, *cells] for (y, x), *cells in zip(coordinates, *encoded, strict=True)]
+    return {
+        "id": "points",
+        "kind": "points",
+        "name": _t(lang, f"输入点（{len(rows):,}）", f"Input points ({len(rows):,})"),
+        "fields": [labels.get(c, str(c)) for c in columns],
+        "tables": tables,
+        "rows": data,
+        "color": POINT_COLOR,
+    }
+
+
+def _heat_overlay(lon, lat, lang: str, aggregated: bool) -> dict:
+    """A heat layer; above MARKER_LIMIT points, counts on a ~500 m grid with log-scaled weights.
+
+    Log weights keep dense centres from saturating while single-point cells stay visible, so the
+    layer reads as density at every point count instead of as the grid's pattern.
+    """
+    n = len(lon)
+    if aggregated:
+        cells = _aggregate(lon, lat)
+        weights = np.log1p(cells[:, 2])
+        top = float(np.quantile(weights, 0.99)) if len(weights) else 1.0
+        cells[:, 2] = np.minimum(weights / (top or 1.0), 1.0)
+    else:
+        cells = np.column_stack([lat, lon, np.ones(n)])
+    name = _t(lang, "点密度（热力）", "Point density (heat)")
+    if aggregated:
+        name += _t(lang, f"：{n:,} 个点已按约500米格网聚合", f": {n:,} points aggregated on a ~500 m grid")
+    return {
+        "id": "heat",
+        "kind": "heat",
+        "name": name,
+        "points": np.round(cells, COORDINATE_DECIMALS).tolist(),
+        # radius in pixels; a wider blur for aggregated cells so neighbouring cells merge
+        "options": {"radius": 14 if aggregated else 12, "blur": 18 if aggregated else 15, "maxZoom": 13, "max": 1.0},
+    }
 
 
 def _aggregate(lon: np.ndarray, lat: np.ndarray) -> np.ndarray:
@@ -392,26 +396,40 @@ def _aggregate(lon: np.ndarray, lat: np.ndarray) -> np.ndarray:
     iy = np.floor(lat / AGGREGATE_CELL_DEG).astype(np.int64)
     cells, counts = np.unique(np.column_stack([iy, ix]), axis=0, return_counts=True)
     centres = (cells + 0.5) * AGGREGATE_CELL_DEG
-    return np.column_stack([centres[:, 0], centres[:, 1], counts])
+    return np.column_stack([centres[:, 0], centres[:, 1], counts]).astype(float)
 
 
-def _safe_json(value) -> str:
-    """JSON that cannot end a <script> element or open a comment inside it."""
-    return json.dumps(value, ensure_ascii=False, separators=(",", ":")).replace("<", "\\u003c").replace(">", "\\u003e")
-
-
-def _legend_items(lang: str, index, with_points: bool) -> list[tuple[str, str, str]]:
+def _legend_items(lang: str, index, with_points: bool) -> list[dict]:
     items = [
-        ("line", "#555555", _t(lang, "行政区界", "District boundary")),
-        ("line", AXIS_COLOR, _t(lang, "科技创新轴", "Innovation axis")),
-        ("fill", CORE_COLOR, _t(lang, "四核（一区三城）", "Four cores")),
+        {"kind": "line", "color": DISTRICT_COLOR, "text": _t(lang, "行政区界", "District boundary")},
+        {"kind": "line", "color": AXIS_COLOR, "text": _t(lang, "科技创新轴", "Innovation axis")},
+        {"kind": "fill", "color": CORE_COLOR, "text": _t(lang, "四核（一区三城）", "Four cores")},
     ]
-    items += [("fill", color, GROUP_LABELS[group][0 if lang == "zh" else 1]) for group, color in GROUP_COLORS.items()]
+    items += [
+        {"kind": "fill", "color": color, "text": GROUP_LABELS[group][0 if lang == "zh" else 1]}
+        for group, color in GROUP_COLORS.items()
+    ]
     if "platforms" in index.layers:
-        items.append(("dot", "#ffd92f", _t(lang, "创新平台", "Platforms")))
+        items.append({"kind": "dot", "color": PLATFORM_COLOR, "text": _t(lang, "创新平台", "Platforms")})
     if with_points:
-        items.append(("dot", POINT_COLOR, _t(lang, "输入点", "Input points")))
-    items.append(("note", "", _t(lang, "核、节点、轴线位置为示意（approximate）", "cores, nodes, axis: approximate")))
+        items.append({"kind": "dot", "color": POINT_COLOR, "text": _t(lang, "输入点", "Input points")})
+    precisions = sorted(
+        {
+            str(p.get("precision"))
+            for name in ("cores", "nodes", "axis")
+            if name in index.layers
+            for p in index.layers[name].properties
+            if p.get("precision")
+        }
+    )
+    if precisions:
+        items.append(
+            {
+                "kind": "note",
+                "color": "",
+                "text": _t(lang, "核、节点、轴线精度：", "cores, nodes, axis precision: ") + ", ".join(precisions),
+            }
+        )
     return items
 
 
@@ -426,7 +444,7 @@ def _search_index(index, shift) -> list[dict]:
             names = [props.get("name_zh"), props.get("name_en"), *(props.get("aliases") or [])]
             entries.append(
                 {
-                    "label": f"{props.get('name_zh')} / {props.get('name_en')}",
+                    "label": f"{_text(props.get('name_zh'))} / {_text(props.get('name_en'))}",
                     "names": [str(n) for n in names if n],
                     "bounds": [[round(miny, 5), round(minx, 5)], [round(maxy, 5), round(maxx, 5)]],
                 }
@@ -434,132 +452,179 @@ def _search_index(index, shift) -> list[dict]:
     return entries
 
 
-class _PointClusterLayer(JSCSSMixin, MacroElement):
-    """User points in a marker cluster; popups built with textContent (no HTML from data)."""
+def safe_json(value) -> str:
+    """JSON safe inside an HTML ``<script>`` element: it cannot end the element, open a comment or
+    CDATA section, or break a JS string (U+2028/2029). Read back with ``JSON.parse``."""
+    text = json.dumps(value, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
+    for char, escape in (("<", "\\u003c"), (">", "\\u003e"), ("&", "\\u0026"), ("\u2028", "\\u2028"),
+                         ("\u2029", "\\u2029")):  # fmt: skip
+        text = text.replace(char, escape)
+    return text
 
-    default_js = plugins.MarkerCluster.default_js
-    default_css = plugins.MarkerCluster.default_css
-    _template = Template("""
-        {% macro script(this, kwargs) %}
-        var {{ this.get_name() }} = (function () {
-            var fields = {{ this.fields }};
-            var tables = {{ this.tables }};
-            var rows = {{ this.rows }};
-            var cluster = L.markerClusterGroup({chunkedLoading: true});
-            function popup(row) {
-                var box = document.createElement("div");
-                for (var k = 0; k < fields.length; k++) {
-                    var value = row[2 + k];
-                    if (tables[k] !== null) { value = tables[k][value]; }
-                    if (value === null || value === "") { continue; }
-                    var line = document.createElement("div");
-                    var key = document.createElement("b");
-                    key.textContent = fields[k] + ": ";
-                    line.appendChild(key);
-                    line.appendChild(document.createTextNode(String(value)));
-                    box.appendChild(line);
-                }
-                return box;
-            }
-            var markers = [];
-            for (var i = 0; i < rows.length; i++) {
-                var marker = L.circleMarker([rows[i][0], rows[i][1]],
-                    {radius: 4, color: "{{ this.color }}", weight: 1, fillOpacity: 0.8});
-                marker.bindPopup(popup.bind(null, rows[i]));
-                markers.push(marker);
-            }
-            cluster.addLayers(markers);
-            {{ this._parent.get_name() }}.addLayer(cluster);
-            return cluster;
-        })();
-        {% endmacro %}
-    """)
 
-    def __init__(self, rows, lon, lat, name_column, lang):
+# --- the page: a fixed skeleton and the data document ----------------------------------------
+
+
+class _Literal(Element):
+    """A fragment of the page emitted verbatim: never parsed as a template (unlike ``Element(text)``)."""
+
+    def __init__(self, text: str):
         super().__init__()
-        self._name = "PointCluster"
-        self.layer_name = _t(lang, f"输入点（{len(rows):,}）", f"Input points ({len(rows):,})")
-        self.color = POINT_COLOR
-        columns = [
-            c
-            for c in (
-                name_column,
-                "gz_district",
-                "gz_core_part",
-                "gz_nodes",
-                "gz_nearest_node",
-                "gz_axis_distance_m",
-                "gz_status",
-                "gz_note",
-            )
-            if c
-        ]
-        labels = {
-            "gz_district": _t(lang, "行政区", "district"),
-            "gz_core_part": _t(lang, "核", "core part"),
-            "gz_nodes": _t(lang, "节点", "nodes"),
-            "gz_nearest_node": _t(lang, "最近节点", "nearest node"),
-            "gz_axis_distance_m": _t(lang, "距轴线（米）", "to axis (m)"),
-            "gz_status": _t(lang, "状态", "status"),
-            "gz_note": _t(lang, "说明", "note"),
-        }
-        tables, encoded = [], []
-        for column in columns:
-            values = rows[column]
-            if column == "gz_axis_distance_m":  # whole metres; None where unknown
-                tables.append(None)
-                metres = values.to_numpy(dtype=float)
-                encoded.append([None if np.isnan(v) else round(v) for v in metres.tolist()])
-                continue
-            codes, uniques = pd.factorize(values.astype(str), use_na_sentinel=False)
-            tables.append([str(u) for u in uniques])
-            encoded.append(codes.tolist())
-        coordinates = zip(np.round(lat, 5).tolist(), np.round(lon, 5).tolist(), strict=True)
-        data = [[y, x, *cells] for (y, x), *cells in zip(coordinates, *encoded, strict=True)]
-        self.fields = _safe_json([labels.get(c, str(c)) for c in columns])
-        self.tables = _safe_json(tables)
-        self.rows = _safe_json(data)
+        self._text = text
+
+    def render(self, **kwargs) -> str:
+        return self._text
 
 
-def _point_layer(rows, lon, lat, name_column, lang):
+class _LayoutLayers(JSCSSMixin, MacroElement):
+    """Builds every overlay, the layer control, title, legend and search from the data document.
 
-    group = folium.FeatureGroup(name=_t(lang, f"输入点（{len(rows):,}）", f"Input points ({len(rows):,})"))
-    _PointClusterLayer(rows, lon, lat, name_column, lang).add_to(group)
-    return group
-
-
-class _Overlay(MacroElement):
-    """Title, legend and a name search box (zh/en names and aliases), all escaped."""
+    The template below is fixed: it holds no text from data or options (those are in ``data``,
+    emitted as a JSON block by ``render`` outside any template).
+    """
 
     _template = Template("""
         {% macro header(this, kwargs) %}
         <style>
           .gz-label { white-space: nowrap; transform: translate(-50%, -50%); font: 12px sans-serif;
                       color: #333; text-shadow: 0 0 3px #fff, 0 0 3px #fff; pointer-events: none; }
+          .gz-label-icon { background: none; border: none; }
           .gz-core-label { color: #b35806; font-weight: bold; }
+          .gz-node-label { color: #08306b; font-size: 11px; }
           .gz-title { position: absolute; top: 10px; left: 50%; transform: translateX(-50%); z-index: 1000;
                       background: rgba(255,255,255,0.9); padding: 6px 14px; border-radius: 4px;
                       font: bold 16px sans-serif; box-shadow: 0 1px 4px rgba(0,0,0,0.3); }
           .gz-legend { position: absolute; bottom: 50px; left: 10px; z-index: 1000; background: #fff;
                        padding: 8px 10px; border-radius: 4px; font: 12px sans-serif;
-                       box-shadow: 0 1px 4px rgba(0,0,0,0.3); }
+                       box-shadow: 0 1px 4px rgba(0,0,0,0.3); max-width: 320px; }
           .gz-legend i { display: inline-block; width: 14px; height: 10px; margin-right: 6px; }
-          .gz-search { position: absolute; top: 60px; left: 50px; z-index: 1000; }
+          .gz-legend .gz-note { color: #666; margin-top: 4px; }
+          .gz-search { position: absolute; top: 60px; left: 50px; z-index: 1000; font: 13px sans-serif; }
           .gz-search input { width: 220px; padding: 4px; font: 13px sans-serif; }
+          .gz-search .gz-nomatch { background: #fff3cd; padding: 2px 6px; margin-top: 2px; display: none; }
         </style>
         {% endmacro %}
         {% macro html(this, kwargs) %}
-        <div class="gz-title" id="{{ this.get_name() }}-title">{{ this.title }}</div>
-        <div class="gz-legend" id="{{ this.get_name() }}-legend">{{ this.legend }}</div>
-        <div class="gz-search"><input id="{{ this.get_name() }}-search" list="{{ this.get_name() }}-names"
-             placeholder="{{ this.placeholder }}"><datalist id="{{ this.get_name() }}-names"></datalist></div>
+        <div class="gz-title" id="{{ this.get_name() }}-title"></div>
+        <div class="gz-legend" id="{{ this.get_name() }}-legend"></div>
+        <div class="gz-search"><input id="{{ this.get_name() }}-search" list="{{ this.get_name() }}-names">
+             <datalist id="{{ this.get_name() }}-names"></datalist>
+             <div class="gz-nomatch" id="{{ this.get_name() }}-nomatch"></div></div>
         {% endmacro %}
         {% macro script(this, kwargs) %}
         (function () {
-            var entries = {{ this.entries }};
+            var data = JSON.parse(document.getElementById("{{ this.get_name() }}-data").textContent);
+            var map = {{ this._parent.get_name() }};
+            var bases = {{ this.bases }};
+            function node(tag, text, cls) {
+                var element = document.createElement(tag);
+                if (text !== undefined && text !== null) { element.textContent = String(text); }
+                if (cls) { element.className = cls; }
+                return element;
+            }
+            function escapeHtml(text) {  // Leaflet's layer control sets names as HTML
+                return String(text).replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;")
+                    .replace(/"/g, "&quot;").replace(/'/g, "&#39;");
+            }
+            function lines(list) {
+                var box = node("div");
+                list.forEach(function (line) { box.appendChild(node("div", line)); });
+                return box;
+            }
+            function labelLayer(overlay) {
+                var group = L.layerGroup();
+                overlay.labels.forEach(function (label) {
+                    var icon = L.divIcon({className: "gz-label-icon", iconSize: null,
+                                          html: node("div", label.text, "gz-label " + overlay.label_class)});
+                    L.marker(label.at, {icon: icon, interactive: false, keyboard: false}).addTo(group);
+                });
+                return group;
+            }
+            function geojsonLayer(overlay) {
+                var layer = L.geoJSON(overlay.data, {
+                    style: function (f) { return f.properties.style; },
+                    pointToLayer: function (f, latlng) { return L.circleMarker(latlng, f.properties.style); },
+                    onEachFeature: function (f, l) {
+                        if (f.properties.tip.length) {
+                            l.bindTooltip(function () { return lines(f.properties.tip); }, {sticky: true});
+                        }
+                    }
+                });
+                if (!overlay.labels.length) { return layer; }
+                var labels = labelLayer(overlay);
+                var group = L.featureGroup([layer]);
+                function toggle() {
+                    var show = map.getZoom() >= overlay.label_min_zoom && map.hasLayer(group);
+                    if (show && !group.hasLayer(labels)) { group.addLayer(labels); }
+                    if (!show && group.hasLayer(labels)) { group.removeLayer(labels); }
+                }
+                map.on("zoomend", toggle);
+                group.on("add", function () { setTimeout(toggle, 0); });
+                return group;
+            }
+            function pointsLayer(overlay) {
+                var cluster = L.markerClusterGroup({chunkedLoading: true});
+                function popup(row) {
+                    var box = node("div");
+                    for (var k = 0; k < overlay.fields.length; k++) {
+                        var value = row[2 + k];
+                        if (overlay.tables[k] !== null) { value = overlay.tables[k][value]; }
+                        if (value === null || value === undefined || value === "") { continue; }
+                        var line = node("div");
+                        line.appendChild(node("b", overlay.fields[k] + ": "));
+                        line.appendChild(document.createTextNode(String(value)));
+                        box.appendChild(line);
+                    }
+                    return box;
+                }
+                var markers = overlay.rows.map(function (row) {
+                    var marker = L.circleMarker([row[0], row[1]],
+                        {radius: 4, color: overlay.color, weight: 1, fillOpacity: 0.8});
+                    marker.bindPopup(popup.bind(null, row));
+                    return marker;
+                });
+                cluster.addLayers(markers);
+                return cluster;
+            }
+            var control = L.control.layers(bases, {}, {collapsed: false}).addTo(map);
+            var layers = {};
+            data.overlays.forEach(function (overlay) {
+                var layer = overlay.kind === "points" ? pointsLayer(overlay)
+                    : overlay.kind === "heat" ? L.heatLayer(overlay.points, overlay.options)
+                    : geojsonLayer(overlay);
+                layer.addTo(map);
+                control.addOverlay(layer, escapeHtml(overlay.name));
+                layers[overlay.id] = layer;
+            });
+            document.getElementById("{{ this.get_name() }}-title").textContent = data.title;
+            var legend = document.getElementById("{{ this.get_name() }}-legend");
+            data.legend.forEach(function (item) {
+                var row = node("div", null, item.kind === "note" ? "gz-note" : "");
+                if (item.kind === "ramp") {
+                    var bar = node("i");
+                    bar.style.width = "60px";
+                    bar.style.background = "linear-gradient(to right, " + item.colors.join(", ") + ")";
+                    row.appendChild(bar);
+                    row.appendChild(document.createTextNode(item.text + " " + item.range));
+                } else {
+                    if (item.kind !== "note") {
+                        var swatch = node("i");
+                        swatch.style.background = item.color;
+                        if (item.kind === "line") { swatch.style.height = "3px"; }
+                        if (item.kind === "fill") { swatch.style.opacity = "0.6"; }
+                        if (item.kind === "dot") { swatch.style.borderRadius = "50%"; swatch.style.width = "10px"; }
+                        row.appendChild(swatch);
+                    }
+                    row.appendChild(document.createTextNode(item.text));
+                }
+                legend.appendChild(row);
+            });
             var list = document.getElementById("{{ this.get_name() }}-names");
+            var input = document.getElementById("{{ this.get_name() }}-search");
+            var noMatch = document.getElementById("{{ this.get_name() }}-nomatch");
+            input.placeholder = data.ui.search;
             var byName = {};
-            entries.forEach(function (e) {
+            data.search.forEach(function (e) {
                 var option = document.createElement("option");
                 option.value = e.label;
                 list.appendChild(option);
@@ -570,55 +635,205 @@ class _Overlay(MacroElement):
                 query = query.trim().toLowerCase();
                 if (!query) { return null; }
                 if (byName[query]) { return byName[query]; }
-                for (var i = 0; i < entries.length; i++) {
-                    if (entries[i].label.toLowerCase().indexOf(query) >= 0 ||
-                        entries[i].names.some(function (n) { return n.toLowerCase().indexOf(query) >= 0; })) {
-                        return entries[i];
+                for (var i = 0; i < data.search.length; i++) {
+                    var e = data.search[i];
+                    if (e.label.toLowerCase().indexOf(query) >= 0 ||
+                        e.names.some(function (n) { return n.toLowerCase().indexOf(query) >= 0; })) {
+                        return e;
                     }
                 }
                 return null;
             }
-            var input = document.getElementById("{{ this.get_name() }}-search");
             function go() {
                 var hit = find(input.value);
-                if (hit) { {{ this._parent.get_name() }}.fitBounds(hit.bounds, {maxZoom: 14}); }
+                noMatch.textContent = hit || !input.value.trim() ? "" : data.ui.no_match + ": " + input.value.trim();
+                noMatch.style.display = noMatch.textContent ? "block" : "none";
+                if (hit) { map.fitBounds(hit.bounds, {maxZoom: 14}); }
+                return hit;
             }
             input.addEventListener("change", go);
             input.addEventListener("keydown", function (e) { if (e.key === "Enter") { go(); } });
-            window.gzSearch = function (query) { input.value = query; go(); return find(query); };
+            window.gzSearch = function (query) { input.value = query; return go(); };
+            window.gzLayers = layers;
         })();
         {% endmacro %}
     """)
 
-    def __init__(self, title, legend_items, entries, lang):
+    def __init__(self, data: dict, bases: dict[str, str], *, clusters: bool, heat: bool):
         super().__init__()
-        self._name = "Overlay"
-        self.title = html.escape(title)
-        parts = []
-        for kind, color, text in legend_items:
-            if kind == "note":
-                parts.append(f'<div style="color:#666;margin-top:4px">{html.escape(text)}</div>')
-                continue
-            style = {
-                "line": f"background:{color};height:3px",
-                "fill": f"background:{color};opacity:0.6",
-                "dot": f"background:{color};border-radius:50%;width:10px",
-            }[kind]
-            parts.append(f'<div><i style="{style}"></i>{html.escape(text)}</div>')
-        self.legend = "".join(parts)
-        self.placeholder = html.escape(_t(lang, "搜索：名称或别名", "Search a name or alias"))
-        self.entries = _safe_json(entries)
+        self._name = "LayoutLayers"
+        self.data = data
+        # base layer label -> JS variable of a folium TileLayer; labels are our own basemap names
+        self.bases = "{" + ",".join(f"{json.dumps(label)}: {var}" for label, var in bases.items()) + "}"
+        self.default_js = [*(plugins.MarkerCluster.default_js if clusters else []),
+                           *(plugins.HeatMap.default_js if heat else [])]  # fmt: skip
+        self.default_css = list(plugins.MarkerCluster.default_css) if clusters else []
+
+    def render(self, **kwargs):
+        super().render(**kwargs)
+        figure = self.get_root()
+        assert isinstance(figure, Figure), "the layout layers must be added to a map inside a Figure"
+        block = f'<script type="application/json" id="{self.get_name()}-data">{safe_json(self.data)}</script>'
+        figure.html.add_child(_Literal(block), name=f"{self.get_name()}-data")
 
 
-def save_map(m, path: str | Path, *, offline: bool = False) -> Path:
-    """Write the map's HTML atomically; ``offline`` inlines every JS/CSS asset (no CDN)."""
-    from gzspatial.io import atomic_output
+def map_data(m) -> dict:
+    """The data document of a map made by ``make_map`` (overlays, legend, search, title)."""
+    for child in m._children.values():
+        if isinstance(child, _LayoutLayers):
+            return child.data
+    raise InputError("this map was not made by gzspatial.make_map")
 
+
+def _tile_url(basemap: str, key: str | None, which: str = "tiles") -> str:
+    return BASEMAPS[basemap][which].replace("{key}", key or "")
+
+
+def _basemap_key(basemap: str, tianditu_key: str | None) -> str | None:
+    key = tianditu_key or os.environ.get("GZ_TIANDITU_KEY")
+    if basemap != "tianditu":
+        return key if key and _TIANDITU_KEY.match(key) else None
+    if not key:
+        raise InputError("the tianditu basemap needs a key: --tianditu-key KEY or GZ_TIANDITU_KEY")
+    if not _TIANDITU_KEY.match(key):
+        raise InputError(f"tianditu key {key!r} is not a key (8–64 letters and digits): check --tianditu-key")
+    return key
+
+
+def _add_basemaps(m, basemap: str, key: str | None) -> dict[str, str]:
+    """The chosen basemap and the others drawn in the same system (switchable); {label: JS var}."""
+    system = BASEMAPS[basemap]["crs"]
+    choices = [basemap] + [
+        name
+        for name, spec in BASEMAPS.items()
+        if spec and name != basemap and spec["crs"] == system and (name != "tianditu" or key)
+    ]
+    bases = {}
+    for name in choices:
+        spec = BASEMAPS[name]
+        tiles = folium.TileLayer(
+            tiles=_tile_url(name, key), attr=spec["attr"], name=name, subdomains=spec["subdomains"], max_zoom=18,
+            control=False, show=name == basemap,
+        )  # fmt: skip
+        tiles.add_to(m)
+        if "labels" in spec:
+            labels = folium.TileLayer(
+                tiles=_tile_url(name, key, "labels"), attr=spec["attr"], name=f"{name} labels",
+                subdomains=spec["subdomains"], overlay=True, control=False, show=name == basemap,
+            )  # fmt: skip
+            labels.add_to(m)
+        bases[name] = tiles.get_name()
+    return bases
+
+
+def make_map(
+    *,
+    layers: str | Path | None = None,
+    basemap: str = "carto",
+    lang: str = "zh",
+    title: str | None = None,
+    points=None,
+    points_crs: str | None = None,
+    heatmap: bool = False,
+    choropleth: str | None = None,
+    corridor_km: float = DEFAULT_CORRIDOR_KM,
+    tianditu_key: str | None = None,
+) -> folium.Map:
+    """A folium.Map of the layout: districts, axis, cores, nodes (and platforms, points).
+
+    ``points`` is a DataFrame/GeoDataFrame or a file ``join`` reads; its rows are attributed and
+    shown clustered with popups (``heatmap`` adds a heat layer; above MARKER_LIMIT points only
+    aggregated density is drawn). ``choropleth`` ("count" or "density") colours nodes by the
+    points in them. ``basemap``: carto, osm, amap, amap-satellite, tianditu, none; basemaps drawn
+    in the same system are offered as alternatives in the layer control.
+    """
+    if basemap not in BASEMAPS:
+        raise InputError(f"unknown basemap {basemap!r}: use one of {', '.join(BASEMAPS)}")
+    if lang not in ("zh", "en"):
+        raise InputError(f"language {lang!r} is not supported: use zh or en")
+    if choropleth not in (None, "count", "density"):
+        raise InputError(f"choropleth {choropleth!r} is not supported: use count or density")
+    if choropleth and points is None:
+        raise InputError("a node choropleth needs points: give --points FILE")
+    key = _basemap_key(basemap, tianditu_key)
+    index = layout_index(layers)
+    shift = _Shift(BASEMAPS[basemap]["crs"] if BASEMAPS[basemap] else _crs.WGS84)
+    centre_lon, centre_lat = shift.lonlat(GUANGZHOU_CENTRE[1], GUANGZHOU_CENTRE[0])
+    m = folium.Map(
+        location=[float(centre_lat), float(centre_lon)],
+        zoom_start=9,
+        tiles=None,
+        control_scale=True,
+        prefer_canvas=True,
+        maxZoom=18,  # marker clustering needs the map to have a maximum zoom, tiles or not
+    )
+    bases = _add_basemaps(m, basemap, key) if BASEMAPS[basemap] else {}
+
+    joined = w_lon = w_lat = None
+    if points is not None:
+        joined, w_lon, w_lat = _attribute_points(points, points_crs, layers, corridor_km, lang)
+    legend = _legend_items(lang, index, joined is not None)
+    colors = None
+    if choropleth and index.nodes is not None:
+        colors, ramp = _choropleth_colors(index, joined, choropleth, layers, corridor_km, lang)
+        legend.append(ramp)
+    overlays = _layout_overlays(index, shift, lang, colors)
+    if joined is not None:
+        usable = ~np.isnan(w_lon) & ~np.isnan(w_lat)
+        lon, lat = shift.lonlat(w_lon[usable], w_lat[usable])
+        many = int(usable.sum()) > MARKER_LIMIT
+        if many or heatmap:
+            overlays.append(_heat_overlay(lon, lat, lang, aggregated=many))
+        if not many:
+            overlays.append(_points_overlay(joined.loc[usable], lon, lat, _name_column(joined), lang))
+
+    plugins.Fullscreen().add_to(m)
+    if BASEMAPS[basemap] is not None:
+        spec = BASEMAPS[basemap]
+        plugins.MiniMap(
+            tile_layer=folium.TileLayer(
+                tiles=_tile_url(basemap, key), attr=spec["attr"], subdomains=spec["subdomains"]
+            ),
+            toggle_display=True,
+        ).add_to(m)
+    data = {
+        "title": title or _t(lang, "广州市科技创新“一轴四核多点”空间布局", "Guangzhou sci-tech innovation layout"),
+        "ui": {
+            "search": _t(lang, "搜索：名称或别名", "Search a name or alias"),
+            "no_match": _t(lang, "无匹配", "No match"),
+        },
+        "overlays": overlays,
+        "legend": legend,
+        "search": _search_index(index, shift),
+    }
+    kinds = {o["kind"] for o in overlays}
+    _LayoutLayers(data, bases, clusters="points" in kinds, heat="heat" in kinds).add_to(m)
+    return m
+
+
+def _attribute_points(points, points_crs, layers, corridor_km, lang):
+    from gzspatial import attribute, io
+
+    frame = io.read_input(points) if isinstance(points, str | Path) else points
+    options = attribute.Options(corridor_km=corridor_km, lang=lang, layers=layers, overwrite_gz=True)
+    return attribute.join_frame(frame, crs=points_crs, options=options)
+
+
+def render_map(m, *, offline: bool = True) -> str:
+    """The map's HTML page; ``offline`` inlines every JS/CSS asset (no CDN)."""
     text = m.get_root().render()
     if offline:
         from gzspatial._offline import inline_assets
 
         text = inline_assets(text)
+    return text
+
+
+def save_map(m, path: str | Path, *, offline: bool = True) -> Path:
+    """Write the map's HTML atomically; self-contained unless ``offline=False`` (CDN links)."""
+    from gzspatial.io import atomic_output
+
+    text = render_map(m, offline=offline)
     path = Path(path)
     with atomic_output(path, "w", encoding="utf-8") as handle:
         handle.write(text)

@@ -1,6 +1,7 @@
 """Shared fixtures: the packaged layers, the CLI runner and a helper to run the real entry point."""
 
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -30,3 +31,29 @@ def run_cli(*args: str, stdin: bytes | None = None, cwd: Path | None = None) -> 
     return subprocess.run(
         [sys.executable, "-m", "gzspatial", *args], input=stdin, capture_output=True, cwd=cwd, env=env, timeout=300
     )
+
+
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+CHROMEDRIVER = shutil.which("chromedriver")
+
+
+@pytest.fixture
+def browser():
+    if not (CHROMIUM and CHROMEDRIVER):
+        if os.environ.get("GZ_REQUIRE_BROWSER") == "1":
+            pytest.fail("GZ_REQUIRE_BROWSER=1 but chromium/chromedriver are not installed (apt-get install "
+                        "chromium chromium-driver)")  # fmt: skip
+        pytest.skip("headless Chromium not installed (apt-get install chromium chromium-driver)")
+    from selenium import webdriver
+    from selenium.webdriver.chrome.service import Service
+
+    options = webdriver.ChromeOptions()
+    options.binary_location = CHROMIUM
+    for argument in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                     "--disable-background-networking", "--disable-component-update", "--disable-sync",
+                     "--window-size=1200,900"):  # fmt: skip
+        options.add_argument(argument)
+    options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
+    driver = webdriver.Chrome(service=Service(CHROMEDRIVER), options=options)
+    yield driver
+    driver.quit()

@@ -1,9 +1,7 @@
 """Tests of gzspatial.maps (interactive) and gzspatial.figure (static), incl. a real browser."""
 
 import json
-import os
 import re
-import shutil
 import warnings
 
 import numpy as np
@@ -26,63 +24,67 @@ def _points(n=200):
     return pd.DataFrame({"名称": names, "lon": rng.uniform(113.2, 113.6, n), "lat": rng.uniform(22.9, 23.3, n)})
 
 
-def _geojson_layers(m):
-    """{layer name: GeoJSON data} of the map's GeoJson overlays."""
-    import folium
-
-    found = {}
-
-    def walk(element):
-        for child in element._children.values():
-            if isinstance(child, folium.GeoJson):
-                found[child.layer_name] = child.data
-            walk(child)
-
-    walk(m)
-    return found
+def _overlays(m):
+    """{overlay id: overlay} of the map's data document."""
+    return {o["id"]: o for o in maps.map_data(m)["overlays"]}
 
 
 def test_layers_and_feature_counts():
     m = maps.make_map(basemap="none")
-    layers = _geojson_layers(m)
-    counts = {name: len(data["features"]) for name, data in layers.items()}
+    overlays = _overlays(m)
+    counts = {name: len(o["data"]["features"]) for name, o in overlays.items()}
     assert counts == {"districts": 11, "axis": 6, "cores": 7, "nodes": 28, "platforms": 55}
+    names = [o["name"] for o in overlays.values()]
+    assert names[:4] == ["行政区", "科技创新轴", "四核", "多点（节点）"]
     page = m.get_root().render()
-    for group in ("行政区", "科技创新轴", "四核", "多点（节点）"):
-        assert f'"{group}"' in page or json.dumps(group) in page
     assert "L.control.scale" in page and "L.control.fullscreen" in page and "L.Control.MiniMap" not in page
+    assert json.dumps("多点（节点）", ensure_ascii=False) in page  # in the JSON data block
+
+
+def test_every_core_and_node_has_a_label():
+    overlays = _overlays(maps.make_map(basemap="none"))
+    core_labels = {label["text"] for label in overlays["cores"]["labels"]}
+    assert {"琶洲片区", "南沙科学城", "中新广州知识城", "广州科学城"} <= core_labels
+    assert len(overlays["nodes"]["labels"]) == 28
+    assert overlays["nodes"]["label_min_zoom"] == maps.NODE_LABEL_MIN_ZOOM
 
 
 def test_english_labels():
-    page = maps.make_map(basemap="none", lang="en").get_root().render()
-    assert "Districts" in page and "Innovation axis" in page and "Tianhe" in page
+    m = maps.make_map(basemap="none", lang="en")
+    data = maps.map_data(m)
+    assert [o["name"] for o in data["overlays"]][:2] == ["Districts", "Innovation axis"]
+    assert any("Tianhe" in f["properties"]["tip"] for f in _overlays(m)["districts"]["data"]["features"])
 
 
 @pytest.mark.parametrize("basemap", ["amap", "amap-satellite"])
 def test_amap_shifts_every_overlay_to_gcj02(layers, basemap):
-    wgs = _geojson_layers(maps.make_map(basemap="carto"))
-    gcj = _geojson_layers(maps.make_map(basemap=basemap))
+    wgs = _overlays(maps.make_map(basemap="carto"))
+    gcj = _overlays(maps.make_map(basemap=basemap))
     for name in ("districts", "nodes", "axis", "cores"):
-        for a, b in zip(wgs[name]["features"], gcj[name]["features"], strict=True):
+        for a, b in zip(wgs[name]["data"]["features"], gcj[name]["data"]["features"], strict=True):
             expected = crs.transform_geometry(shapely.geometry.shape(a["geometry"]), "wgs84", "gcj02")
-            assert shapely.equals_exact(shapely.geometry.shape(b["geometry"]), expected, tolerance=1e-9)
+            assert shapely.equals_exact(shapely.geometry.shape(b["geometry"]), expected, tolerance=2e-6)
     page = maps.make_map(basemap=basemap).get_root().render()
     assert "autonavi.com" in page and json.dumps("高德地图")[1:-1] in page  # attribution, JSON-escaped
 
 
 @pytest.mark.parametrize(("basemap", "host"), [("carto", "cartocdn.com"), ("osm", "openstreetmap.org")])
-def test_wgs84_basemaps_have_attribution(basemap, host):
+def test_wgs84_basemaps_have_attribution_and_alternatives(basemap, host):
     page = maps.make_map(basemap=basemap).get_root().render()
     assert host in page and "OpenStreetMap" in page
+    assert "cartocdn.com" in page and "tile.openstreetmap.org" in page  # both offered as base layers
+    assert "autonavi.com" not in page  # a GCJ-02 basemap would not line up with WGS84 overlays
 
 
-def test_tianditu_needs_a_key(monkeypatch):
+def test_tianditu_needs_a_valid_key(monkeypatch):
     monkeypatch.delenv("GZ_TIANDITU_KEY", raising=False)
     with pytest.raises(InputError, match="needs a key"):
         maps.make_map(basemap="tianditu")
-    monkeypatch.setenv("GZ_TIANDITU_KEY", "k123")
+    with pytest.raises(InputError, match="is not a key"):
+        maps.make_map(basemap="tianditu", tianditu_key="{{ 7*7 }}")
+    monkeypatch.setenv("GZ_TIANDITU_KEY", "k123abcd")
     page = maps.make_map(basemap="tianditu").get_root().render()
-    assert "tianditu.gov.cn" in page and "tk=k123" in page and json.dumps("天地图")[1:-1] in page
+    assert "tianditu.gov.cn" in page and "tk=k123abcd" in page and json.dumps("天地图")[1:-1] in page
 
 
 def test_bad_options():
@@ -92,48 +94,57 @@ def test_bad_options():
         maps.make_map(choropleth="count")
 
 
-def test_points_popups_are_escaped_and_clustered():
-    page = maps.make_map(basemap="none", points=_points(), heatmap=True, choropleth="density").get_root().render()
+def test_points_popups_are_json_and_clustered():
+    m = maps.make_map(basemap="none", points=_points(), heatmap=True, choropleth="density")
+    page = m.get_root().render()
     assert XSS not in page
     assert "\\u003cimg src=x onerror" in page  # the name travels as JSON text, shown with textContent
-    assert "markerClusterGroup" in page and "L.heatLayer" in page
-    assert "textContent" in page
+    assert "markerClusterGroup" in page and "L.heatLayer" in page and "textContent" in page
+    overlays = _overlays(m)
+    assert {"points", "heat", "choropleth"} <= set(overlays)
+    assert len(overlays["points"]["rows"]) == 200
+    assert "核" in overlays["points"]["fields"]  # the core for every core, not only the AI zone's parts
+    assert any(item["kind"] == "ramp" for item in maps.map_data(m)["legend"])
 
 
-def test_layer_text_is_escaped(tmp_path):
+def test_layer_text_is_data_not_html(tmp_path):
     nodes = json.loads((maps.layout_index().nodes.layer.path).read_text(encoding="utf-8"))
     nodes["features"][0]["properties"]["name_zh"] = XSS
     (tmp_path / "nodes.geojson").write_text(json.dumps(nodes, ensure_ascii=False), encoding="utf-8")
-    page = maps.make_map(basemap="none", layers=tmp_path).get_root().render()
+    m = maps.make_map(basemap="none", layers=tmp_path)
+    page = m.get_root().render()
     assert XSS not in page
-    assert "\\u0026lt;img src=x" in page  # tooltip: HTML-escaped, then JSON-escaped by folium
+    assert XSS in _overlays(m)["nodes"]["data"]["features"][0]["properties"]["tip"]
 
 
 def test_many_points_are_aggregated(monkeypatch):
     monkeypatch.setattr(maps, "MARKER_LIMIT", 100)
-    page = maps.make_map(basemap="none", points=_points(300)).get_root().render()
-    assert "markerClusterGroup" not in page and "L.heatLayer" in page
-    assert json.dumps("300 个点已按约500米格网聚合")[1:-1] in page
+    m = maps.make_map(basemap="none", points=_points(300))
+    overlays = _overlays(m)
+    assert "points" not in overlays and "heat" in overlays
+    assert "300 个点已按约500米格网聚合" in overlays["heat"]["name"]
+    weights = np.array(overlays["heat"]["points"])[:, 2]
+    assert weights.max() <= 1.0 and weights.min() > 0  # log-scaled, every occupied cell visible
 
 
-def test_offline_has_no_external_assets(tmp_path):
-    path = maps.save_map(maps.make_map(basemap="none", points=_points()), tmp_path / "m.html", offline=True)
+def test_self_contained_by_default(tmp_path):
+    path = maps.save_map(maps.make_map(basemap="none", points=_points()), tmp_path / "m.html")
     page = path.read_text(encoding="utf-8")
     assert not re.search(r'<script[^>]+src=|<link[^>]+href="(?:https?:)?//', page)
     assert not re.search(r"url\(\s*['\"]?(?:https?:)?//", page)
-    online = maps.make_map(basemap="none").get_root().render()
-    assert re.search(r'<script[^>]+src="https://', online)  # the online page does link CDNs
+    online = maps.render_map(maps.make_map(basemap="none"), offline=False)
+    assert re.search(r'<script[^>]+src="https://', online)  # --cdn links CDNs
 
 
 def test_cli_map_html_and_png(tmp_path):
     points = tmp_path / "p.csv"
     _points().to_csv(points, index=False)
     html_out = tmp_path / "layout.html"
-    result = run_cli("map", "-o", str(html_out), "--points", str(points), "--basemap", "none", "--offline",
+    result = run_cli("map", "-o", str(html_out), "--points", str(points), "--crs", "wgs84", "--basemap", "none",
                      "--title", "测试 <b>title</b>")  # fmt: skip
     assert result.returncode == 0, result.stderr.decode()
     page = html_out.read_text(encoding="utf-8")
-    assert "测试 &lt;b&gt;title&lt;/b&gt;" in page
+    assert "测试 \\u003cb\\u003etitle\\u003c/b\\u003e" in page and "<b>title" not in page
     bad = run_cli("map", "-o", str(tmp_path / "x.html"), "--basemap", "google")
     assert bad.returncode == 2 and "unknown basemap" in bad.stderr.decode()
     bad = run_cli("map", "-o", str(tmp_path / "x.gif"))
@@ -170,31 +181,6 @@ def test_static_unknown_format(tmp_path):
 
 
 # --- a real browser -----------------------------------------------------------------------------
-
-CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
-CHROMEDRIVER = shutil.which("chromedriver")
-
-
-@pytest.fixture
-def browser():
-    if not (CHROMIUM and CHROMEDRIVER):
-        if os.environ.get("GZ_REQUIRE_BROWSER") == "1":
-            pytest.fail("GZ_REQUIRE_BROWSER=1 but chromium/chromedriver are not installed (apt-get install "
-                        "chromium chromium-driver)")  # fmt: skip
-        pytest.skip("headless Chromium not installed (apt-get install chromium chromium-driver)")
-    from selenium import webdriver
-    from selenium.webdriver.chrome.service import Service
-
-    options = webdriver.ChromeOptions()
-    options.binary_location = CHROMIUM
-    for argument in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                     "--disable-background-networking", "--disable-component-update", "--disable-sync",
-                     "--window-size=1200,900"):  # fmt: skip
-        options.add_argument(argument)
-    options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
-    driver = webdriver.Chrome(service=Service(CHROMEDRIVER), options=options)
-    yield driver
-    driver.quit()
 
 
 @pytest.mark.slow
