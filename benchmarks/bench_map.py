@@ -27,7 +27,7 @@ def ours(frame: pd.DataFrame, path: Path) -> float:
     from gzspatial.maps import make_map, save_map
 
     start = time.perf_counter()
-    save_map(make_map(points=frame), path)
+    save_map(make_map(points=frame, points_crs="wgs84"), path)
     return time.perf_counter() - start
 
 

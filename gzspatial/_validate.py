@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import unicodedata
 from dataclasses import dataclass
 
 import numpy as np
@@ -22,31 +23,47 @@ STATUS_INVALID = "invalid"
 STATUSES = (STATUS_OK, STATUS_OUTSIDE, STATUS_SWAPPED, STATUS_MISSING, STATUS_INVALID)
 
 _DMS = re.compile(
-    r"""^\s*(?P<sign>[-+])?\s*(?P<deg>\d+(?:\.\d+)?)\s*(?:°|度|d|\s)\s*
+    r"""^\s*(?P<sign>[-+])?\s*(?P<deg>\d+(?:\.\d+)?)\s*(?:°|度|d|\s)?\s*
         (?:(?P<min>\d+(?:\.\d+)?)\s*(?:′|'|分|m|\s)?\s*)?
-        (?:(?P<sec>\d+(?:\.\d+)?)\s*(?:″|"|''|秒|s)?\s*)?
+        (?:(?P<sec>\d+(?:\.\d+)?)\s*(?:″|′′|"|''|秒|s)?\s*)?
         (?P<hemi>[NSEW]|北纬|南纬|东经|西经)?\s*$""",
     re.VERBOSE | re.IGNORECASE,
 )
 _HEMI_PREFIX = re.compile(r"^\s*(?P<hemi>[NSEW]|北纬|南纬|东经|西经)\s*(?P<rest>.+)$", re.IGNORECASE)
 _NEGATIVE_HEMI = {"s", "w", "南纬", "西经"}
+_HEMI_AXIS = {
+    "n": "lat",
+    "s": "lat",
+    "北纬": "lat",
+    "南纬": "lat",
+    "e": "lon",
+    "w": "lon",
+    "东经": "lon",
+    "西经": "lon",
+}
 
 
-def parse_dms(text: str) -> float | None:
-    """Degrees from a DMS string such as ``113°19′30″E`` or ``N 23 6 24``; None if not DMS."""
+def _parse_dms(text: str) -> tuple[float | None, str]:
+    """(degrees, hemisphere as written, lower case; '' if none) of a DMS string; (None, '') if not DMS."""
     text = str(text).strip()
     prefix = _HEMI_PREFIX.match(text)
     if prefix and not text[0].isdigit():
         text = f"{prefix['rest']}{prefix['hemi']}"
     match = _DMS.match(text)
     if not match:
-        return None
+        return None, ""
     minutes, seconds = float(match["min"] or 0), float(match["sec"] or 0)
     if minutes >= 60 or seconds >= 60:
-        return None
+        return None, ""
     value = float(match["deg"]) + minutes / 60 + seconds / 3600
-    negative = match["sign"] == "-" or (match["hemi"] or "").lower() in _NEGATIVE_HEMI
-    return -value if negative else value
+    hemisphere = (match["hemi"] or "").lower()
+    negative = match["sign"] == "-" or hemisphere in _NEGATIVE_HEMI
+    return (-value if negative else value), hemisphere
+
+
+def parse_dms(text: str) -> float | None:
+    """Degrees from a DMS string such as ``113°19′30″E``, ``N 23 6 24`` or ``东经113.3``; None if not DMS."""
+    return _parse_dms(text)[0]
 
 
 _DECIMAL = r"^[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?$"
@@ -69,13 +86,14 @@ def _as_arrow(values):
         return pa.array([None if v is None else str(v) for v in array], type=pa.string())
 
 
-def parse_degrees(values) -> tuple[np.ndarray, dict[int, str]]:
+def parse_degrees(values, axis: str | None = None) -> tuple[np.ndarray, dict[int, str]]:
     """Parse a column of coordinates (numbers, or text as read from a file) into float degrees.
 
     Returns (values, problems): NaN where unusable, and {row: problem} for those rows only, the
     problem being 'blank', 'not a number: <text>' or 'not a finite number'. Decimal numbers and
-    DMS strings are accepted. Vectorized (pyarrow); only cells that are not plain decimals are
-    looked at one by one.
+    DMS strings and hemisphere letters are accepted (``113.3E``, ``东经113.3``); with ``axis``
+    ("lon" or "lat") a hemisphere of the other axis (``23.1N`` as a longitude) is a problem.
+    Vectorized (pyarrow); only cells that are not plain decimals are looked at one by one.
     """
     import pyarrow as pa
     import pyarrow.compute as pc
@@ -91,7 +109,7 @@ def parse_degrees(values) -> tuple[np.ndarray, dict[int, str]]:
         numbers = np.array(pc.cast(pc.if_else(decimal, text, None), pa.float64()).to_numpy(zero_copy_only=False))
         others = np.flatnonzero(~decimal.to_numpy(zero_copy_only=False))
         for index, cell in zip(others.tolist(), pc.take(text, pa.array(others)).to_pylist(), strict=True):
-            numbers[index], problem = parse_number(cell)
+            numbers[index], problem = parse_number(cell, axis)
             problems[index] = problem
     problems.update(dict.fromkeys(np.flatnonzero(np.isinf(numbers)).tolist(), "not a finite number"))
     numbers[np.isinf(numbers)] = np.nan
@@ -169,24 +187,40 @@ def check_points(
     return CheckedPoints(lon, lat, status, notes)
 
 
-def parse_number(text) -> tuple[float, str]:
+_STRICT_DECIMAL = re.compile(r"^[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?$")
+_NOT_A_NUMBER = re.compile(r"^[-+]?(nan|inf|infinity)$", re.IGNORECASE)
+
+
+def parse_number(text, axis: str | None = None) -> tuple[float, str]:
     """One coordinate from text or a number: (value, problem) as in :func:`parse_degrees`.
 
-    Scalar twin of parse_degrees without pandas, for one-point commands that must start fast.
+    Text is NFKC-normalised first (full-width ``１１３．３`` reads as 113.3). Only plain decimals
+    and DMS are numbers: Python's float() would also take ``1_13.3`` (underscores), which is a
+    typo here, not 113.3. Scalar twin of parse_degrees without pandas, for one-point commands.
     """
     if text is None:
         return np.nan, "blank"
-    stripped = str(text).strip()
+    if isinstance(text, int | float | np.integer | np.floating):
+        value = float(text)
+        return (
+            (value, "")
+            if np.isfinite(value)
+            else (np.nan, "not a number: NaN" if np.isnan(value) else "not a finite number")
+        )
+    stripped = unicodedata.normalize("NFKC", str(text)).strip().replace("−", "-")
     if not stripped:
         return np.nan, "blank"
-    try:
+    if _NOT_A_NUMBER.match(stripped):
+        return np.nan, "not a number: NaN" if "nan" in stripped.lower() else "not a finite number"
+    if _STRICT_DECIMAL.match(stripped):
         value = float(stripped)
-    except ValueError:
-        value = parse_dms(stripped)
+    else:
+        value, hemisphere = _parse_dms(stripped)
         if value is None:
-            return np.nan, f"not a number: {stripped!r}"
-    if np.isnan(value):
-        return np.nan, "not a number: NaN"
+            return np.nan, f"not a number: {str(text).strip()!r}"
+        if axis and hemisphere and _HEMI_AXIS[hemisphere] != axis:
+            other = "latitude" if axis == "lon" else "longitude"
+            return np.nan, f"{str(text).strip()!r} is a {other} (hemisphere {hemisphere.upper()})"
     if not np.isfinite(value):
         return np.nan, "not a finite number"
     return value, ""

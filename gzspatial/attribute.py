@@ -14,8 +14,9 @@ import numpy as np
 
 from gzspatial import crs as _crs
 from gzspatial._engine import DEFAULT_CORRIDOR_KM, Attribution, LayoutIndex, layout_index
-from gzspatial._errors import CoordinateError, InputError
+from gzspatial._errors import CoordinateError, GzError, InputError
 from gzspatial._validate import (
+    STATUS_INVALID,
     STATUS_OK,
     STATUS_OUTSIDE,
     STATUS_SWAPPED,
@@ -47,7 +48,7 @@ LANGS = ("zh", "en")
 class Options:
     """What a join needs besides the data (shared by the DataFrame and file paths)."""
 
-    crs: str = _crs.WGS84
+    crs: str | None = None  # None: not given (the data must say, by declared CRS or a 坐标系 column)
     corridor_km: float = DEFAULT_CORRIDOR_KM
     lang: str = "zh"
     layers: str | Path | None = None
@@ -58,7 +59,8 @@ class Options:
             raise InputError(f"language {self.lang!r} is not supported: use zh or en")
         if not self.corridor_km >= 0:
             raise CoordinateError(f"corridor half-width {self.corridor_km!r} km must be a number >= 0")
-        return Options(_crs.normalize_crs(self.crs), float(self.corridor_km), self.lang, self.layers, self.overwrite_gz)
+        system = None if self.crs is None else _crs.normalize_crs(self.crs)
+        return Options(system, float(self.corridor_km), self.lang, self.layers, self.overwrite_gz)
 
 
 def check_gz_columns(columns, overwrite: bool) -> list[str]:
@@ -202,58 +204,171 @@ def gz_columns(attribution: Attribution, checked, index: LayoutIndex, options: O
     }
 
 
-def attribute_coordinates(lon_values, lat_values, options: Options, *, method: str = "auto", row_problems=None):
+CRS_CHOICES = "wgs84, cgcs2000, gcj02 (Amap, Tencent), bd09 (Baidu) or EPSG:<code>"
+
+
+def attribute_coordinates(
+    lon_values, lat_values, options: Options, *, method: str = "auto", row_problems=None, row_crs=None
+):
     """gz_* columns for raw coordinate columns (numbers or text) in ``options.crs``.
 
-    ``row_problems`` ({row: reason}) marks rows invalid for reasons found before (e.g. an invalid
-    geometry). Returns (columns, WGS84 lon, WGS84 lat); coordinates are NaN where unusable.
+    ``row_crs`` (one system name per row, e.g. a 坐标系 column) gives each row its own system;
+    a blank cell falls back to ``options.crs``. ``row_problems`` ({row: reason}) marks rows
+    invalid for reasons found before (e.g. an invalid geometry). Returns (columns, WGS84 lon,
+    WGS84 lat); coordinates are NaN where unusable.
     """
-    lon, lon_problems = parse_degrees(lon_values)
-    lat, lat_problems = parse_degrees(lat_values)
+    problems = dict(row_problems or {})
+    systems, codes = _row_systems(row_crs, options.crs, len(lon_values), problems)
+    geographic = {_crs.is_geographic(system) for system in systems}
+    if len(geographic) > 1:
+        raise InputError("the rows mix degrees and projected coordinates (see 坐标系): split the file by system")
+    geographic = geographic.pop() if geographic else True
+    axis = ("lon", "lat") if geographic else (None, None)
+    lon, lon_problems = parse_degrees(lon_values, axis[0])
+    lat, lat_problems = parse_degrees(lat_values, axis[1])
+    if not geographic:
+        _check_projected(lon, lat, systems, codes, problems)
     checked = check_points(
-        lon,
-        lat,
-        geographic=_crs.is_geographic(options.crs),
-        lon_problems=lon_problems,
-        lat_problems=lat_problems,
-        row_problems=row_problems,
+        lon, lat, geographic=geographic, lon_problems=lon_problems, lat_problems=lat_problems, row_problems=problems
     )
-    w_lon, w_lat = _crs.transform(checked.lon, checked.lat, options.crs, _crs.WGS84)
+    w_lon, w_lat = _to_wgs84(checked, systems, codes)
     index = layout_index(options.layers)
-    attribution = index.attribute(np.asarray(w_lon), np.asarray(w_lat), method=method)
-    return gz_columns(attribution, checked, index, options), np.asarray(w_lon), np.asarray(w_lat)
+    attribution = index.attribute(w_lon, w_lat, method=method)
+    return gz_columns(attribution, checked, index, options), w_lon, w_lat
+
+
+def _row_systems(row_crs, given: str | None, n: int, problems: dict) -> tuple[list[str], np.ndarray]:
+    """(distinct systems, code per row into them; -1 where unusable, with a reason in ``problems``)."""
+    if row_crs is None:
+        return [given], np.zeros(n, dtype=np.int64)
+    import pandas as pd
+
+    values = pd.Series(np.asarray(row_crs, dtype=object)).fillna("").astype(str).str.strip()
+    found, uniques = pd.factorize(values)
+    systems: list[str] = []
+    mapping = np.full(len(uniques), -1, dtype=np.int64)
+    reasons: dict[int, str] = {}
+    for k, value in enumerate(uniques):
+        try:
+            system = _crs.normalize_crs(value) if value else given
+        except GzError:
+            reasons[k] = f"坐标系 {value!r} is not a coordinate system (use {CRS_CHOICES})"
+            continue
+        if system is None:
+            reasons[k] = f"坐标系 is blank and no --crs was given (use {CRS_CHOICES})"
+        elif given is not None and system != given:
+            reasons[k] = f"坐标系 says {system} but --crs says {given}"
+        else:
+            if system not in systems:
+                systems.append(system)
+            mapping[k] = systems.index(system)
+    codes = mapping[found]
+    for k, reason in reasons.items():
+        problems.update(dict.fromkeys(np.flatnonzero(found == k).tolist(), reason))
+    return systems, codes
+
+
+def _check_projected(x: np.ndarray, y: np.ndarray, systems, codes, problems: dict) -> None:
+    """Rows whose metres lie far outside their CRS's area of use are invalid; all of them: an error."""
+    usable = np.isfinite(x) & np.isfinite(y) & (codes >= 0)
+    for k, system in enumerate(systems):
+        xmin, ymin, xmax, ymax = _crs.plausible_bounds(system)
+        rows = usable & (codes == k)
+        bad = rows & ~((x >= xmin) & (x <= xmax) & (y >= ymin) & (y <= ymax))
+        degrees = rows & (np.abs(x) <= 180) & (np.abs(y) <= 90)
+        # every row implausible, or every row within ±180/±90 (metres that small are the CRS's
+        # origin, far from Guangzhou, in any projected system): degrees with a metric --crs
+        if rows.any() and (bad.sum() == rows.sum() or degrees.sum() == rows.sum()):
+            first = int(np.flatnonzero(rows)[0])
+            like = " (they look like degrees)" if degrees[first] else ""
+            raise CoordinateError(
+                f"coordinates such as {x[first]:g}, {y[first]:g} are not {system} metres{like}: "
+                f"give the system they are in with --crs ({CRS_CHOICES})"
+            )
+        for row in np.flatnonzero(bad).tolist():
+            problems[row] = f"{x[row]:g}, {y[row]:g} is far outside the area of {system}"
+
+
+def _to_wgs84(checked, systems, codes) -> tuple[np.ndarray, np.ndarray]:
+    """WGS84 degrees of checked points, each row from its system; out-of-range results are invalid."""
+    w_lon = np.full(len(checked.lon), np.nan)
+    w_lat = np.full(len(checked.lat), np.nan)
+    for k, system in enumerate(systems):
+        rows = codes == k
+        if rows.all():
+            w_lon, w_lat = (
+                np.asarray(v, dtype=float) for v in _crs.transform(checked.lon, checked.lat, system, _crs.WGS84)
+            )
+            break
+        w_lon[rows], w_lat[rows] = _crs.transform(checked.lon[rows], checked.lat[rows], system, _crs.WGS84)
+    bad = (np.abs(w_lat) > 90) | (np.abs(w_lon) > 180)
+    if bad.any():
+        invalid = STATUSES.index(STATUS_INVALID)
+        for row in np.flatnonzero(bad).tolist():
+            system = systems[codes[row]] if codes[row] >= 0 else "?"
+            checked.notes[row] = f"converted from {system} the point is out of range ({w_lon[row]:g}, {w_lat[row]:g})"
+        checked.status_code[bad] = invalid
+        w_lon[bad], w_lat[bad] = np.nan, np.nan
+    return w_lon, w_lat
 
 
 def _frame_points(data, lon: str | None, lat: str | None):
-    """The coordinate source of a DataFrame/GeoDataFrame: (lon values, lat values, crs, problems)."""
-    from gzspatial.io import find_coordinate_columns, geometry_coordinates
+    """The coordinate source of a DataFrame/GeoDataFrame: (lon values, lat values, declared crs,
+    problems, coordinate column names, per-row crs column or None)."""
+    from gzspatial.io import find_coordinate_columns, find_crs_column, geometry_coordinates
 
     geometry = getattr(data, "_geometry_column_name", None)
     if geometry is not None and lon is None and lat is None and geometry in data.columns:
-        return geometry_coordinates(data)
+        x, y, declared, problems = geometry_coordinates(data)
+        return x, y, declared, problems, (), None
     lon_col, lat_col = find_coordinate_columns(data.columns, lon, lat)
-    return data[lon_col].to_numpy(), data[lat_col].to_numpy(), None, {}
+    crs_col = find_crs_column(data.columns)
+    row_crs = None if crs_col is None else data[crs_col].to_numpy()
+    return data[lon_col].to_numpy(), data[lat_col].to_numpy(), None, {}, (lon_col, lat_col), row_crs
 
 
-def resolve_crs(declared: str | None, given: str | None) -> str:
-    """The CRS to use: the file's declared one, ``given`` (--crs), which must agree; default WGS84."""
+def resolve_crs(
+    declared: str | None, given: str | None, columns=(), *, per_row: bool = False, source: str = "the input"
+) -> str | None:
+    """The CRS to use: the file's declared one, ``given`` (--crs), or the one the coordinate columns'
+    names state (gcj_lng); all that are present must agree. None only when ``per_row`` (a 坐标系
+    column) will say; with nothing at all, an InputError asks for --crs (never a silent WGS84)."""
+    from gzspatial.io import column_system
+
     given_n = None if given is None else _crs.normalize_crs(given)
+    named = {c: column_system(c) for c in columns if column_system(c)}
+    if len(set(named.values())) > 1:
+        raise InputError(
+            f"columns {', '.join(named)} name different systems ({', '.join(named.values())}): "
+            "choose the pair to use with --lon/--lat"
+        )
     if declared is not None and given_n is not None and declared != given_n:
         raise InputError(
             f"the input declares its CRS as {declared} but --crs says {given_n}: drop --crs, or fix the file's CRS"
         )
-    return declared or given_n or _crs.WGS84
+    for column, system in named.items():
+        if (given_n or declared) not in (None, system):
+            raise InputError(
+                f"column {column!r} names {system} but {'--crs says' if given_n else 'the file declares'} "
+                f"{given_n or declared}: fix --crs, or choose other columns with --lon/--lat"
+            )
+    system = declared or given_n or next(iter(named.values()), None)
+    if system is None and not per_row:
+        raise InputError(
+            f"{source} does not say which coordinate system its coordinates are in: give --crs ({CRS_CHOICES}), "
+            "or add a 坐标系 column"
+        )
+    return system
 
 
 def join_frame(data, *, lon=None, lat=None, crs=None, options: Options | None = None):
     """``join`` plus the WGS84 coordinates used (NaN where unusable), for writers of geo formats."""
     options = options or Options()
     existing = check_gz_columns(data.columns, options.overwrite_gz)
-    x, y, declared, problems = _frame_points(data, lon, lat)
-    options = Options(
-        resolve_crs(declared, crs), options.corridor_km, options.lang, options.layers, options.overwrite_gz
-    ).checked()
-    columns, w_lon, w_lat = attribute_coordinates(x, y, options, row_problems=problems)
+    x, y, declared, problems, columns, row_crs = _frame_points(data, lon, lat)
+    system = resolve_crs(declared, crs if crs is not None else options.crs, columns, per_row=row_crs is not None)
+    options = Options(system, options.corridor_km, options.lang, options.layers, options.overwrite_gz).checked()
+    columns, w_lon, w_lat = attribute_coordinates(x, y, options, row_problems=problems, row_crs=row_crs)
     out = data.drop(columns=existing) if existing else data.copy()
     for name, values in columns.items():
         out[name] = _to_pandas(values)
@@ -274,8 +389,9 @@ def join(
     """Attribute every row of a DataFrame (lon/lat columns) or GeoDataFrame (its geometry).
 
     Returns a new frame: the input's columns unchanged and in order, then GZ_COLUMNS.
-    ``crs`` is the coordinates' system (wgs84, cgcs2000, gcj02, bd09, EPSG:n; default wgs84);
-    a GeoDataFrame's own CRS is used when set and must agree with ``crs``. Columns are found by
+    ``crs`` is the coordinates' system (wgs84, cgcs2000, gcj02, bd09, EPSG:n). It must be given
+    unless the data says: a GeoDataFrame's own CRS, coordinate columns named for a system
+    (gcj_lng) or a per-row 坐标系/crs column; whatever is present must agree. Columns are found by
     name (lon/lng/经度, lat/纬度…) unless ``lon``/``lat`` name them. Distances are metres (EPSG:4547).
     """
     options = Options(corridor_km=corridor_km, lang=lang, layers=layers, overwrite_gz=overwrite_gz)
@@ -322,13 +438,15 @@ def join_csv(
     lon: str | None = None,
     lat: str | None = None,
     encoding: str | None = None,
+    delimiter: str | None = None,
     excel_bom: bool = False,
     options: Options | None = None,
     on_batch=None,
 ) -> dict[str, int]:
     """Stream a CSV through the join into a CSV (UTF-8), batch by batch; returns status counts.
 
-    Every cell is read as text and written back unchanged (strings are written quoted).
+    Every cell is read as text and written back unchanged (strings are written quoted). The
+    delimiter is sniffed from the header unless given; a .tsv output is tab-separated.
     ``on_batch(rows_done, bytes_done)`` is called after each batch (for progress display).
     Written atomically unless ``output`` is ``-`` (stdout).
     """
@@ -338,15 +456,22 @@ def join_csv(
     import pyarrow as pa
     import pyarrow.csv as pacsv
 
-    from gzspatial.io import atomic_output, detect_encoding, detect_file_encoding, find_coordinate_columns
+    from gzspatial.io import (
+        atomic_output,
+        decide_delimiter,
+        detect_encoding,
+        detect_file_encoding,
+        find_coordinate_columns,
+        find_crs_column,
+    )
 
     options = (options or Options()).checked()
     if str(source) == "-":
         data = sys.stdin.buffer.read()
         if not data.strip():
             raise InputError("<stdin> is empty: expected a header row with coordinate columns")
-        encoding = encoding or detect_encoding(data)
-        stream, size = _io.BytesIO(data), len(data)
+        encoding = encoding or detect_encoding(data, source="<stdin>")
+        stream, size, head = _io.BytesIO(data), len(data), data[: 1 << 16]
     else:
         path = Path(source)
         if not path.is_file():
@@ -358,10 +483,15 @@ def join_csv(
             raise InputError(f"{path} is empty: expected a header row with coordinate columns")
         encoding = encoding or detect_file_encoding(path)
         stream = path
-    reader = _open_csv_as_text(stream, encoding, "\t" if str(source).endswith(".tsv") else ",", source)
+    header = head.split(b"\n", 1)[0].decode(encoding, errors="replace").lstrip("\ufeff")
+    delimiter = decide_delimiter(delimiter, header, str(source))
+    reader = _open_csv_as_text(stream, encoding, delimiter, source)
     names = reader.schema.names
     existing = check_gz_columns(names, options.overwrite_gz)
     lon_col, lat_col = find_coordinate_columns(names, lon, lat)
+    crs_col = find_crs_column(names)
+    system = resolve_crs(None, options.crs, (lon_col, lat_col), per_row=crs_col is not None, source=str(source))
+    options = Options(system, options.corridor_km, options.lang, options.layers, options.overwrite_gz)
     keep = [i for i, name in enumerate(names) if name not in existing]
     schema = pa.schema(
         [reader.schema.field(i) for i in keep]
@@ -369,15 +499,21 @@ def join_csv(
     )
     counts = dict.fromkeys(STATUSES, 0)
     rows = 0
+    out_delimiter = "\t" if str(output).lower().endswith(".tsv") else ","
 
     def write(handle):
         nonlocal rows
         if excel_bom:
             handle.write("\ufeff".encode())
-        writer = pacsv.CSVWriter(handle, schema)
+        writer = pacsv.CSVWriter(handle, schema, write_options=pacsv.WriteOptions(delimiter=out_delimiter))
         try:
             for batch in reader:
-                columns, _, _ = attribute_coordinates(batch.column(lon_col), batch.column(lat_col), options)
+                columns, _, _ = attribute_coordinates(
+                    batch.column(lon_col),
+                    batch.column(lat_col),
+                    options,
+                    row_crs=None if crs_col is None else batch.column(crs_col).to_numpy(zero_copy_only=False),
+                )
                 for status, count in status_counts(columns["gz_status"]).items():
                     counts[status] += count
                 gz = [_to_arrow(values) for values in columns.values()]

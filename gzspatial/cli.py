@@ -31,6 +31,9 @@ LayersOption = Annotated[
 ]
 CrsOption = Annotated[str, typer.Option("--crs", help="System of the input: wgs84, cgcs2000, gcj02, bd09 or EPSG:n.")]
 JsonOption = Annotated[bool, typer.Option("--json", help="Machine-readable JSON output.")]
+DelimiterOption = Annotated[
+    str | None, typer.Option("--delimiter", help="CSV delimiter: , ; | or tab (default: sniffed from the header).")
+]
 
 
 #: C0/C1 control characters and DEL: shown as visible escapes, never sent to a terminal raw.
@@ -137,6 +140,7 @@ def convert_command(
     lon: Annotated[str | None, typer.Option("--lon", help="Longitude column (default: found by name).")] = None,
     lat: Annotated[str | None, typer.Option("--lat", help="Latitude column (default: found by name).")] = None,
     encoding: Annotated[str | None, typer.Option("--encoding", help="CSV encoding (default: detected).")] = None,
+    delimiter: DelimiterOption = None,
     excel_bom: Annotated[bool, typer.Option("--excel-bom", help="Write CSV with a UTF-8 BOM for Excel.")] = False,
     as_json: JsonOption = False,
 ) -> None:
@@ -165,7 +169,7 @@ def convert_command(
     if output is None:
         raise _fail("converting a file needs -o OUTPUT (.csv, .xlsx, or - for stdout)")
     io.check_not_input(output, source)
-    frame = io.read_table(source, encoding=encoding)
+    frame = io.read_table(source, encoding=encoding, delimiter=delimiter)
     lon_col, lat_col = io.find_coordinate_columns(frame.columns, lon, lat)
     converted = crs.convert_frame(frame, lon=lon_col, lat=lat_col, src=src, dst=dst)
     io.write_table(converted, output, excel_bom=excel_bom)
@@ -283,13 +287,14 @@ def join_command(
         str | None,
         typer.Option(
             "--crs",
-            help="System of the coordinates: wgs84 (default), cgcs2000, "
-            "gcj02, bd09, EPSG:n. A file's declared CRS must agree.",
+            help="System of the coordinates: wgs84, cgcs2000, gcj02, bd09, EPSG:n. Required unless the data "
+            "says (a file's declared CRS, gcj_lng-style column names, a 坐标系 column), and must agree with it.",
         ),
     ] = None,
     lon: Annotated[str | None, typer.Option("--lon", help="Longitude column (default: found by name).")] = None,
     lat: Annotated[str | None, typer.Option("--lat", help="Latitude column (default: found by name).")] = None,
     encoding: Annotated[str | None, typer.Option("--encoding", help="CSV encoding (default: detected).")] = None,
+    delimiter: DelimiterOption = None,
     excel_bom: Annotated[bool, typer.Option("--excel-bom", help="Write CSV with a UTF-8 BOM for Excel.")] = False,
     corridor_km: Annotated[float, typer.Option("--corridor-km", help="Axis corridor half-width, km.")] = 2.0,
     lang: Annotated[str, typer.Option("--lang", help="Names in the output: zh or en.")] = "zh",
@@ -309,7 +314,7 @@ def join_command(
     if output != "-" and suffix not in io.OUTPUT_SUFFIXES:
         raise _fail(f"cannot write {suffix or 'files without an extension'!r}: use {', '.join(io.OUTPUT_SUFFIXES)}")
     io.check_not_input(output, source)
-    options = attribute.Options(crs or "wgs84", corridor_km, lang, layers, overwrite_gz)
+    options = attribute.Options(crs, corridor_km, lang, layers, overwrite_gz)
     csv_suffixes = ("", ".csv", ".txt", ".tsv")
     streaming = (source == "-" or Path(source).suffix.lower() in csv_suffixes) and suffix in csv_suffixes
     if streaming:
@@ -320,15 +325,15 @@ def join_command(
             lon=lon,
             lat=lat,
             encoding=encoding,
+            delimiter=delimiter,
             excel_bom=excel_bom,
             options=options,
             on_batch=None if quiet else progress,
         )
         progress.done()
     else:
-        frame = io.read_input(source, encoding=encoding)
-        options = attribute.Options(corridor_km=corridor_km, lang=lang, layers=layers, overwrite_gz=overwrite_gz)
-        joined, w_lon, w_lat = attribute.join_frame(frame, lon=lon, lat=lat, crs=crs, options=options)
+        frame = io.read_input(source, encoding=encoding, delimiter=delimiter)
+        joined, w_lon, w_lat = attribute.join_frame(frame, lon=lon, lat=lat, options=options)
         io.write_output(joined, output, lon=w_lon, lat=w_lat, excel_bom=excel_bom)
         counts = attribute.status_counts(joined["gz_status"].to_numpy())
     if not quiet:

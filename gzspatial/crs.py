@@ -92,6 +92,36 @@ def _transformer(src: str, dst: str) -> pyproj.Transformer:
     return pyproj.Transformer.from_crs(_pyproj_crs(src), _pyproj_crs(dst), always_xy=True)
 
 
+@lru_cache(maxsize=32)
+def plausible_bounds(crs: str) -> tuple[float, float, float, float]:
+    """(xmin, ymin, xmax, ymax) of a projected CRS's area of use in its own units, widened by 20%.
+
+    Coordinates far outside these are not in this CRS (typically degrees given with a metric
+    CRS: 113.3, 23.1 read as EPSG:4547 metres would sit in the sea off Africa).
+    """
+    area = _pyproj_crs(crs).area_of_use
+    if area is None:
+        return (-np.inf, -np.inf, np.inf, np.inf)
+    west, south, east, north = area.bounds
+    lon, lat = np.meshgrid(np.linspace(west, east, 9), np.linspace(south, north, 9))
+    x, y = _transformer(WGS84, crs).transform(lon.ravel(), lat.ravel())
+    x, y = np.asarray(x)[np.isfinite(x)], np.asarray(y)[np.isfinite(y)]
+    dx, dy = (x.max() - x.min()) * 0.2, (y.max() - y.min()) * 0.2
+    return (float(x.min() - dx), float(y.min() - dy), float(x.max() + dx), float(y.max() + dy))
+
+
+def check_plausible(x: float, y: float, crs: str) -> None:
+    """Raise CoordinateError when a point in a projected ``crs`` lies far outside its area of use
+    (degrees typed with a metric CRS, say). Geographic systems pass (their ranges are checked apart)."""
+    if is_geographic(crs):
+        return
+    xmin, ymin, xmax, ymax = plausible_bounds(crs)
+    degrees = abs(x) <= 180 and abs(y) <= 90  # metres that small sit at the CRS's origin, not in Guangzhou
+    if degrees or not (xmin <= x <= xmax and ymin <= y <= ymax):
+        hint = " (they look like degrees: give --crs wgs84, gcj02 or bd09)" if degrees else ""
+        raise CoordinateError(f"{x:g}, {y:g} is far outside the area of {crs}{hint}")
+
+
 def _check_range(lon: np.ndarray, lat: np.ndarray, crs: str) -> None:
     """Raise CoordinateError naming the first longitude/latitude out of range (NaN passes)."""
     for values, name, limit in ((lat, "latitude", 90.0), (lon, "longitude", 180.0)):
@@ -228,8 +258,9 @@ def convert_frame(frame, *, lon: str, lat: str, src: object, dst: object):
     clashes = [c for c in added if c in frame.columns]
     if clashes:
         raise CoordinateError(f"input already has column(s) {', '.join(clashes)}: rename them before converting")
-    lon_values, lon_problems = parse_degrees(frame[lon].to_numpy())
-    lat_values, lat_problems = parse_degrees(frame[lat].to_numpy())
+    axes = ("lon", "lat") if is_geographic(src) else (None, None)
+    lon_values, lon_problems = parse_degrees(frame[lon].to_numpy(), axes[0])
+    lat_values, lat_problems = parse_degrees(frame[lat].to_numpy(), axes[1])
     checked = check_points(
         lon_values, lat_values, geographic=is_geographic(src), lon_problems=lon_problems, lat_problems=lat_problems
     )

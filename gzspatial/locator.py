@@ -81,10 +81,15 @@ def locate(
         raise CoordinateError(f"corridor half-width {corridor_km!r} km must be a number >= 0")
     system = _crs.normalize_crs(crs)
     x, y = parse_point(lon, lat)
+    _crs.check_plausible(x, y, system)
     checked = check_points([x], [y], geographic=_crs.is_geographic(system))
     if checked.status[0] in (STATUS_INVALID, STATUS_MISSING):
         raise CoordinateError(f"{checked.note[0]}: give longitude then latitude in degrees")
     w_lon, w_lat = _crs.transform(checked.lon, checked.lat, system, _crs.WGS84)
+    if not (abs(w_lat[0]) <= 90 and abs(w_lon[0]) <= 180):
+        raise CoordinateError(
+            f"{x:g}, {y:g} in {system} converts to {w_lon[0]:g}, {w_lat[0]:g}, out of range: check the values and --crs"
+        )
     index = layout_index(layers)
     point = shapely.points(w_lon, w_lat)
     status, note = checked.status[0], checked.note[0]

@@ -24,6 +24,15 @@ def runner():
     return CliRunner()
 
 
+def invoke_cli(*args: str, stdin: bytes | None = None) -> subprocess.CompletedProcess:
+    """Run the CLI in this process (typer's CliRunner): the same app and exit codes as ``run_cli``
+    without a new interpreter per call. Use run_cli where the real process is the point."""
+    from gzspatial.cli import app
+
+    result = CliRunner().invoke(app, list(args), input=stdin)
+    return subprocess.CompletedProcess(list(args), result.exit_code, result.stdout_bytes, result.stderr_bytes)
+
+
 def run_cli(*args: str, stdin: bytes | None = None, cwd: Path | None = None) -> subprocess.CompletedProcess:
     """Run ``python -m gzspatial`` (the installed entry point's module) in a new process."""
     env = {**os.environ, "PYTHONIOENCODING": "utf-8"}

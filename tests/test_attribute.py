@@ -75,7 +75,7 @@ def test_grid_and_exact_give_identical_distances():
 
 def test_distances_match_geopandas_in_metric_crs(layers):
     lon, lat = _random_points(2_000, seed=9)
-    joined = gzspatial.join(pd.DataFrame({"lon": lon, "lat": lat}))
+    joined = gzspatial.join(pd.DataFrame({"lon": lon, "lat": lat}), crs="wgs84")
     points = gpd.GeoSeries(gpd.points_from_xy(lon, lat), crs=4326).to_crs(crs.METRIC_CRS)
     axis = layers["axis"].to_crs(crs.METRIC_CRS).union_all()
     nodes = layers["nodes"].to_crs(crs.METRIC_CRS)
@@ -93,7 +93,7 @@ def test_rows_and_columns_kept_in_order():
             "district": ["mine"] * 8,
         }
     )
-    out = gzspatial.join(frame)
+    out = gzspatial.join(frame, crs="wgs84")
     assert list(out.columns) == [*frame.columns, *GZ_COLUMNS]
     pd.testing.assert_frame_equal(out[frame.columns], frame)
     assert list(out["gz_status"]) == ["ok", "missing", "ok", "invalid", "invalid", "swapped", "invalid", "outside"]
@@ -105,7 +105,7 @@ def test_rows_and_columns_kept_in_order():
 
 
 def test_english_names_and_node_lists():
-    out = gzspatial.join(pd.DataFrame({"lng": [113.371], "lat": [23.066]}), lang="en")
+    out = gzspatial.join(pd.DataFrame({"lng": [113.371], "lat": [23.066]}), lang="en", crs="wgs84")
     assert out.loc[0, "gz_district"] == "Haizhu"
     assert out.loc[0, "gz_nodes"].split(";")[0] == "Guangzhou International Bio Island"
     assert out.loc[0, "gz_primary_node"] == "Guangzhou International Bio Island"
@@ -115,7 +115,7 @@ def test_english_names_and_node_lists():
 @pytest.mark.parametrize("system", ["gcj02", "bd09"])
 def test_gcj02_and_bd09_inputs_match_wgs84(system):
     lon, lat = _random_points(3_000, seed=12)
-    wgs = gzspatial.join(pd.DataFrame({"lon": lon, "lat": lat}))
+    wgs = gzspatial.join(pd.DataFrame({"lon": lon, "lat": lat}), crs="wgs84")
     moved = crs.transform(lon, lat, "wgs84", system)
     other = gzspatial.join(pd.DataFrame({"lon": moved[0], "lat": moved[1]}), crs=system)
     for column in ("gz_district", "gz_core_part", "gz_nodes", "gz_axis_section", "gz_nearest_node", "gz_status"):
@@ -124,7 +124,7 @@ def test_gcj02_and_bd09_inputs_match_wgs84(system):
 
 
 def test_dms_strings():
-    out = gzspatial.join(pd.DataFrame({"lon": ["113°24′0″E"], "lat": ["23°7′12″N"]}))
+    out = gzspatial.join(pd.DataFrame({"lon": ["113°24′0″E"], "lat": ["23°7′12″N"]}), crs="wgs84")
     assert out.loc[0, "gz_status"] == "ok" and out.loc[0, "gz_district"] == "天河区"
 
 
@@ -150,18 +150,18 @@ def test_invalid_input_geometries_are_flagged_not_repaired():
 def test_gz_column_collision():
     frame = pd.DataFrame({"lon": [113.4], "lat": [23.12], "gz_status": ["mine"]})
     with pytest.raises(InputError, match="already has gz_ column"):
-        gzspatial.join(frame)
-    out = gzspatial.join(frame, overwrite_gz=True)
+        gzspatial.join(frame, crs="wgs84")
+    out = gzspatial.join(frame, overwrite_gz=True, crs="wgs84")
     assert list(out.columns) == ["lon", "lat", *GZ_COLUMNS] and out.loc[0, "gz_status"] == "ok"
 
 
 def test_no_coordinate_columns():
     with pytest.raises(InputError, match="columns are: name, address"):
-        gzspatial.join(pd.DataFrame({"name": ["a"], "address": ["b"]}))
+        gzspatial.join(pd.DataFrame({"name": ["a"], "address": ["b"]}), crs="wgs84")
 
 
 def test_empty_frame():
-    out = gzspatial.join(pd.DataFrame({"lon": pd.Series([], dtype=str), "lat": pd.Series([], dtype=str)}))
+    out = gzspatial.join(pd.DataFrame({"lon": pd.Series([], dtype=str), "lat": pd.Series([], dtype=str)}), crs="wgs84")
     assert len(out) == 0 and list(out.columns) == ["lon", "lat", *GZ_COLUMNS]
 
 
@@ -202,7 +202,7 @@ def test_table_inputs_every_output(tmp_path, name, writer, out_name):
     source = tmp_path / name
     writer(_frame(), source)
     output = tmp_path / out_name
-    result = run_cli("join", str(source), "-o", str(output))
+    result = run_cli("join", "--crs", "wgs84", str(source), "-o", str(output))
     assert result.returncode == 0, result.stderr.decode()
     assert "joined 6 rows: ok 2, outside 1, swapped 1, missing 1, invalid 1" in result.stderr.decode()
     back = (
@@ -234,7 +234,7 @@ def test_geo_inputs(tmp_path, name):
     else:
         frame.to_file(source)
     output = tmp_path / "out.csv"
-    result = run_cli("join", str(source), "-o", str(output))
+    result = run_cli("join", "--crs", "wgs84", str(source), "-o", str(output))
     assert result.returncode == 0, result.stderr.decode()
     back = pd.read_csv(output, dtype=str, keep_default_na=False)
     assert list(back["企业名称"]) == list(frame["企业名称"])
@@ -250,7 +250,7 @@ def test_declared_crs_contradicting_option(tmp_path):
 
 def test_stdin_to_stdout():
     data = _frame().to_csv(index=False).encode("gbk")
-    result = run_cli("join", "-", "-o", "-", "--quiet", stdin=data)
+    result = run_cli("join", "--crs", "wgs84", "-", "-o", "-", "--quiet", stdin=data)
     assert result.returncode == 0, result.stderr.decode()
     lines = result.stdout.decode("utf-8").splitlines()
     assert len(lines) == 7 and lines[0].startswith('"企业名称","经度","纬度","gz_district"')
@@ -262,7 +262,7 @@ def test_gcj02_csv_matches_wgs84_csv(tmp_path):
     g_lon, g_lat = crs.transform(lon, lat, "wgs84", "gcj02")
     pd.DataFrame({"lng": lon, "lat": lat}).to_csv(tmp_path / "w.csv", index=False)
     pd.DataFrame({"lng": g_lon, "lat": g_lat}).to_csv(tmp_path / "g.csv", index=False)
-    assert run_cli("join", str(tmp_path / "w.csv"), "-o", str(tmp_path / "wo.csv")).returncode == 0
+    assert run_cli("join", "--crs", "wgs84", str(tmp_path / "w.csv"), "-o", str(tmp_path / "wo.csv")).returncode == 0
     assert run_cli("join", str(tmp_path / "g.csv"), "-o", str(tmp_path / "go.csv"), "--crs", "gcj02").returncode == 0
     w = pd.read_csv(tmp_path / "wo.csv", dtype=str, keep_default_na=False)
     g = pd.read_csv(tmp_path / "go.csv", dtype=str, keep_default_na=False)
@@ -281,7 +281,7 @@ def test_gcj02_csv_matches_wgs84_csv(tmp_path):
 def test_bad_files_are_one_line_errors(tmp_path, content, message):
     source = tmp_path / "in.csv"
     source.write_bytes(content)
-    result = run_cli("join", str(source), "-o", str(tmp_path / "out.csv"))
+    result = run_cli("join", "--crs", "wgs84", str(source), "-o", str(tmp_path / "out.csv"))
     err = result.stderr.decode()
     assert result.returncode == 2 and message in err and len(err.strip().splitlines()) == 1
     assert not (tmp_path / "out.csv").exists()
@@ -290,7 +290,7 @@ def test_bad_files_are_one_line_errors(tmp_path, content, message):
 def test_header_only_file(tmp_path):
     source = tmp_path / "in.csv"
     source.write_text("企业名称,经度,纬度\n", encoding="utf-8")
-    result = run_cli("join", str(source), "-o", str(tmp_path / "out.csv"))
+    result = run_cli("join", "--crs", "wgs84", str(source), "-o", str(tmp_path / "out.csv"))
     assert result.returncode == 0 and "joined 0 rows" in result.stderr.decode()
     header = (tmp_path / "out.csv").read_text(encoding="utf-8").splitlines()
     assert len(header) == 1 and header[0].count("gz_") == len(GZ_COLUMNS)
@@ -300,7 +300,7 @@ def test_overwrite_gz_and_refuse_input(tmp_path):
     source = tmp_path / "in.csv"
     source.write_text("lon,lat,gz_status\n113.4,23.12,x\n", encoding="utf-8")
     assert run_cli("join", str(source), "-o", str(source)).returncode == 2
-    result = run_cli("join", str(source), "-o", str(tmp_path / "o.csv"), "--overwrite-gz")
+    result = run_cli("join", "--crs", "wgs84", str(source), "-o", str(tmp_path / "o.csv"), "--overwrite-gz")
     assert result.returncode == 0
     back = pd.read_csv(tmp_path / "o.csv", dtype=str)
     assert list(back.columns) == ["lon", "lat", *GZ_COLUMNS] and back.loc[0, "gz_status"] == "ok"
@@ -309,19 +309,24 @@ def test_overwrite_gz_and_refuse_input(tmp_path):
 def test_broken_geojson_is_an_error(tmp_path):
     source = tmp_path / "in.geojson"
     source.write_text('{"type": "FeatureCollection", "features": [', encoding="utf-8")
-    result = run_cli("join", str(source), "-o", str(tmp_path / "o.csv"))
+    result = run_cli("join", "--crs", "wgs84", str(source), "-o", str(tmp_path / "o.csv"))
     assert result.returncode == 2 and "cannot be read" in result.stderr.decode()
 
 
 def test_unknown_output_format(tmp_path):
     source = tmp_path / "in.csv"
     source.write_text("lon,lat\n113.4,23.12\n", encoding="utf-8")
-    result = run_cli("join", str(source), "-o", str(tmp_path / "o.dbf"))
+    result = run_cli("join", "--crs", "wgs84", str(source), "-o", str(tmp_path / "o.dbf"))
     assert result.returncode == 2 and "cannot write '.dbf'" in result.stderr.decode()
 
 
 def test_excel_bom(tmp_path):
     source = tmp_path / "in.csv"
     source.write_text("lon,lat\n113.4,23.12\n", encoding="utf-8")
-    assert run_cli("join", str(source), "-o", str(tmp_path / "o.csv"), "--excel-bom", "--quiet").returncode == 0
+    assert (
+        run_cli(
+            "join", "--crs", "wgs84", str(source), "-o", str(tmp_path / "o.csv"), "--excel-bom", "--quiet"
+        ).returncode
+        == 0
+    )
     assert (tmp_path / "o.csv").read_bytes().startswith(b"\xef\xbb\xbf")

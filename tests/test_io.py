@@ -39,7 +39,8 @@ def test_excel_round_trip(tmp_path):
     [
         (["name", "经度", "纬度"], ("经度", "纬度")),
         (["LNG", "LAT"], ("LNG", "LAT")),
-        (["Longitude", "Latitude", "x"], ("Longitude", "Latitude")),
+        (["Longitude", "Latitude", "name"], ("Longitude", "Latitude")),
+        (["gcj_lng", "gcj_lat"], ("gcj_lng", "gcj_lat")),
         (["x", "y"], ("x", "y")),
     ],
 )
@@ -75,7 +76,9 @@ def test_atomic_output_leaves_old_file_on_failure(tmp_path):
         ("N 23 6 24", 23.10666666),
         ("东经113度19分30秒", 113.325),
         ("22°30′S", -22.5),
-        ("113.5", None),
+        ("113.5", 113.5),
+        ("113.3E", 113.3),
+        ("东经113.3", 113.3),
         ("abc", None),
         ("113°75′", None),
     ],

@@ -95,7 +95,7 @@ def test_bad_options():
 
 
 def test_points_popups_are_json_and_clustered():
-    m = maps.make_map(basemap="none", points=_points(), heatmap=True, choropleth="density")
+    m = maps.make_map(basemap="none", points=_points(), points_crs="wgs84", heatmap=True, choropleth="density")
     page = m.get_root().render()
     assert XSS not in page
     assert "\\u003cimg src=x onerror" in page  # the name travels as JSON text, shown with textContent
@@ -119,7 +119,7 @@ def test_layer_text_is_data_not_html(tmp_path):
 
 def test_many_points_are_aggregated(monkeypatch):
     monkeypatch.setattr(maps, "MARKER_LIMIT", 100)
-    m = maps.make_map(basemap="none", points=_points(300))
+    m = maps.make_map(basemap="none", points=_points(300), points_crs="wgs84")
     overlays = _overlays(m)
     assert "points" not in overlays and "heat" in overlays
     assert "300 个点已按约500米格网聚合" in overlays["heat"]["name"]
@@ -128,7 +128,7 @@ def test_many_points_are_aggregated(monkeypatch):
 
 
 def test_self_contained_by_default(tmp_path):
-    path = maps.save_map(maps.make_map(basemap="none", points=_points()), tmp_path / "m.html")
+    path = maps.save_map(maps.make_map(basemap="none", points=_points(), points_crs="wgs84"), tmp_path / "m.html")
     page = path.read_text(encoding="utf-8")
     assert not re.search(r'<script[^>]+src=|<link[^>]+href="(?:https?:)?//', page)
     assert not re.search(r"url\(\s*['\"]?(?:https?:)?//", page)
@@ -159,7 +159,7 @@ def test_static_png_size_and_no_font_warnings(tmp_path):
 
     with warnings.catch_warnings():
         warnings.simplefilter("error")  # a missing CJK glyph warns; any warning fails here
-        figure = make_figure(size=(6, 7), points=_points(), title="广州 科技创新布局")
+        figure = make_figure(size=(6, 7), points=_points(), points_crs="wgs84", title="广州 科技创新布局")
         path = save_figure(figure, tmp_path / "layout.png", dpi=100)
     with Image.open(path) as image:
         assert image.size == (600, 700)
@@ -185,8 +185,8 @@ def test_static_unknown_format(tmp_path):
 
 @pytest.mark.slow
 def test_offline_map_in_a_real_browser(tmp_path, browser):
-    path = maps.save_map(maps.make_map(basemap="none", points=_points(), heatmap=True), tmp_path / "m.html",
-                         offline=True)  # fmt: skip
+    m = maps.make_map(basemap="none", points=_points(), points_crs="wgs84", heatmap=True)
+    path = maps.save_map(m, tmp_path / "m.html")
     browser.get(path.as_uri())
     state = browser.execute_script("""
         var map = Object.keys(window).map(function (k) { return window[k]; })

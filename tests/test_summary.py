@@ -25,7 +25,7 @@ def joined(layers):
             "lat": [town.y, town.y, town.y, bio.y, 39.9, 23.1],
         }
     )
-    return gzspatial.join(frame)
+    return gzspatial.join(frame, crs="wgs84")
 
 
 def test_by_node_lists_every_node_with_zeros(joined):
@@ -61,7 +61,7 @@ def test_category_breakdown(joined):
 
 
 def test_english_joined_table_counts_the_same(joined):
-    english = gzspatial.join(joined[["name", "lon", "lat"]], lang="en")
+    english = gzspatial.join(joined[["name", "lon", "lat"]], lang="en", crs="wgs84")
     a = gzspatial.stats(joined, by="core_part")["count"].tolist()
     b = gzspatial.stats(english, by="core_part")["count"].tolist()
     assert a == b and sum(a) == 3
