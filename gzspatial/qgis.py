@@ -53,7 +53,9 @@ UNKNOWN_PRECISION_STYLE = "dash dot dot"
 PRECISION_NOTE = (
     "边界线型表示精度：实线 官方边界；虚线 道路围合；点线 示意（approximate）；点划线 指示性；双点划线 未知"
 )
-LABEL_FONT = "Microsoft YaHei"  # Qt falls back to any installed CJK font where this one is missing
+LABEL_FONT = "Microsoft YaHei"  # Windows' CJK UI font, what most planners here run QGIS on
+#: Fonts QGIS (3.20+) tries in turn for labels when LABEL_FONT is not installed.
+LABEL_FONT_FALLBACKS = ("PingFang SC", "Noto Sans CJK SC", "Source Han Sans SC", "WenQuanYi Micro Hei", "SimHei")
 DISTRICT_COLOR = "#555555"
 PLATFORM_COLOR = "#ffd92f"
 OTHER_GROUP_COLOR = "#888888"  # as the web map draws nodes of an unknown group
@@ -117,8 +119,9 @@ def _rgba(color: str, opacity: float = 1.0) -> str:
 def precision_expression(field_name: str = "precision") -> str:
     """QGIS expression giving the pen style of a feature from its precision (unknown: dash dot dot)."""
     quoted = '"' + field_name.replace('"', '""') + '"'
-    cases = " ".join(f"WHEN '{value}' THEN '{style}'" for value, style in PRECISION_STYLES.items())
-    return f"CASE {quoted} {cases} ELSE '{UNKNOWN_PRECISION_STYLE}' END"
+    # QGIS has only the searched CASE (CASE WHEN condition THEN …), not CASE value WHEN ….
+    cases = " ".join(f"WHEN {quoted} = '{value}' THEN '{style}'" for value, style in PRECISION_STYLES.items())
+    return f"CASE {cases} ELSE '{UNKNOWN_PRECISION_STYLE}' END"
 
 
 def _sub(parent: ET.Element, tag: str, text: str | None = None, **attrib) -> ET.Element:
@@ -237,6 +240,9 @@ def _labeling(style: Style) -> ET.Element | None:
         textOpacity="1",
         allowHtml="0",  # names are drawn as plain text, never interpreted
     )
+    families = _sub(text_style, "families")
+    for family in LABEL_FONT_FALLBACKS:
+        _sub(families, "family", name=family)
     _sub(text_style, "text-buffer", bufferDraw="1", bufferSize="0.8", bufferSizeUnits="MM",
          bufferColor="255,255,255,255", bufferOpacity="0.9")  # fmt: skip
     placement = {"fill": "1", "line": "2", "marker": "6"}[style.kind]  # OverPoint / Line / OrderedPositions

@@ -16,9 +16,13 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 from qgis.core import (
     QgsApplication,
     QgsCategorizedSymbolRenderer,
+    QgsExpression,
+    QgsExpressionContext,
+    QgsExpressionContextUtils,
     QgsLayoutExporter,
     QgsProject,
     QgsSingleSymbolRenderer,
+    QgsSymbolLayer,
     QgsVectorLayer,
 )
 
@@ -30,6 +34,25 @@ EXPECTED = json.loads(os.environ.get("GZ_EXPECTED", "{}"))
 def fail(message: str) -> None:
     print(f"FAIL: {message}", file=sys.stderr)
     sys.exit(1)
+
+
+def line_styles(project) -> dict:
+    """{precision: pen style} as QGIS evaluates the nodes' data-defined stroke style per feature."""
+    nodes = next(layer for layer in project.mapLayers().values() if layer.source().endswith("layername=nodes"))
+    categories = nodes.renderer().categories()  # keep the copies alive while their symbols are used
+    symbol = categories[0].symbol()
+    prop = symbol.symbolLayer(0).dataDefinedProperties().property(QgsSymbolLayer.PropertyStrokeStyle)
+    context = QgsExpressionContext(QgsExpressionContextUtils.globalProjectLayerScopes(nodes))
+    if not prop.isActive():
+        fail("the nodes' stroke style is not data-defined")
+    expression = QgsExpression(prop.expressionString())
+    if expression.hasParserError():
+        fail(f"stroke style expression does not parse: {expression.parserErrorString()}")
+    styles = {}
+    for feature in nodes.getFeatures():
+        context.setFeature(feature)
+        styles[feature["precision"]] = expression.evaluate(context)
+    return styles
 
 
 def main(project_path: str, gpkg_path: str, png_path: str) -> None:
@@ -75,6 +98,7 @@ def main(project_path: str, gpkg_path: str, png_path: str) -> None:
         if not loaded:
             fail(f"default style of {table} did not load from the GeoPackage: {message}")
         facts["layers"][table]["gpkg_style_renderer"] = alone.renderer().type()
+    facts["nodes_line_styles"] = line_styles(project)
     if "name" in EXPECTED:
         nodes = next(layer for layer in project.mapLayers().values() if layer.source().endswith("layername=nodes"))
         names = [feature["name_zh"] for feature in nodes.getFeatures()]
@@ -92,7 +116,7 @@ def main(project_path: str, gpkg_path: str, png_path: str) -> None:
     }
     exporter = QgsLayoutExporter(layout)
     settings = QgsLayoutExporter.ImageExportSettings()
-    settings.dpi = 60
+    settings.dpi = int(os.environ.get("GZ_DPI", "60"))
     result = exporter.exportToImage(png_path, settings)
     if result != QgsLayoutExporter.Success:
         fail(f"layout export failed: {exporter.errorMessage()} ({result})")

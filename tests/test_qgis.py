@@ -165,10 +165,10 @@ def test_chinese_labels(export):
 
 def test_precision_drives_the_line_style(export):
     expression = precision_expression()
-    assert "WHEN 'approximate' THEN 'dot'" in expression  # today's data: schematic
-    assert "WHEN 'official' THEN 'solid'" in expression
-    assert "WHEN 'road_bounded' THEN 'dash'" in expression
-    assert "WHEN 'indicative' THEN 'dash dot'" in expression
+    assert """WHEN "precision" = 'approximate' THEN 'dot'""" in expression  # today's data: schematic
+    assert """WHEN "precision" = 'official' THEN 'solid'""" in expression
+    assert """WHEN "precision" = 'road_bounded' THEN 'dash'""" in expression
+    assert """WHEN "precision" = 'indicative' THEN 'dash dot'""" in expression
     assert expression.endswith(f"ELSE '{UNKNOWN_PRECISION_STYLE}' END")
     assert UNKNOWN_PRECISION_STYLE not in PRECISION_STYLES.values()
     for table in LAYOUT_TABLES:
@@ -260,6 +260,7 @@ def test_qgis_loads_the_project_and_prints_the_layout(export, tmp_path):
     assert facts["layers"]["nodes"]["renderer"] == "categorized"
     assert all(layer["gpkg_style_renderer"] != "" for layer in facts["layers"].values())
     assert facts["layers"]["nodes"]["features"] == 28
+    assert facts["nodes_line_styles"] == {"approximate": "dot", "surveyed-2031": UNKNOWN_PRECISION_STYLE}
     assert facts["layout"]["page_mm"] == [420.0, 297.0]
     assert {"QgsLayoutItemMap", "QgsLayoutItemLegend", "QgsLayoutItemScaleBar", "QgsLayoutItemPicture",
             "QgsLayoutItemLabel"} <= set(facts["layout"]["items"])  # fmt: skip
