@@ -38,6 +38,8 @@ from gzspatial._errors import InputError
 from gzspatial.maps import AXIS_COLOR, CORE_COLOR, GROUP_COLORS, GROUP_LABELS, POINT_COLOR
 
 GPKG_NAME = "gzspatial_layout.gpkg"
+GEOMETRY_COLUMN = "geom"  # GDAL's GeoPackage default; layer_styles rows must name it
+FID_COLUMN = "fid"
 PROJECT_NAME = "gzspatial_layout.qgz"
 #: Layer-tree groups, in the order the brief lists them (drawn bottom to top: 行政区 lowest).
 GROUPS = ("行政区", "一轴", "四核", "多点", "平台", "点")
@@ -103,6 +105,15 @@ class ExportLayer:
 
     def __post_init__(self):
         self.layer_id = f"gzspatial_{self.table}"
+
+    def column_name(self, preferred: str) -> str:
+        """``preferred`` for a GeoPackage system column (geometry, FID), or gz_<it> if the data has it."""
+        taken = {str(c).lower() for c in self.frame.columns if c != self.frame.geometry.name}
+        return preferred if preferred not in taken else f"gz_{preferred}"
+
+    @property
+    def geometry_column(self) -> str:
+        return self.column_name(GEOMETRY_COLUMN)
 
     @property
     def geometry_type(self) -> str:
@@ -436,9 +447,6 @@ def _atomic_path(path: Path):
             os.unlink(tmp)
 
 
-GEOMETRY_COLUMN = "geom"  # GDAL's GeoPackage default; layer_styles rows must name it
-
-
 def write_geopackage(path: Path, export_layers: list[ExportLayer]) -> None:
     """Every layer as a table of one GeoPackage (EPSG:4326) plus its default style, atomically."""
     with _atomic_path(Path(path)) as tmp:
@@ -447,7 +455,8 @@ def write_geopackage(path: Path, export_layers: list[ExportLayer]) -> None:
             # GeoPackage 1.2, not GDAL's newest 1.4: the GDAL of QGIS 3.22 (Debian 12) warns on 1.4.
             created = {"dataset_options": {"VERSION": "1.2"}} if i == 0 else {}
             layer.frame.to_file(tmp, driver="GPKG", layer=layer.table, engine="pyogrio", promote_to_multi=multi,
-                                geometry_name=GEOMETRY_COLUMN, **created)  # fmt: skip
+                                geometry_name=layer.geometry_column,
+                                layer_options={"FID": layer.column_name(FID_COLUMN)}, **created)  # fmt: skip
         _write_styles(tmp, export_layers)
 
 
@@ -470,7 +479,7 @@ def _write_styles(path: Path, export_layers: list[ExportLayer]) -> None:
             " styleQML, styleSLD, useAsDefault, description, owner, ui, update_time)"
             " VALUES ('', '', ?, ?, ?, ?, '', 1, ?, 'gzspatial', NULL, ?)",
             [
-                (layer.table, GEOMETRY_COLUMN, layer.table, qml(layer), f"gzspatial: {layer.title}", now)
+                (layer.table, layer.geometry_column, layer.table, qml(layer), f"gzspatial: {layer.title}", now)
                 for layer in export_layers
             ],
         )

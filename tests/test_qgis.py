@@ -268,3 +268,15 @@ def test_qgis_loads_the_project_and_prints_the_layout(export, tmp_path):
     assert pixels.shape[1] > pixels.shape[0]  # landscape
     assert pixels.std() > 10  # not blank
     assert (pixels < 200).mean() > 0.02  # drawn map, not just a title on white
+
+
+def test_point_columns_named_like_geopackage_system_columns_are_kept(tmp_path):
+    import pandas as pd
+
+    from gzspatial.qgis import export_qgis
+
+    table = pd.DataFrame({"FID": ["a", "b"], "geom": ["x", "y"], "lon": [113.3, 113.4], "lat": [23.1, 23.2]})
+    result = export_qgis(tmp_path / "out", points=table)
+    points = pyogrio.read_dataframe(result.gpkg, layer="points")
+    assert points[["FID", "geom"]].to_dict("list") == {"FID": ["a", "b"], "geom": ["x", "y"]}
+    assert _styles(result.gpkg)["points"]["f_geometry_column"] == "gz_geom"
