@@ -426,7 +426,7 @@ def points_layer(points, *, crs=None, layers=None, corridor_km: float = DEFAULT_
     geometry = geopandas.points_from_xy(lon, lat, crs="EPSG:4326")
     geometry[np.isnan(lon) | np.isnan(lat)] = None
     data = geopandas.GeoDataFrame(joined, geometry=geometry, crs="EPSG:4326")
-    return ExportLayer("points", "点（已关联）", "点",  data,
+    return ExportLayer("points", "点（已关联）", "点", data,
                        Style("marker", POINT_COLOR, stroke="#ffffff", width_mm=0.1, size_mm=1.4,
                              precision_lines=False))  # fmt: skip
 
