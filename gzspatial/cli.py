@@ -509,6 +509,31 @@ def sample_enterprises_command(
         echo(f"wrote {n:,} synthetic enterprises ({crs}) to {output}", err=True)
 
 
+export_app = typer.Typer(help="Hand the layout on to other tools (QGIS).", no_args_is_help=True)
+app.add_typer(export_app, name="export")
+
+
+@export_app.command("qgis")
+@friendly
+def export_qgis_command(
+    output: Annotated[Path, typer.Option("-o", "--output", help="Folder for gzspatial_layout.gpkg and .qgz.")],
+    points: Annotated[
+        str | None, typer.Option("--points", help="Points to add, attributed: any file join reads.")
+    ] = None,
+    crs: Annotated[str | None, typer.Option("--crs", help="System of the points' coordinates.")] = None,
+    corridor_km: Annotated[float, typer.Option("--corridor-km", help="Axis corridor half-width, km.")] = 2.0,
+    layers: LayersOption = None,
+) -> None:
+    """Write a styled GeoPackage (EPSG:4326) and a QGIS project (EPSG:4547, A3 print layout) of the layout.
+
+    Example: gzspatial export qgis -o build/qgis --points 企业.csv --crs gcj02
+    """
+    from gzspatial.qgis import export_qgis
+
+    result = export_qgis(output, layers=layers, points=points, points_crs=crs, corridor_km=corridor_km)
+    typer.echo(f"wrote {result.gpkg} ({', '.join(result.layers)}) and {result.project}", err=True)
+
+
 @app.command("indicators")
 @friendly
 def indicators_command(
