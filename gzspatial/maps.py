@@ -23,6 +23,7 @@ from folium.elements import JSCSSMixin
 from folium.template import Template
 
 from gzspatial import crs as _crs
+from gzspatial import schema
 from gzspatial._engine import DEFAULT_CORRIDOR_KM, layout_index
 from gzspatial._errors import InputError
 
@@ -215,8 +216,8 @@ def make_map(
         c_props = [
             {
                 "tip": _tooltip_html(
-                    p[f"core_name_{lang}"],
-                    p["part"] if lang == "zh" else p["name_en"],
+                    schema.core_name(p, lang),
+                    schema.core_part_name(p, lang),
                     _t(lang, "位置为示意", "approximate extent"),
                 )
             }
@@ -230,7 +231,7 @@ def make_map(
         ).add_to(cores)
         for props, geometry in zip(index.cores.layer.properties, index.cores.layer.geometries, strict=True):
             point = shift.geometry(geometry.representative_point())
-            text = (props["part"] or props["core_name_zh"]) if lang == "zh" else props["name_en"].split(" — ")[-1]
+            text = schema.core_part_name(props, lang) or schema.core_name(props, lang)
             _label(point.y, point.x, text, "gz-label gz-core-label").add_to(cores)
         cores.add_to(m)
 
