@@ -104,6 +104,7 @@ def import_layer(
         "precision": "official: imported boundaries (features kept from the packaged layer say so in 'precision')",
         "imported_from": str(source.resolve()),
         "import_crs": report.crs,
+        "import_crs_wkt": src_crs.to_wkt(),
         "generated": (today or _dt.date.today()).isoformat(),
         "script": "gzspatial layers import",
     }
@@ -208,11 +209,17 @@ def _source_crs(declared, given: str | None, path: Path):
 
 
 def _crs_label(crs) -> str:
+    """EPSG:n, else the PROJ string (short, exact for the Gauss-Kruger/tmerc systems used here);
+    the full WKT goes into the layer's metadata."""
+    import warnings
+
     epsg = crs.to_epsg()
     if epsg:
         return f"EPSG:{epsg}"
-    text = crs.srs or crs.name
-    return text if len(text) <= 300 else crs.name
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)  # "may lose information": the WKT is kept too
+        proj = crs.to_proj4()
+    return proj if crs.name in ("unknown", "") else f"{crs.name} ({proj})"
 
 
 def _interpret_geometries(geometries: np.ndarray, kind: str) -> np.ndarray:
@@ -433,4 +440,4 @@ def _validate(features, kind: str, path: Path) -> None:
                 "is the CRS right?"
             )
     if problems:
-        raise LayerError(f"{path}: {len(problems)} problem(s):\n  " + "\n  ".join(problems))
+        raise LayerError(f"{path}: {len(problems)} problem(s): " + "; ".join(problems))

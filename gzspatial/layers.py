@@ -161,7 +161,7 @@ def read_layer(name: str, path: Path) -> Layer:
     if duplicates:
         problems.append(f"duplicate ids: {', '.join(duplicates)}")
     if problems:
-        raise LayerError(f"{path}: {len(problems)} problem(s):\n  " + "\n  ".join(problems))
+        raise LayerError(f"{path}: {len(problems)} problem(s): " + "; ".join(problems))
     metadata = collection.get("metadata") if isinstance(collection.get("metadata"), dict) else {}
     sha = hashlib.sha256(data).hexdigest()
     return Layer(name, Path(path), properties, np.array(geometries, dtype=object), metadata, sha)
