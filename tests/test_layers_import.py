@@ -199,7 +199,7 @@ def test_unmatched_names_are_listed_and_fixed_by_a_map(tmp_path):
     names = _packaged("nodes")["name_zh"].tolist()
     names[3] = "某官方片区"
     source = _write_shapefile(tmp_path, _official_nodes(names))
-    with pytest.raises(LayerError, match="1 unmatched: '某官方片区'.*--map"):
+    with pytest.raises(LayerError, match=r"1 unmatched: '某官方片区'.*--map"):
         import_layer(source, "nodes", tmp_path / "out")
     assert not (tmp_path / "out" / "nodes.geojson").exists()
     node_id = read_layers()["nodes"].properties[3]["id"]
@@ -212,7 +212,6 @@ def test_unmatched_names_are_listed_and_fixed_by_a_map(tmp_path):
 def test_map_can_leave_a_feature_out_and_missing_ones_are_an_error(tmp_path):
     source = _write_shapefile(tmp_path, _official_nodes())
     mapping = tmp_path / "map.csv"
-    mapping.write_text("N05,-\n", encoding="utf-8")  # by 编号? not an id field: by name only
     first_name = _packaged("nodes")["name_zh"][5]
     mapping.write_text(f"{first_name},-\n", encoding="utf-8")
     missing_id = read_layers()["nodes"].properties[5]["id"]
