@@ -143,3 +143,21 @@ def test_versions_change_with_content_only(tmp_path):
     collection["features"][0]["properties"]["name_en"] += " (edited)"
     edited = _write(tmp_path / "same", "nodes", collection)
     assert layer_set(edited).version != packaged.version
+
+
+def test_stats_notes_a_table_joined_with_another_layer_set(tmp_path):
+    import pandas as pd
+
+    from gzspatial import join
+
+    joined = tmp_path / "joined.csv"
+    join(pd.DataFrame({"lon": [113.40], "lat": [23.12]})).to_csv(joined, index=False)
+    collection = _packaged_collection("nodes")
+    collection["features"][0]["properties"]["name_en"] += " (edited)"
+    folder = _write(tmp_path, "nodes", collection)
+    same = run_cli("stats", str(joined), "--by", "node", "--csv")
+    assert same.returncode == 0 and same.stderr == b""
+    other = run_cli("stats", str(joined), "--by", "node", "--csv", "--layers", str(folder))
+    note = other.stderr.decode()
+    assert other.returncode == 0 and f"joined with layers {layer_set(None).version}" in note
+    assert f"counted with {layer_set(folder).version}" in note
