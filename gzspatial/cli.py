@@ -27,7 +27,11 @@ app = typer.Typer(
 )
 
 LayersOption = Annotated[
-    Path | None, typer.Option("--layers", help="Folder of replacement layers (<name>.geojson, WGS84).")
+    Path | None,
+    typer.Option(
+        "--layers",
+        help="Folder of replacement layers (<name>.geojson, WGS84); default: GZ_LAYERS, then 'gzspatial config'.",
+    ),
 ]
 CrsOption = Annotated[str, typer.Option("--crs", help="System of the input: wgs84, cgcs2000, gcj02, bd09 or EPSG:n.")]
 JsonOption = Annotated[bool, typer.Option("--json", help="Machine-readable JSON output.")]
