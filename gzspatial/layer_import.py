@@ -30,6 +30,8 @@ NAME_FIELDS = ("名称", "名字", "name", "name_zh", "mc", "zone_name", "片区
 ID_FIELDS = ("layout_id", "gz_id")
 #: How far (km) outside Guangzhou's outline a feature may lie and still be plausible.
 PLAUSIBLE_KM = 10.0
+#: An imported feature farther than this (km) from the packaged one it replaces is noted (a wrong match?).
+NOTE_MOVED_KM = 2.0
 #: In a --map CSV, this layout id means "leave this user feature out on purpose".
 SKIP = "-"
 
@@ -389,6 +391,9 @@ def _build_features(geometries, values, assignment, reference, report, keep_miss
         geometry = parts[0] if len(parts) == 1 else shapely.union_all(parts)
         if len(parts) > 1:
             report.merged[props["id"]] = len(parts)
+        moved_km = float(shapely.distance(_crs.to_metric(geometry), _crs.to_metric(packaged_geometry))) / 1000
+        if moved_km > NOTE_MOVED_KM:
+            report.notes.append(f"{props['id']} lies {moved_km:.1f} km from the packaged feature: is the match right?")
         features.append((_official_properties(props, geometry, values, rows, report, date), geometry))
     return features
 

@@ -206,7 +206,18 @@ def test_unmatched_names_are_listed_and_fixed_by_a_map(tmp_path):
     mapping = tmp_path / "map.csv"
     mapping.write_text(f"user_value,layout_id\n某官方片区,{node_id}\n", encoding="utf-8")
     report = import_layer(source, "nodes", tmp_path / "out", mapping=mapping)
-    assert ("某官方片区", node_id) in report.matched
+    assert ("某官方片区", node_id) in report.matched and report.notes == []
+
+
+def test_a_match_far_from_the_packaged_feature_is_noted(tmp_path):
+    """Two names swapped by a careless --map: both imported, both noted in the report."""
+    nodes = read_layers()["nodes"].properties
+    names = _packaged("nodes")["name_zh"].tolist()
+    far = next(i for i, p in enumerate(nodes) if p["group"] == "south")  # Nansha, far from node 0 (Yuexiu)
+    mapping = tmp_path / "map.csv"
+    mapping.write_text(f"{names[0]},{nodes[far]['id']}\n{names[far]},{nodes[0]['id']}\n", encoding="utf-8")
+    report = import_layer(_write_shapefile(tmp_path, _official_nodes()), "nodes", tmp_path / "out", mapping=mapping)
+    assert len(report.notes) == 2 and all("km from the packaged feature" in note for note in report.notes)
 
 
 def test_map_can_leave_a_feature_out_and_missing_ones_are_an_error(tmp_path):
@@ -275,3 +286,10 @@ def test_never_writes_over_the_input_or_the_packaged_folder(tmp_path):
     with pytest.raises(LayerError, match="packaged layers folder"):
         import_layer(source, "nodes", packaged_layers_dir(), name_field="name_zh")
     assert source.read_bytes() == before
+
+
+@pytest.mark.parametrize(("cpg", "encoding"), [(True, None), (False, "gbk")])
+def test_shapefile_encoding_from_cpg_or_option(tmp_path, cpg, encoding):
+    source = _write_shapefile(tmp_path, _official_nodes(), cpg=cpg)
+    report = import_layer(source, "nodes", tmp_path / "out", encoding=encoding)
+    assert len(report.matched) == 28 and report.matched[1] == ("黄花岗科技园", "huanghuagang")
