@@ -13,6 +13,7 @@ from pathlib import Path
 import numpy as np
 
 from gzspatial import crs as _crs
+from gzspatial import schema
 from gzspatial._engine import DEFAULT_CORRIDOR_KM, Attribution, LayoutIndex, layout_index
 from gzspatial._errors import CoordinateError, GzError, InputError
 from gzspatial._validate import (
@@ -24,6 +25,7 @@ from gzspatial._validate import (
     check_points,
     parse_degrees,
 )
+from gzspatial.layers import layers_version
 
 GZ_COLUMNS = (
     "gz_district",
@@ -40,6 +42,7 @@ GZ_COLUMNS = (
     "gz_nearest_node_m",
     "gz_status",
     "gz_note",
+    "gz_layers_version",  # which layer set answered (gzspatial.layers.layer_set), same on every row
 )
 LANGS = ("zh", "en")
 
@@ -86,14 +89,9 @@ class _Labels:
         self.district = names(index.districts.layer)
         self.district_code = np.array([*index.districts.layer.column("adcode"), ""], dtype=object)
         cores = index.cores.layer if index.cores is not None else None
-        self.core = names(cores, f"core_name_{lang}") if cores else np.array([""], dtype=object)
-        if cores is not None:
-            parts = [p.get("part") or "" for p in cores.properties]
-            if lang == "en":
-                parts = [(p.get("name_en") or "").split(" — ")[-1] if p.get("part") else "" for p in cores.properties]
-            self.core_part = np.array([*parts, ""], dtype=object)
-        else:
-            self.core_part = np.array([""], dtype=object)
+        core_props = cores.properties if cores is not None else []
+        self.core = np.array([*(schema.core_name(p, lang) for p in core_props), ""], dtype=object)
+        self.core_part = np.array([*(schema.core_part_name(p, lang) for p in core_props), ""], dtype=object)
         nodes = index.nodes.layer if index.nodes is not None else None
         self.node = names(nodes) if nodes else np.array([""], dtype=object)
         self.group = np.array([*(nodes.column("group") if nodes else []), ""], dtype=object)
@@ -201,6 +199,9 @@ def gz_columns(attribution: Attribution, checked, index: LayoutIndex, options: O
         "gz_nearest_node_m": np.round(attribution.nearest_node_m, 1),
         "gz_status": Coded(np.array(STATUSES, dtype=object), status.astype(np.int64)),
         "gz_note": note,
+        "gz_layers_version": Coded(
+            np.array([layers_version(index.layers)], dtype=object), np.zeros(len(status), np.int64)
+        ),
     }
 
 

@@ -27,7 +27,11 @@ app = typer.Typer(
 )
 
 LayersOption = Annotated[
-    Path | None, typer.Option("--layers", help="Folder of replacement layers (<name>.geojson, WGS84).")
+    Path | None,
+    typer.Option(
+        "--layers",
+        help="Folder of replacement layers (<name>.geojson, WGS84); default: GZ_LAYERS, then 'gzspatial config'.",
+    ),
 ]
 CrsOption = Annotated[str, typer.Option("--crs", help="System of the input: wgs84, cgcs2000, gcj02, bd09 or EPSG:n.")]
 JsonOption = Annotated[bool, typer.Option("--json", help="Machine-readable JSON output.")]
@@ -97,12 +101,23 @@ def _root(
     """GIS toolkit for Guangzhou's sci-tech innovation layout (一轴四核多点)."""
 
 
-@app.command("layers")
-@friendly
-def layers_command(layers: LayersOption = None, as_json: JsonOption = False) -> None:
-    """List the layers with feature count, CRS and provenance."""
-    from gzspatial.layers import read_layers
+LayerKindOption = Annotated[str, typer.Option("--as", help="Layer kind: cores, nodes, axis, districts or platforms.")]
 
+layers_app = typer.Typer(
+    help="List the layers (no subcommand) or import official boundaries (layers import).", no_args_is_help=False
+)
+app.add_typer(layers_app, name="layers")
+
+
+@layers_app.callback(invoke_without_command=True)
+@friendly
+def layers_command(ctx: typer.Context, layers: LayersOption = None, as_json: JsonOption = False) -> None:
+    """List the layers with feature count, CRS, version and provenance, and which layer set answers."""
+    if ctx.invoked_subcommand is not None:
+        return
+    from gzspatial.layers import layer_set, read_layers
+
+    answering = layer_set(layers)
     rows = []
     for name, layer in read_layers(layers).items():
         meta = layer.metadata
@@ -111,21 +126,105 @@ def layers_command(layers: LayersOption = None, as_json: JsonOption = False) -> 
                 "layer": name,
                 "features": len(layer),
                 "crs": "EPSG:4326 (WGS84, RFC 7946)",
+                "version": layer.version,
                 "source": meta.get("source", "see features' 'source'"),
                 "license": meta.get("license", ""),
                 "generated": meta.get("generated", ""),
                 "path": str(layer.path),
+                "layer_set": answering.to_dict(),
             }
         )
     if as_json:
         typer.echo(json.dumps(rows, ensure_ascii=False, indent=2))
         return
+    echo(f"layer set {answering.version}, chosen by {answering.origin}: {answering.folder}")
     for row in rows:
-        echo(f"{row['layer']:<10} {row['features']:>4} features  {row['crs']}")
+        echo(f"{row['layer']:<10} {row['features']:>4} features  {row['crs']}  version {row['version']}")
         echo(f"           source: {row['source']}")
         if row["license"]:
             echo(f"           license: {row['license']}; generated {row['generated']}")
         echo(f"           file: {row['path']}")
+
+
+@layers_app.command("import")
+@friendly
+def layers_import_command(
+    source: Annotated[str, typer.Argument(help="Any vector file GDAL reads: .shp, .gpkg, .dxf, .geojson…")],
+    kind: LayerKindOption,
+    output: Annotated[Path, typer.Option("-o", "--output", help="Layer folder to write <kind>.geojson into.")],
+    crs: Annotated[
+        str | None, typer.Option("--crs", help="The file's CRS if it declares none: EPSG:n, WKT or PROJ string.")
+    ] = None,
+    encoding: Annotated[
+        str | None, typer.Option("--encoding", help="Attribute encoding (default: .cpg, else detected).")
+    ] = None,
+    layer: Annotated[str | None, typer.Option("--layer", help="Layer of a multi-layer file (GeoPackage).")] = None,
+    id_field: Annotated[str | None, typer.Option("--id-field", help="Field holding layout ids.")] = None,
+    name_field: Annotated[
+        str | None, typer.Option("--name-field", help="Field holding feature names (default: 名称, name…).")
+    ] = None,
+    mapping: Annotated[
+        Path | None, typer.Option("--map", help="CSV of user_value,layout_id pairs ('-' leaves a feature out).")
+    ] = None,
+    keep_missing: Annotated[
+        bool, typer.Option("--keep-missing", help="Keep packaged features the file lacks (else an error).")
+    ] = False,
+) -> None:
+    """Import official boundaries as a layer marked 'official' (reprojected to WGS84, matched to layout ids).
+
+    Example: gzspatial layers import 分区.shp --as nodes -o my-layers; then GZ_LAYERS=my-layers gzspatial locate …
+    """
+    from gzspatial.layer_import import import_layer
+
+    report = import_layer(
+        source,
+        kind,
+        output,
+        crs=crs,
+        encoding=encoding,
+        layer=layer,
+        id_field=id_field,
+        name_field=name_field,
+        mapping=mapping,
+        keep_missing=keep_missing,
+    )
+    for line in report.lines():
+        echo(line, err=True)
+
+
+config_app = typer.Typer(help="Settings: the default layers folder.", no_args_is_help=True)
+app.add_typer(config_app, name="config")
+
+
+@config_app.command("set")
+@friendly
+def config_set_command(
+    key: Annotated[str, typer.Argument(help="Setting: layers.")],
+    value: Annotated[str, typer.Argument(help="Its value (for layers: a folder); '' removes it.")],
+) -> None:
+    """Set a setting, e.g. gzspatial config set layers DIR (below --layers and GZ_LAYERS)."""
+    from gzspatial.config import set_value
+
+    path = set_value(key, value or None)
+    typer.echo(f"{'removed' if not value else 'set'} {key} in {path}", err=True)
+
+
+@config_app.command("show")
+@friendly
+def config_show_command(as_json: JsonOption = False) -> None:
+    """Show the settings file, its values, and which layer set answers now."""
+    from gzspatial.config import config_path, read_config
+    from gzspatial.layers import layer_set
+
+    settings, answering = read_config(), layer_set()
+    if as_json:
+        typer.echo(json.dumps({"file": str(config_path()), "settings": settings, "layer_set": answering.to_dict()},
+                              ensure_ascii=False, indent=2))  # fmt: skip
+        return
+    typer.echo(f"file: {config_path()}{'' if config_path().exists() else ' (none yet)'}")
+    for key, value in settings.items():
+        typer.echo(f"{key} = {value}")
+    typer.echo(answering.describe())
 
 
 @app.command("convert")
@@ -269,6 +368,8 @@ def _format_location(loc) -> str:
                 f"{axis['name_zh']} {axis['name_en']}: {axis['distance_m']:,.0f} m, {where}",
             )
         )
+    if loc.layers:
+        rows.append(("层 Layers", f"{loc.layers['version']} ({loc.layers['origin']}: {loc.layers['folder']})"))
     width = max(len(label) for label, _ in rows)
     return "\n".join(f"{label.ljust(width)}  {terminal_text(value)}" for label, value in rows)
 
@@ -337,9 +438,12 @@ def join_command(
         io.write_output(joined, output, lon=w_lon, lat=w_lat, excel_bom=excel_bom)
         counts = attribute.status_counts(joined["gz_status"].to_numpy())
     if not quiet:
+        from gzspatial.layers import layer_set
+
         total = sum(counts.values())
         parts = ", ".join(f"{status} {count:,}" for status, count in counts.items())
         typer.echo(f"joined {total:,} rows: {parts}", err=True)
+        typer.echo(f"answered by {layer_set(layers).describe()} (column gz_layers_version)", err=True)
 
 
 class _Progress:
@@ -375,6 +479,12 @@ def stats_command(
     from gzspatial.summary import stats
 
     table = stats(io.read_input(joined), by=by, category=category, layers=layers, corridor_km=corridor_km)
+    version = table.attrs["layers"]["version"]
+    other = [v for v in table.attrs["joined_with"] if v != version]
+    if other:
+        typer.echo(f"note: the table was joined with layers {', '.join(other)}; counted with {version}", err=True)
+    if as_csv or as_json:
+        table = table.assign(gz_layers_version=version)  # the layer set that answered, on every row
     if as_csv:
         table.to_csv(sys.stdout, index=False)
     elif as_json:
@@ -408,6 +518,7 @@ def _print_table(table) -> None:
                 for name, v in zip(table.columns, row, strict=True)
             ]
         )
+    view.caption = f"layers {table.attrs['layers']['version']} ({table.attrs['layers']['origin']})"
     Console(width=None if sys.stdout.isatty() else 160).print(view)
 
 

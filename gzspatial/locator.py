@@ -14,6 +14,7 @@ import numpy as np
 import shapely
 
 from gzspatial import crs as _crs
+from gzspatial import schema
 from gzspatial._engine import DEFAULT_CORRIDOR_KM, layout_index
 from gzspatial._errors import CoordinateError
 from gzspatial._validate import (
@@ -24,6 +25,7 @@ from gzspatial._validate import (
     check_points,
     parse_point,
 )
+from gzspatial.layers import layer_set
 
 #: Version of the ``to_dict()`` / ``--json`` schema; bumped on any incompatible change.
 SCHEMA_VERSION = 1
@@ -36,10 +38,11 @@ class Location:
     JSON schema (``to_dict()``, ``gzspatial locate --json``), version 1:
     ``schema``; ``input`` {lon, lat, crs}; ``lon``/``lat`` (WGS84 used); ``status``
     (ok | swapped | outside); ``note``; ``in_guangzhou``; ``district`` {adcode, name_zh, name_en}
-    or null; ``core`` {id, core_id, name_zh, name_en, part} or null; ``nodes`` [{id, name_zh,
+    or null; ``core`` {id, core_id, name_zh, name_en, part, part_en} or null; ``nodes`` [{id, name_zh,
     name_en, group, area_km2, precision}] smallest first; ``axis`` {section_id, name_zh, name_en,
     distance_m, on_axis, corridor_km} (the nearest section); ``nearest_node`` {id, name_zh,
-    name_en, group, distance_m} or null when a node holds the point.
+    name_en, group, distance_m} or null when a node holds the point; ``layers`` {origin, folder,
+    version}: the layer set that answered (added in place, version 1 readers ignore it).
     """
 
     input: dict
@@ -53,6 +56,7 @@ class Location:
     nodes: list[dict] = field(default_factory=list)
     axis: dict | None = None
     nearest_node: dict | None = None
+    layers: dict | None = None
     schema: int = SCHEMA_VERSION
 
     def to_dict(self) -> dict:
@@ -106,13 +110,14 @@ def locate(
 
     core = None
     if index.cores is not None and (core_idx := index.cores.first_containing(point)[0]) >= 0:
-        core = _pick(index.cores.layer.properties[core_idx], "id", "core_id", "core_name_zh", "core_name_en", "part")
+        props = index.cores.layer.properties[core_idx]
         core = {
-            "id": core["id"],
-            "core_id": core["core_id"],
-            "name_zh": core["core_name_zh"],
-            "name_en": core["core_name_en"],
-            "part": core["part"] or None,
+            "id": props["id"],
+            "core_id": props["core_id"],
+            "name_zh": schema.core_name(props, "zh"),
+            "name_en": schema.core_name(props, "en"),
+            "part": schema.core_part_name(props, "zh") or None,
+            "part_en": schema.core_part_name(props, "en") or None,
         }
 
     nodes, nearest, axis = [], None, None
@@ -155,6 +160,7 @@ def locate(
         nodes=nodes,
         axis=axis,
         nearest_node=nearest,
+        layers=layer_set(layers).to_dict(),
     )
 
 

@@ -29,6 +29,7 @@ from folium.elements import JSCSSMixin
 from folium.template import Template
 
 from gzspatial import crs as _crs
+from gzspatial import schema
 from gzspatial._engine import DEFAULT_CORRIDOR_KM, layout_index
 from gzspatial._errors import InputError
 
@@ -163,13 +164,6 @@ def _polygon_overlay(layer_id, name, layer, tips, labels, style, shift, *, label
     }
 
 
-def _core_part_en(props: dict) -> str:
-    """English part name of a core feature ('' for a core without parts)."""
-    if not props.get("part"):
-        return ""
-    return _text(props.get("part_en") or _text(props.get("name_en")).split(" — ")[-1])
-
-
 def _layout_overlays(index, shift: _Shift, lang: str, choropleth_colors: dict | None) -> list[dict]:
     name = f"name_{lang}"
     overlays = []
@@ -204,8 +198,8 @@ def _layout_overlays(index, shift: _Shift, lang: str, choropleth_colors: dict | 
         )
     if index.cores is not None:
         cores = index.cores.layer
-        core_names = [_text(p.get(f"core_name_{lang}") or p.get(name)) for p in cores.properties]
-        parts = [_text(p.get("part")) if lang == "zh" else _core_part_en(p) for p in cores.properties]
+        core_names = [schema.core_name(p, lang) for p in cores.properties]
+        parts = [schema.core_part_name(p, lang) for p in cores.properties]
         overlays.append(
             _polygon_overlay(
                 "cores",

@@ -13,8 +13,10 @@ import numpy as np
 import shapely
 
 from gzspatial import crs as _crs
+from gzspatial import schema
 from gzspatial._engine import DEFAULT_CORRIDOR_KM, layout_index
 from gzspatial._errors import InputError
+from gzspatial.layers import layer_set
 
 BY_OPTIONS = ("node", "core", "core_part", "district", "group", "axis_section")
 GROUP_NAMES = {"central": ("中部", "central"), "east_north": ("东部北部", "east and north"), "south": ("南部", "south")}
@@ -67,7 +69,7 @@ def _units(by: str, layers, corridor_km: float) -> tuple[list[dict], str]:
         cores.setdefault(p["core_id"], [p]).append(g)
     units = []
     for core_id, (first, *geoms) in cores.items():
-        names = (first["core_name_zh"], first["core_name_en"])
+        names = (schema.core_name(first, "zh"), schema.core_name(first, "en"))
         units.append(_unit(core_id, *names, union_area(geoms), set(names)))
     return units, "gz_core"
 
@@ -77,9 +79,8 @@ def _core_feature_ids(joined, layers) -> np.ndarray:
     index = layout_index(layers)
     lookup = {}
     for p in index.cores.layer.properties:
-        part_en = (p["name_en"] or "").split(" — ")[-1] if p["part"] else ""
-        for core, part in ((p["core_name_zh"], p["part"] or ""), (p["core_name_en"], part_en)):
-            lookup[(core, part)] = p["id"]
+        for lang in ("zh", "en"):
+            lookup[(schema.core_name(p, lang), schema.core_part_name(p, lang))] = p["id"]
     pairs = zip(joined["gz_core"].fillna("").astype(str), joined["gz_core_part"].fillna("").astype(str), strict=True)
     return np.array([lookup.get(pair, "") for pair in pairs], dtype=object)
 
@@ -96,7 +97,9 @@ def stats(
 
     Columns: unit, name_zh, name_en, count, share (of located rows, 0–1), area_km2,
     density_per_km2, and with ``category`` one ``count:<value>`` column per category value.
-    A row inside two overlapping nodes counts for both.
+    A row inside two overlapping nodes counts for both. ``attrs``: by, rows, located_rows,
+    ``layers`` (the layer set that answered: origin, folder, version) and ``joined_with`` (the
+    gz_layers_version values found in the table).
     """
     import pandas as pd
 
@@ -142,7 +145,13 @@ def stats(
         crossed = pd.crosstab(unit_of_row.to_numpy(), categories)  # arrays: exploded rows repeat labels
         for value in crossed.columns:
             table[f"count:{value}"] = table["unit"].map(crossed[value]).fillna(0).astype(int)
-    table.attrs.update({"by": by, "located_rows": total, "rows": len(joined)})
+    answering = layer_set(layers).to_dict()
+    joined_with = (
+        sorted(set(joined["gz_layers_version"].dropna().astype(str))) if "gz_layers_version" in joined.columns else []
+    )
+    table.attrs.update(
+        {"by": by, "located_rows": total, "rows": len(joined), "layers": answering, "joined_with": joined_with}
+    )
     return table[
         [
             "unit",

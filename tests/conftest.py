@@ -12,6 +12,20 @@ from typer.testing import CliRunner
 ROOT = Path(__file__).resolve().parents[1]
 
 
+@pytest.fixture(autouse=True, scope="session")
+def _isolated_settings(tmp_path_factory):
+    """No user setting reaches the tests: GZ_LAYERS unset, the config file in a fresh folder."""
+    saved = {key: os.environ.get(key) for key in ("GZ_LAYERS", "XDG_CONFIG_HOME")}
+    os.environ.pop("GZ_LAYERS", None)
+    os.environ["XDG_CONFIG_HOME"] = str(tmp_path_factory.mktemp("config"))
+    yield
+    for key, value in saved.items():
+        if value is None:
+            os.environ.pop(key, None)
+        else:
+            os.environ[key] = value
+
+
 @pytest.fixture(scope="session")
 def layers():
     from gzspatial import load_layers

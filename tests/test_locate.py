@@ -145,6 +145,7 @@ def test_schema_keys_are_stable():
         "nodes",
         "axis",
         "nearest_node",
+        "layers",  # added in version 1 (new keys are compatible): the layer set that answered
         "schema",
     ]
     assert data["schema"] == 1
