@@ -276,7 +276,7 @@ def test_point_columns_named_like_geopackage_system_columns_are_kept(tmp_path):
     from gzspatial.qgis import export_qgis
 
     table = pd.DataFrame({"FID": ["a", "b"], "geom": ["x", "y"], "lon": [113.3, 113.4], "lat": [23.1, 23.2]})
-    result = export_qgis(tmp_path / "out", points=table)
+    result = export_qgis(tmp_path / "out", points=table, points_crs="wgs84")
     points = pyogrio.read_dataframe(result.gpkg, layer="points")
     assert points[["FID", "geom"]].to_dict("list") == {"FID": ["a", "b"], "geom": ["x", "y"]}
     assert _styles(result.gpkg)["points"]["f_geometry_column"] == "gz_geom"
