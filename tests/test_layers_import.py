@@ -125,7 +125,7 @@ def test_cli_import_then_locate_and_join_answer_from_gz_layers(tmp_path, monkeyp
 
     table = tmp_path / "sites.csv"
     table.write_text(f"name,lon,lat\nsite,{lon:.7f},{lat:.7f}\n", encoding="utf-8")
-    joined = run_cli("join", str(table), "-o", str(tmp_path / "joined.csv"))
+    joined = run_cli("join", str(table), "-o", str(tmp_path / "joined.csv"), "--crs", "wgs84")
     assert joined.returncode == 0, joined.stderr.decode()
     assert f"layers {version} (GZ_LAYERS: {out.resolve()})" in joined.stderr.decode()
     row = pd.read_csv(tmp_path / "joined.csv", dtype=str).iloc[0]

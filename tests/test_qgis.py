@@ -19,7 +19,6 @@ from gzspatial.qgis import GPKG_NAME, PRECISION_STYLES, PROJECT_NAME, UNKNOWN_PR
 from tests.conftest import ROOT, run_cli
 
 HOSTILE = "<b>&\"'{{7*7}}"
-HOSTILE_GROUP = "<i>x</i>&{{7*7}}"
 LAYOUT_TABLES = ("districts", "axis", "axis_corridor", "cores", "core_parts", "nodes", "platforms")
 POINTS_CSV = (
     "名称,类别,经度,纬度\n"
@@ -32,14 +31,14 @@ POINTS_CSV = (
 
 @pytest.fixture(scope="module")
 def export(tmp_path_factory):
-    """One export through the real entry point: hostile node name and group, unknown precision, points."""
+    """One export through the real entry point: a hostile node name, every precision class, points."""
     base = tmp_path_factory.mktemp("qgis")
     layers = base / "layers"
     layers.mkdir()
     nodes = json.loads((ROOT / "data" / "geojson" / "nodes.geojson").read_text(encoding="utf-8"))
     nodes["features"][0]["properties"]["name_zh"] = HOSTILE
-    nodes["features"][1]["properties"]["group"] = HOSTILE_GROUP
-    nodes["features"][2]["properties"]["precision"] = "surveyed-2031"  # a value no style knows
+    for feature, precision in zip(nodes["features"][1:], PRECISION_STYLES, strict=False):
+        feature["properties"]["precision"] = precision  # every class the styles know (the schema allows no other)
     (layers / "nodes.geojson").write_text(json.dumps(nodes, ensure_ascii=False), encoding="utf-8")
     points = base / "企业.csv"
     points.write_text(POINTS_CSV, encoding="utf-8")
@@ -143,7 +142,7 @@ def test_colours_match_the_web_map(export):
     assert nodes.get("attr") == "group"
     symbols = {s.get("name"): s for s in nodes.find("symbols")}
     colours = {c.get("value"): _hex(_symbol_props(symbols[c.get("symbol")])["color"]) for c in nodes.find("categories")}
-    assert colours == {**GROUP_COLORS, HOSTILE_GROUP: "#888888"}
+    assert colours == GROUP_COLORS
     axis = _symbol_props(_qml(export, "axis").find("renderer-v2/symbols/symbol"))
     assert _hex(axis["line_color"]) == AXIS_COLOR.lower()
     for table in ("cores", "core_parts"):
@@ -181,9 +180,7 @@ def test_hostile_text_comes_through_as_literal_text(export):
     names = pyogrio.read_dataframe(export / GPKG_NAME, layer="nodes")["name_zh"].tolist()
     assert names[0] == HOSTILE
     raw = _styles(export / GPKG_NAME)["nodes"]["styleQML"]
-    assert "<i>" not in raw and "&lt;i&gt;x&lt;/i&gt;&amp;{{7*7}}" in raw  # escaped, not evaluated
-    categories = _qml(export, "nodes").find("renderer-v2/categories")
-    assert [c.get("label") for c in categories][-1] == HOSTILE_GROUP
+    assert "49" not in raw and "<i>" not in raw  # the name is data in the GeoPackage, never part of a style
 
 
 def test_project_layers_tree_and_layout(export):
@@ -260,7 +257,7 @@ def test_qgis_loads_the_project_and_prints_the_layout(export, tmp_path):
     assert facts["layers"]["nodes"]["renderer"] == "categorized"
     assert all(layer["gpkg_style_renderer"] != "" for layer in facts["layers"].values())
     assert facts["layers"]["nodes"]["features"] == 28
-    assert facts["nodes_line_styles"] == {"approximate": "dot", "surveyed-2031": UNKNOWN_PRECISION_STYLE}
+    assert {k: v for k, v in facts["nodes_line_styles"].items() if k in PRECISION_STYLES} == PRECISION_STYLES
     assert facts["layout"]["page_mm"] == [420.0, 297.0]
     assert {"QgsLayoutItemMap", "QgsLayoutItemLegend", "QgsLayoutItemScaleBar", "QgsLayoutItemPicture",
             "QgsLayoutItemLabel"} <= set(facts["layout"]["items"])  # fmt: skip

@@ -99,7 +99,7 @@ def test_cores_without_core_name_fail_validation_not_locate(tmp_path):
     from gzspatial import join
 
     joined = tmp_path / "joined.csv"
-    join(pd.DataFrame({"lon": [113.362], "lat": [23.099]})).to_csv(joined, index=False)
+    join(pd.DataFrame({"lon": [113.362], "lat": [23.099]}), crs="wgs84").to_csv(joined, index=False)
     for args in (["locate", "113.36", "23.10"], ["stats", str(joined), "--by", "core"]):
         result = run_cli(*args, "--layers", str(folder))
         err = result.stderr.decode()
@@ -122,7 +122,7 @@ def test_part_en_replaces_the_split_everywhere(tmp_path, runner):
     folder = _write(tmp_path, "cores", collection)
     where = locate(113.362, 23.099, layers=folder)  # in the Pazhou part
     assert where.core["part_en"] == "Pazhou Part" and where.layers["origin"] == "--layers"
-    joined = join(pd.DataFrame({"lon": [113.362], "lat": [23.099]}), layers=folder, lang="en")
+    joined = join(pd.DataFrame({"lon": [113.362], "lat": [23.099]}), layers=folder, lang="en", crs="wgs84")
     assert joined.loc[0, "gz_core_part"] == "Pazhou Part"
     table = stats(joined, by="core_part", layers=folder).set_index("unit")
     assert table.loc["ai-zone-pazhou", "count"] == 1
@@ -151,7 +151,7 @@ def test_stats_notes_a_table_joined_with_another_layer_set(tmp_path):
     from gzspatial import join
 
     joined = tmp_path / "joined.csv"
-    join(pd.DataFrame({"lon": [113.40], "lat": [23.12]})).to_csv(joined, index=False)
+    join(pd.DataFrame({"lon": [113.40], "lat": [23.12]}), crs="wgs84").to_csv(joined, index=False)
     collection = _packaged_collection("nodes")
     collection["features"][0]["properties"]["name_en"] += " (edited)"
     folder = _write(tmp_path, "nodes", collection)

@@ -116,7 +116,7 @@ def test_bad_layer_is_exit_2_with_one_line(tmp_path, runner, case):
 
 
 @pytest.mark.parametrize(
-    "command", [["join", "IN", "-o", "OUT"], ["stats", "IN", "--by", "core"], ["map", "-o", "OUT"]]
+    "command", [["join", "IN", "-o", "OUT", "--crs", "wgs84"], ["stats", "IN", "--by", "core"], ["map", "-o", "OUT"]]
 )
 def test_every_command_refuses_a_bad_layer_through_gz_layers(tmp_path, monkeypatch, command):
     """Via GZ_LAYERS and the real entry point: exit 2, one line, no output written."""
