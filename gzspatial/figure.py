@@ -15,7 +15,7 @@ from __future__ import annotations
 import logging
 import math
 import textwrap
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from importlib import resources
 from pathlib import Path
 
@@ -127,7 +127,7 @@ class _Layout:
     """Metric geometries of the layers, computed once for both panels."""
 
     districts: np.ndarray
-    district_names: list[str]
+    district_props: list[dict]
     cores: np.ndarray | None
     core_props: list[dict]
     nodes: np.ndarray | None
@@ -135,13 +135,13 @@ class _Layout:
     axis: np.ndarray | None
 
     @classmethod
-    def of(cls, index, lang: str) -> _Layout:
+    def of(cls, index) -> _Layout:
         metric = lambda layer: np.asarray(_crs.to_metric(np.asarray(layer.geometries)))
         cores = index.cores.layer if index.cores is not None else None
         nodes = index.nodes.layer if index.nodes is not None else None
         return cls(
             districts=metric(index.districts.layer),
-            district_names=[p[f"name_{lang}"] for p in index.districts.layer.properties],
+            district_props=list(index.districts.layer.properties),
             cores=metric(cores) if cores is not None else None,
             core_props=list(cores.properties) if cores is not None else [],
             nodes=metric(nodes) if nodes is not None else None,
@@ -248,6 +248,7 @@ class _Label:
     gid: str
     rank: float = 0.0  # within a kind: lower is placed first
     required: bool = True  # a district name may be left out when there is no room near it
+    repeat_in_inset: bool = False  # a whole core inside the inset is named there too
 
     @property
     def priority(self) -> tuple[int, float]:
@@ -264,65 +265,63 @@ def _wrap(text: str, lang: str) -> str:
     return "\n".join(textwrap.wrap(text, width=max(16, math.ceil(len(text) / 2) + 1))) if len(text) > 24 else text
 
 
+def _core_labels(layout: _Layout, lang: str) -> tuple[list[_Label], list[_Label]]:
+    """One label per core, and one per part of a core that has parts (the AI zone)."""
+    if layout.cores is None:
+        return [], []
+    rows_of: dict[str, list[int]] = {}
+    for i, props in enumerate(layout.core_props):
+        rows_of.setdefault(props.get("core_id") or props["id"], []).append(i)
+    anchors = shapely.point_on_surface(layout.cores)
+    cores, parts = [], []
+    for core_id, rows in rows_of.items():
+        has_parts = any(layout.core_props[i].get("part") for i in rows)
+        point = shapely.point_on_surface(shapely.union_all(layout.cores[rows]))
+        text = _wrap(style.core_name(layout.core_props[rows[0]], lang), lang)
+        cores.append(_Label(text, _xy(point), "core", f"gz-label-core-{core_id}", repeat_in_inset=not has_parts))
+        if has_parts:
+            for i in rows:
+                props = layout.core_props[i]
+                text = _wrap(style.core_part_label(props, lang), lang)
+                parts.append(_Label(text, _xy(anchors[i]), "part", f"gz-label-part-{props['id']}"))
+    return cores, parts
+
+
+def _node_labels(layout: _Layout, lang: str) -> list[_Label]:
+    """One label per node; small nodes are placed first (they are hardest to find)."""
+    if layout.nodes is None:
+        return []
+    anchors, areas = shapely.point_on_surface(layout.nodes), shapely.area(layout.nodes)
+    return [
+        _Label(_wrap(props[f"name_{lang}"], lang), _xy(point), "node", f"gz-label-node-{props['id']}", rank=area)
+        for props, point, area in zip(layout.node_props, anchors, areas.tolist(), strict=True)
+    ]
+
+
 def _labels(layout: _Layout, lang: str, inset_box) -> tuple[list[_Label], list[_Label]]:
-    """Labels of the main map and of the inset: a part or node is named where its anchor is drawn
-    large (the inset when inside it); every core is named on the main map too."""
-    main, inset = [], []
-    inside = lambda point: inset_box.buffer(-0.02 * math.sqrt(inset_box.area)).contains(point)
-
-    def add(label: _Label, point) -> None:
-        (inset if inside(point) else main).append(label)
-
-    if layout.cores is not None:
-        anchors = shapely.point_on_surface(layout.cores)
-        cores: dict[str, list[int]] = {}
-        for i, props in enumerate(layout.core_props):
-            cores.setdefault(props.get("core_id") or props["id"], []).append(i)
-        for core_id, members in cores.items():
-            props = layout.core_props[members[0]]
-            whole = len(members) == 1 and not props.get("part")
-            point = anchors[members[0]] if whole else shapely.point_on_surface(shapely.union_all(layout.cores[members]))
-            label = _Label(
-                _wrap(style.core_name(props, lang), lang), (point.x, point.y), "core", f"gz-label-core-{core_id}"
-            )
-            main.append(label)
-            if whole and inside(point):
-                inset.append(_Label(label.text, label.anchor, "core", f"{label.gid}-inset"))
-            if not whole:
-                for i in members:
-                    p = layout.core_props[i]
-                    add(
-                        _Label(
-                            _wrap(style.core_part_label(p, lang), lang),
-                            (anchors[i].x, anchors[i].y),
-                            "part",
-                            f"gz-label-part-{p['id']}",
-                        ),
-                        anchors[i],
-                    )
-    if layout.nodes is not None:
-        anchors = shapely.point_on_surface(layout.nodes)
-        areas = shapely.area(layout.nodes)
-        for props, point, area in zip(layout.node_props, anchors, areas, strict=True):
-            add(
-                _Label(
-                    _wrap(props[f"name_{lang}"], lang),
-                    (point.x, point.y),
-                    "node",
-                    f"gz-label-node-{props['id']}",
-                    rank=float(area),
-                ),
-                point,
-            )
-    for i, (name, geometry) in enumerate(zip(layout.district_names, layout.districts, strict=True)):
+    """Labels of the main map and of the inset. A part or node is named where it is drawn large
+    (the inset, when its anchor is inside it); every core is named on the main map, a whole core
+    inside the inset there too. District names are optional, drawn where their area is."""
+    shrunk = inset_box.buffer(-0.02 * math.sqrt(inset_box.area))
+    inside = lambda xy: shrunk.contains(shapely.Point(xy))
+    cores, parts = _core_labels(layout, lang)
+    main = list(cores)
+    inset = [replace(c, gid=f"{c.gid}-inset") for c in cores if c.repeat_in_inset and inside(c.anchor)]
+    for label in parts + _node_labels(layout, lang):
+        (inset if inside(label.anchor) else main).append(label)
+    for props, geometry in zip(layout.district_props, layout.districts, strict=True):
+        name, gid = props[f"name_{lang}"], f"gz-label-district-{props['id']}"
         point = shapely.point_on_surface(geometry)
-        if not inside(point):
-            main.append(_Label(name, (point.x, point.y), "district", f"gz-label-district-{i}", required=False))
+        if not inside(_xy(point)):
+            main.append(_Label(name, _xy(point), "district", gid, required=False))
         clip = shapely.intersection(geometry, inset_box)
         if shapely.area(clip) > 0.04 * inset_box.area:
-            point = shapely.point_on_surface(clip)
-            inset.append(_Label(name, (point.x, point.y), "district", f"gz-label-district-{i}-inset", required=False))
+            inset.append(_Label(name, _xy(shapely.point_on_surface(clip)), "district", f"{gid}-inset", required=False))
     return main, inset
+
+
+def _xy(point) -> tuple[float, float]:
+    return point.x, point.y
 
 
 @dataclass
@@ -360,29 +359,24 @@ LABEL_STYLE = {  # size (pt at A4), colour, white box behind the text
     "district": (8.0, "#8a8a8a", False),
 }
 LABEL_PAD = 0.2  # box padding, fraction of the font size
-LABEL_GAP_PT = 1.5  # free space kept between two label boxes
+LABEL_BOX = {"boxstyle": f"round,pad={LABEL_PAD}", "facecolor": "white", "edgecolor": "none", "alpha": 0.8}
+LABEL_GAP_PT = 1.5  # free space kept between two label boxes, and between a box and the frame
+ANCHOR_PT = 2.0  # half-side of the square kept free around every other label's anchor
+LEADER = {"arrowstyle": "-", "color": "#555555", "shrinkA": 0, "shrinkB": 0}
 
 
 def _place_labels(sheet: _Sheet, ax, labels: list[_Label], obstacles: list) -> list:
-    """Draw labels where they overlap nothing already placed, greedily by priority.
+    """Draw labels where they overlap no other label, anchor or obstacle, greedily by priority.
 
-    Candidates are the anchor itself (cores, districts), 8 positions just beside it, then rings
-    of growing radius around it, with a leader line back to the anchor; rings are searched
-    outwards first (away from the panel's crowd). Hand-written instead of adjustText, which
-    nudges texts iteratively to *reduce* overlaps but guarantees neither "none" nor "inside this
-    frame" (the inset), both of which the print map promises; with ~50 labels this is fast.
+    Hand-written instead of adjustText, which nudges texts iteratively to *reduce* overlaps but
+    guarantees neither "no overlap" nor "inside this frame" (the inset), both of which the print
+    map promises. Candidates (see ``_Free.find``) are searched in display pixels; with ~50 labels
+    per panel this takes a few milliseconds each.
     """
     if not labels:
         return []
-    frame = ax.get_window_extent(sheet.renderer)
-    margin = 2 * sheet.px_per_pt
-    frame = np.array([frame.x0 + margin, frame.y0 + margin, frame.x1 - margin, frame.y1 - margin])
-    taken = [np.array(b.extents) for b in obstacles]
     anchors = ax.transData.transform(np.array([label.anchor for label in labels]))
-    centre = anchors.mean(axis=0)
-    dot = 2.0 * sheet.px_per_pt
-    anchor_boxes = np.column_stack([anchors - dot, anchors + dot])
-    gap = LABEL_GAP_PT * sheet.px_per_pt
+    free = _Free(ax.get_window_extent(sheet.renderer).extents, obstacles, anchors, sheet.px_per_pt)
     drawn = []
     for i in sorted(range(len(labels)), key=lambda i: labels[i].priority):
         label = labels[i]
@@ -391,30 +385,18 @@ def _place_labels(sheet: _Sheet, ax, labels: list[_Label], obstacles: list) -> l
         width, height = sheet.text_box(label.text, font)
         pad = LABEL_PAD * font.get_size_in_points() * sheet.px_per_pt if boxed else 0.0
         half = np.array([width / 2 + pad, height / 2 + pad])
-        others = np.delete(anchor_boxes, i, axis=0)
-        blocked = np.vstack([*taken, *others]) if taken or len(others) else np.zeros((0, 4))
-        found = _first_free(
-            anchors[i],
-            half,
-            anchors[i] - centre,
-            frame,
-            blocked,
-            gap,
-            sheet.px_per_pt,
-            centred=label.kind in ("core", "district"),
-            leaders=label.required,
-        )
+        found = free.find(i, half, centred=label.kind in ("core", "district"), leader=label.required)
         if found is None:
             if not label.required:
-                continue
+                continue  # a district name with no room near its district
             log.warning("label %r overlaps others: the page is too small for every label", label.text)
             found = (anchors[i], False)
-        position, leader = found
-        offset_pt = (position - anchors[i]) / sheet.px_per_pt
+        centre, leader = found
+        free.take(centre, half)
         ann = ax.annotate(
             label.text,
             xy=label.anchor,
-            xytext=tuple(offset_pt),
+            xytext=tuple((centre - anchors[i]) / sheet.px_per_pt),
             textcoords="offset points",
             ha="center",
             va="center",
@@ -422,66 +404,72 @@ def _place_labels(sheet: _Sheet, ax, labels: list[_Label], obstacles: list) -> l
             color=color,
             zorder=10 if label.kind != "district" else 6,
             annotation_clip=False,
-            bbox={"boxstyle": f"round,pad={LABEL_PAD}", "facecolor": "white", "edgecolor": "none", "alpha": 0.8}
-            if boxed
-            else None,
-            arrowprops={
-                "arrowstyle": "-",
-                "color": "#555555",
-                "linewidth": 0.5 * sheet.scale,
-                "shrinkA": 0,
-                "shrinkB": 0,
-            }
-            if leader
-            else None,
+            bbox=LABEL_BOX if boxed else None,
+            arrowprops={**LEADER, "linewidth": 0.5 * sheet.scale} if leader else None,
         )
         ann.set_gid(label.gid)
-        taken.append(np.concatenate([position - half, position + half]))
         drawn.append(ann)
     return drawn
 
 
-def _first_free(anchor, half, outward, frame, blocked, gap, px_per_pt, *, centred: bool, leaders: bool):
-    """(centre of the first free box position, whether it needs a leader line) or None."""
+class _Free:
+    """Free space of one panel for label boxes (display pixels): inside the frame, clear of the
+    boxes taken so far, of the obstacles and of every other label's anchor."""
 
-    def free(centres: np.ndarray) -> np.ndarray:
-        lo, hi = centres - half, centres + half
-        inside = (lo[:, 0] >= frame[0]) & (lo[:, 1] >= frame[1]) & (hi[:, 0] <= frame[2]) & (hi[:, 1] <= frame[3])
-        if len(blocked) == 0:
-            return inside
-        clash = (
-            (lo[:, None, 0] < blocked[None, :, 2] + gap)
-            & (blocked[None, :, 0] - gap < hi[:, None, 0])
-            & (lo[:, None, 1] < blocked[None, :, 3] + gap)
-            & (blocked[None, :, 1] - gap < hi[:, None, 1])
-        )
-        return inside & ~clash.any(axis=1)
+    def __init__(self, frame, obstacles, anchors: np.ndarray, px_per_pt: float):
+        margin = LABEL_GAP_PT * px_per_pt
+        self.frame = np.asarray(frame) + np.array([margin, margin, -margin, -margin])
+        self.gap = LABEL_GAP_PT * px_per_pt
+        self.px_per_pt = px_per_pt
+        self.taken = [np.asarray(box.extents) for box in obstacles]
+        self.anchors = anchors
+        self.anchor_boxes = np.hstack([anchors - ANCHOR_PT * px_per_pt, anchors + ANCHOR_PT * px_per_pt])
+        self.crowd = anchors.mean(axis=0)
 
-    def around(radius: float, count: int) -> np.ndarray:
+    def take(self, centre: np.ndarray, half: np.ndarray) -> None:
+        self.taken.append(np.concatenate([centre - half, centre + half]))
+
+    def find(self, i: int, half: np.ndarray, *, centred: bool, leader: bool):
+        """(centre of the first free box for label ``i``, whether it needs a leader line), or None.
+
+        In order: on the anchor (``centred``), 8 places just beside it, then (``leader``) rings of
+        growing radius, each ring tried away from the panel's crowd of anchors first.
+        """
+        anchor = self.anchors[i]
+        blocked = np.vstack([*self.taken, np.delete(self.anchor_boxes, i, axis=0)])
+        outward = anchor - self.crowd
+        candidates = [(anchor[None, :], False)] if centred else []
+        candidates.append((self._ring(anchor, outward, half, 2 * self.px_per_pt, 8), False))
+        for centres, needs_leader in candidates:
+            ok = self._free(centres, half, blocked)
+            if ok.any():
+                return centres[np.argmax(ok)], needs_leader
+        if not leader:
+            return None
+        step = max(2 * half[1], 8 * self.px_per_pt)
+        rings = int(math.hypot(*(self.frame[2:] - self.frame[:2])) / step)
+        for ring in range(1, rings + 1):
+            centres = self._ring(anchor, outward, half, ring * step, 16 + 8 * ring)
+            ok = self._free(centres, half, blocked)
+            if ok.any():
+                return centres[np.argmax(ok)], True
+        return None
+
+    @staticmethod
+    def _ring(anchor, outward, half, radius: float, count: int) -> np.ndarray:
+        """Box centres around the anchor, their near edge ``radius`` px from it, outward first."""
         angles = np.linspace(0, 2 * np.pi, count, endpoint=False)
         preferred = math.atan2(outward[1], outward[0]) if np.any(outward) else 0.0
         angles = angles[np.argsort(-np.cos(angles - preferred), kind="stable")]
-        direction = np.column_stack([np.cos(angles), np.sin(angles)])
-        return anchor + direction * (radius + half)
+        return anchor + np.column_stack([np.cos(angles), np.sin(angles)]) * (radius + half)
 
-    near = around(2 * px_per_pt, 8)
-    for centres, leader in (([anchor] if centred else []), False), (near, False):
-        if len(centres):
-            ok = free(np.asarray(centres))
-            if ok.any():
-                return np.asarray(centres)[np.argmax(ok)], leader
-    if not leaders:
-        return None
-    step = max(2 * half[1], 8 * px_per_pt)
-    limit = math.hypot(frame[2] - frame[0], frame[3] - frame[1])
-    ring = 1
-    while ring * step < limit:
-        centres = around(ring * step, 16 + 8 * ring)
-        ok = free(centres)
-        if ok.any():
-            return centres[np.argmax(ok)], True
-        ring += 1
-    return None
+    def _free(self, centres: np.ndarray, half: np.ndarray, blocked: np.ndarray) -> np.ndarray:
+        lo, hi = centres - half, centres + half
+        inside = np.all(lo >= self.frame[:2], axis=1) & np.all(hi <= self.frame[2:], axis=1)
+        clash = np.all(lo[:, None, :] < blocked[None, :, 2:] + self.gap, axis=2) & np.all(
+            blocked[None, :, :2] - self.gap < hi[:, None, :], axis=2
+        )
+        return inside & ~clash.any(axis=1)
 
 
 # --- furniture ----------------------------------------------------------------------------------
@@ -693,7 +681,7 @@ def make_figure(
         raise InputError(f"language {lang!r} is not supported: use zh or en")
     width, height = _figure_size(size, page, orientation)
     index = layout_index(layers)
-    layout = _Layout.of(index, lang)
+    layout = _Layout.of(index)
     xy = None if points is None else _point_xy(points, points_crs, layers, corridor_km)  # once, for both panels
     with matplotlib.rc_context(LITERAL_TEXT):
         fig = Figure(figsize=(width, height))
