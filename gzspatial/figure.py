@@ -44,6 +44,7 @@ LITERAL_TEXT = {"text.parse_math": False, "text.usetex": False}
 CENTRAL_BOX = (113.18, 22.98, 113.50, 23.22)
 #: Side of the density grid's square cells, metres: a count per cell is then points per km².
 DENSITY_CELL_M = 1000.0
+DEFAULT_TITLE = ("广州市科技创新“一轴四核多点”空间布局（示意）", "Guangzhou sci-tech innovation layout (schematic)")
 SOURCE_LINE = {
     "zh": (
         "来源：《广州市科技创新“十四五”规划》（征求意见稿）；",
@@ -338,6 +339,18 @@ class _Sheet:
     def __post_init__(self) -> None:
         self.px_per_pt = self.fig.dpi / 72
 
+    @classmethod
+    def new(cls, width: float, height: float, lang: str) -> _Sheet:
+        """A figure of (width, height) inches on its own Agg canvas (no pyplot, no backend change);
+        text scales with the short side, 1 on A4 (kept within 0.6–1.6)."""
+        from matplotlib.backends.backend_agg import FigureCanvasAgg
+        from matplotlib.figure import Figure
+
+        fig = Figure(figsize=(width, height))
+        canvas = FigureCanvasAgg(fig)
+        scale = min(max(min(width, height) / PAGES["A4"][0], 0.6), 1.6)
+        return cls(fig, canvas.get_renderer(), cjk_font(), scale, lang)
+
     def font_of(self, size_pt: float):
         font = self.font.copy()
         font.set_size(size_pt * self.scale)
@@ -572,42 +585,38 @@ def _legend(sheet: _Sheet, ax, density: _Density | None) -> None:
     )
     if density is None:
         return
-    fig = sheet.fig
-    panel = ax.get_position()
-    top = legend.get_window_extent(sheet.renderer).y0 / (fig.bbox.height)
-    bar_h = 0.14 * sheet.scale / fig.get_figheight()
-    label_room = 0.45 * sheet.scale / fig.get_figheight()
-    bottom = max(panel.y0 + 0.45 * sheet.scale / fig.get_figheight(), top - label_room - bar_h)
-    cax = fig.add_axes((panel.x0 + 0.02 * panel.width, bottom, 0.85 * panel.width, bar_h))
+    from matplotlib.cm import ScalarMappable
+
+    fig, panel = sheet.fig, ax.get_position()
+    inch = sheet.scale / fig.get_figheight()  # one (scaled) inch as a fraction of the figure height
+    legend_bottom = legend.get_window_extent(sheet.renderer).y0 / fig.bbox.height
+    bar_h = 0.14 * inch
+    bottom = max(panel.y0 + 0.45 * inch, legend_bottom - 0.6 * inch - bar_h)  # room for the title, ticks below
+    bar_w = min(0.85 * panel.width, 4.5 * sheet.scale / fig.get_figwidth())
+    cax = fig.add_axes((panel.x0 + 0.02 * panel.width, bottom, bar_w, bar_h))
     cax.set_gid("gz-colorbar")
-    mappable = _scalar_mappable(density)
-    bar = fig.colorbar(mappable, cax=cax, orientation="horizontal")
+    bar = fig.colorbar(ScalarMappable(norm=density.norm, cmap=density.cmap), cax=cax, orientation="horizontal")
     bar.ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:g}"))
     bar.ax.xaxis.set_minor_formatter(NullFormatter())
     bar.ax.tick_params(labelsize=7 * sheet.scale)
     bar.ax.set_title(
         style.t(
             lang,
-            f"点密度（个/km²，1 km 格网，图中 {density.shown:,} 点）",
-            f"Point density (points per km², 1 km grid; {density.shown:,} points shown)",
+            f"点密度（个/km²）\n1 km 格网，图中 {density.shown:,} 点",
+            f"Point density (points per km²)\n1 km grid; {density.shown:,} points shown",
         ),
         fontproperties=sheet.font_of(8),
         loc="left",
     )
 
 
-def _scalar_mappable(density: _Density):
-    from matplotlib.cm import ScalarMappable
-
-    return ScalarMappable(norm=density.norm, cmap=density.cmap)
-
-
 # --- page layout ------------------------------------------------------------------------------
 
 
-def _source_text(sheet: _Sheet, width_px: float) -> str:
-    """The source line wrapped (at its segments) to the page width."""
+def _source_text(sheet: _Sheet) -> str:
+    """The source line wrapped (at its segments) to the page width inside the margins."""
     font = sheet.font_of(6)
+    width_px = (sheet.fig.get_figwidth() - 0.6 * sheet.scale) * sheet.fig.dpi
     lines: list[str] = []
     for segment in SOURCE_LINE[sheet.lang]:
         joiner = "" if sheet.lang == "zh" else " "
@@ -674,67 +683,39 @@ def make_figure(
     ``points_crs``) are drawn as a density in points per km² with a colour bar.
     """
     import matplotlib
-    from matplotlib.backends.backend_agg import FigureCanvasAgg
-    from matplotlib.figure import Figure
 
     if lang not in ("zh", "en"):
         raise InputError(f"language {lang!r} is not supported: use zh or en")
     width, height = _figure_size(size, page, orientation)
-    index = layout_index(layers)
-    layout = _Layout.of(index)
+    layout = _Layout.of(layout_index(layers))
     xy = None if points is None else _point_xy(points, points_crs, layers, corridor_km)  # once, for both panels
-    with matplotlib.rc_context(LITERAL_TEXT):
-        fig = Figure(figsize=(width, height))
-        canvas = FigureCanvasAgg(fig)
-        scale = min(max(min(width, height) / PAGES["A4"][0], 0.6), 1.6)
-        sheet = _Sheet(fig, canvas.get_renderer(), cjk_font(), scale, lang)
-        source = _source_text(sheet, (width - 0.6 * scale) * fig.dpi)
-        city = layout.bounds()
-        pad = 0.02 * max(city[2] - city[0], city[3] - city[1])
-        city = (city[0] - pad, city[1] - pad, city[2] + pad, city[3] + pad)
-        rects = _panels(width, height, scale, source.count("\n") + 1, (city[2] - city[0]) / (city[3] - city[1]))
-        axes = {
-            name: fig.add_axes((x / width, y / height, w / width, h / height)) for name, (x, y, w, h) in rects.items()
-        }
+    with matplotlib.rc_context(LITERAL_TEXT):  # for this figure only: the user's rcParams are untouched
+        sheet = _Sheet.new(width, height, lang)
+        source = _source_text(sheet)
+        city = _padded(layout.bounds(), 0.02)
+        rects = _panels(width, height, sheet.scale, source.count("\n") + 1, (city[2] - city[0]) / (city[3] - city[1]))
         extents = {
             "main": _fit(city, rects["main"][2] / rects["main"][3]),
             "inset": _fit(_metric_box(CENTRAL_BOX).bounds, rects["inset"][2] / rects["inset"][3]),
         }
         density = None if xy is None else _density(*xy, extents["main"])
-        for name in ("main", "inset"):
-            ax = axes[name]
-            ax.set_gid(f"gz-{name}")
-            _draw_layout(ax, layout, density, scale)
-            minx, miny, maxx, maxy = extents[name]
-            ax.set_xlim(minx, maxx)
-            ax.set_ylim(miny, maxy)
-            ax.set_xticks([])
-            ax.set_yticks([])
-            for spine in ax.spines.values():
-                spine.set(color="#333333", linewidth=0.8)
+        main, inset = (_map_panel(sheet, name, rects[name], extents[name], layout, density) for name in extents)
         inset_box = shapely.box(*extents["inset"])
-        axes["main"].plot(*inset_box.exterior.xy, color="#333333", linewidth=0.8 * scale, linestyle="--", zorder=7)
-        axes["legend"].set_axis_off()
-        axes["legend"].set_gid("gz-legend")
+        main.plot(*inset_box.exterior.xy, color="#333333", linewidth=0.8 * sheet.scale, linestyle="--", zorder=7)
         main_labels, inset_labels = _labels(layout, lang, inset_box)
-        furniture = {
-            "main": [_scale_bar(sheet, axes["main"], extents["main"]), _north_arrow(sheet, axes["main"])],
-            "inset": [
-                _scale_bar(sheet, axes["inset"], extents["inset"]),
-                _panel_title(sheet, axes["inset"], style.t(lang, "中心城区放大", "Central Guangzhou (enlarged)")),
-            ],
-        }
-        for name, labels in (("main", main_labels), ("inset", inset_labels)):
-            obstacles = [artist.get_window_extent(sheet.renderer) for artist in furniture[name]]
-            _place_labels(sheet, axes[name], labels, obstacles)
-        _legend(sheet, axes["legend"], density)
-        default_title = style.t(
-            lang, "广州市科技创新“一轴四核多点”空间布局（示意）", "Guangzhou sci-tech innovation layout (schematic)"
-        )
-        _title(sheet, title or default_title, width, height)
-        fig.text(
-            0.3 * scale / width,
-            0.3 * scale / height,
+        furniture = [_scale_bar(sheet, main, extents["main"]), _north_arrow(sheet, main)]
+        _place_labels(sheet, main, main_labels, [a.get_window_extent(sheet.renderer) for a in furniture])
+        furniture = [
+            _scale_bar(sheet, inset, extents["inset"]),
+            _panel_title(sheet, inset, style.t(lang, "中心城区放大", "Central Guangzhou (enlarged)")),
+        ]
+        _place_labels(sheet, inset, inset_labels, [a.get_window_extent(sheet.renderer) for a in furniture])
+        _legend(sheet, _panel(sheet, "legend", rects["legend"]), density)
+        _title(sheet, title or style.t(lang, *DEFAULT_TITLE))
+        margin = 0.3 * sheet.scale
+        sheet.fig.text(
+            margin / width,
+            margin / height,
             source,
             fontproperties=sheet.font_of(6),
             color="#555555",
@@ -742,11 +723,42 @@ def make_figure(
             va="bottom",
             linespacing=1.2,
         )
-    return fig
+    return sheet.fig
 
 
-def _title(sheet: _Sheet, text: str, width: float, height: float) -> None:
+def _panel(sheet: _Sheet, name: str, rect):
+    """An axes at ``rect`` (inches: x, y, w, h), without ticks, named ``gz-<name>``."""
+    width, height = sheet.fig.get_size_inches()
+    x, y, w, h = rect
+    ax = sheet.fig.add_axes((x / width, y / height, w / width, h / height))
+    ax.set_gid(f"gz-{name}")
+    if name == "legend":
+        ax.set_axis_off()
+    else:
+        ax.set_xticks([])
+        ax.set_yticks([])
+        for spine in ax.spines.values():
+            spine.set(color="#333333", linewidth=0.8)
+    return ax
+
+
+def _map_panel(sheet: _Sheet, name: str, rect, extent, layout: _Layout, density):
+    """A framed map of ``extent`` (m), which has the panel's aspect, so north-up and to scale."""
+    ax = _panel(sheet, name, rect)
+    _draw_layout(ax, layout, density, sheet.scale)
+    ax.set_xlim(extent[0], extent[2])
+    ax.set_ylim(extent[1], extent[3])
+    return ax
+
+
+def _padded(bounds, fraction: float) -> tuple[float, float, float, float]:
+    pad = fraction * max(bounds[2] - bounds[0], bounds[3] - bounds[1])
+    return bounds[0] - pad, bounds[1] - pad, bounds[2] + pad, bounds[3] + pad
+
+
+def _title(sheet: _Sheet, text: str) -> None:
     """The title, centred in the top band; shrunk (down to 8 pt) when it is wider than the page."""
+    width, height = sheet.fig.get_size_inches()
     font = sheet.font_of(15)
     room = (width - 0.6 * sheet.scale) * sheet.fig.dpi
     text_width = sheet.text_box(text, font)[0]
