@@ -402,7 +402,10 @@ def _place_labels(sheet: _Sheet, ax, labels: list[_Label], obstacles: list) -> l
         if found is None:
             if not label.required:
                 continue  # a district name with no room near its district
-            log.warning("label %r overlaps others: the page is too small for every label", label.text)
+            log.warning(
+                "label %r overlaps others: the figure is too small for every label (use a larger size or page)",
+                label.text,
+            )
             found = (anchors[i], False)
         centre, leader = found
         free.take(centre, half)
