@@ -213,6 +213,14 @@ def test_density_colour_bar_with_points():
     assert not any(ax.get_gid() == "gz-colorbar" for ax in make_figure(page="A4").axes)
 
 
+def test_points_without_usable_coordinates_still_draw(tmp_path):
+    frame = pd.DataFrame({"名称": ["a", "b"], "lon": ["not a number", ""], "lat": ["23.1", ""]})
+    fig = make_figure(size=(8, 6), points=frame)
+    bar = next(ax for ax in fig.axes if ax.get_gid() == "gz-colorbar")
+    assert " 0 " in bar.get_title(loc="left").replace("\n", " ")
+    assert save_figure(fig, tmp_path / "m.png", dpi=40).stat().st_size > 0
+
+
 def test_density_counts_points_per_km2():
     """Three points in one 1 km cell read 3 points per km² there; the grid covers the map."""
     x = np.array([500.0, 600.0, 700.0, 1500.0])
