@@ -793,6 +793,9 @@ def save_figure(fig, path: str | Path, *, dpi: int = 200, transparent: bool = Fa
             f"{width:g}x{height:g} inches at {dpi} dpi is {width * height * dpi * dpi / 1e6:,.0f} "
             f"million pixels (at most {MAX_PIXELS / 1e6:,.0f}): lower --dpi or --size"
         )
-    with atomic_output(path, "wb") as handle:
+    import matplotlib
+
+    # Texts made while drawing (colour-bar ticks) are literal too, whatever the user's rcParams say.
+    with atomic_output(path, "wb") as handle, matplotlib.rc_context(LITERAL_TEXT):
         fig.savefig(handle, format=suffix[1:], dpi=dpi, transparent=transparent)
     return path

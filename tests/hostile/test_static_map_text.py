@@ -119,12 +119,13 @@ def test_point_names_and_categories(tmp_path, monkeypatch, runner):
 
 
 def test_real_entry_point(tmp_path):
-    """The installed command, in its own process, with TeX asked for in matplotlibrc: still literal."""
+    """The installed command, in its own process, with TeX asked for in ./matplotlibrc (and no
+    LaTeX installed): every text is still drawn literally, colour-bar ticks included."""
     (tmp_path / "matplotlibrc").write_text("svg.fonttype: none\ntext.usetex: True\n", encoding="utf-8")
+    pd.DataFrame({"名称": PAYLOADS, "lon": 113.3, "lat": 23.1}).to_csv(tmp_path / "p.csv", index=False)
     out = tmp_path / "m.svg"
-    result = run_cli(
-        "map", "-o", str(out), "--size", "8x6", "--title", PAYLOADS[0], cwd=tmp_path
-    )  # reads ./matplotlibrc
+    args = ["--size", "8x6", "--title", PAYLOADS[0], "--points", "p.csv", "--crs", "wgs84"]
+    result = run_cli("map", "-o", str(out), *args, cwd=tmp_path)
     assert result.returncode == 0, result.stderr.decode()
     assert _literal(PAYLOADS[0]) in svg_text(out)
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["m.svg", "matplotlibrc"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["m.svg", "matplotlibrc", "p.csv"]
