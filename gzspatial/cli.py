@@ -419,7 +419,7 @@ def map_command(
         static = [name for name, value in (("--page", page), ("--orientation", orientation), ("--size", size),
                                            ("--transparent", transparent)) if value]  # fmt: skip
         if static:
-            raise _fail(f"{', '.join(static)} apply to static maps (.png, .svg, .pdf), not to {suffix}")
+            raise _fail(f"{', '.join(static)}: only for static maps (.png, .svg, .pdf), not for {suffix}; drop it")
 
         m = make_map(
             layers=layers,

@@ -329,7 +329,7 @@ def test_cli_bad_static_options(tmp_path, runner, args, message):
 
 def test_cli_static_options_on_html_are_an_error(tmp_path, runner):
     result = runner.invoke(app, ["map", "-o", str(tmp_path / "m.html"), "--page", "A4", "--basemap", "none"])
-    assert result.exit_code == 2 and "--page apply to static maps" in result.output
+    assert result.exit_code == 2 and "--page: only for static maps" in result.output
 
 
 def test_cli_svg_end_to_end(tmp_path):
