@@ -12,12 +12,14 @@ user's backend and rcParams are left alone.
 
 from __future__ import annotations
 
+import functools
 import logging
 import math
 import textwrap
 from dataclasses import dataclass, field, replace
 from importlib import resources
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 import shapely
@@ -26,6 +28,10 @@ from gzspatial import crs as _crs
 from gzspatial import style
 from gzspatial._engine import DEFAULT_CORRIDOR_KM, layout_index
 from gzspatial._errors import InputError
+
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
+    from matplotlib.font_manager import FontProperties
 
 log = logging.getLogger(__name__)
 
@@ -61,13 +67,20 @@ SOURCE_LINE = {
 }
 
 
-def cjk_font(size: float | None = None):
+def cjk_font(size: float | None = None) -> FontProperties:
     """FontProperties of the packaged CJK font (registered with matplotlib once), optionally sized (pt)."""
+    from matplotlib.font_manager import FontProperties
+
+    return FontProperties(fname=_registered_font(), size=size)
+
+
+@functools.cache
+def _registered_font() -> str:
     from matplotlib import font_manager
 
-    path = resources.files("mplfonts") / "fonts" / CJK_FONT
-    font_manager.fontManager.addfont(str(path))
-    return font_manager.FontProperties(fname=str(path), size=size)
+    path = str(resources.files("mplfonts") / "fonts" / CJK_FONT)
+    font_manager.fontManager.addfont(path)  # appends an entry on every call, hence once
+    return path
 
 
 def page_size(page: str, orientation: str = "landscape") -> tuple[float, float]:
@@ -675,7 +688,7 @@ def make_figure(
     page: str | None = None,
     orientation: str | None = None,
     corridor_km: float = DEFAULT_CORRIDOR_KM,
-):
+) -> Figure:
     """A print map of the layout as a matplotlib Figure.
 
     The main map (districts, axis, cores, nodes), the crowded centre enlarged in a second panel,
@@ -777,7 +790,7 @@ def _metric_box(bounds: tuple[float, float, float, float]) -> shapely.Polygon:
     return shapely.box(x[0], y[0], x[1], y[1])
 
 
-def save_figure(fig, path: str | Path, *, dpi: int = 200, transparent: bool = False) -> Path:
+def save_figure(fig: Figure, path: str | Path, *, dpi: int = 200, transparent: bool = False) -> Path:
     """Write a figure by extension (.png, .svg, .pdf), atomically; ``transparent`` for slides."""
     from gzspatial.io import atomic_output
 
