@@ -545,7 +545,16 @@ def map_command(
     lang: Annotated[str, typer.Option("--lang", help="Labels: zh or en.")] = "zh",
     title: Annotated[str | None, typer.Option("--title", help="Map title.")] = None,
     dpi: Annotated[int, typer.Option("--dpi", help="Static maps: dots per inch.")] = 200,
-    size: Annotated[str, typer.Option("--size", help="Static maps: WIDTHxHEIGHT in inches.")] = "15x11",
+    size: Annotated[
+        str | None, typer.Option("--size", help="Static maps: WIDTHxHEIGHT in inches (default 15x11).")
+    ] = None,
+    page: Annotated[str | None, typer.Option("--page", help="Static maps: fill an A4 or A3 page.")] = None,
+    orientation: Annotated[
+        str | None, typer.Option("--orientation", help="Static maps with --page: portrait or landscape (default).")
+    ] = None,
+    transparent: Annotated[
+        bool, typer.Option("--transparent", help="Static maps: transparent background (for slides).")
+    ] = False,
     corridor_km: Annotated[float, typer.Option("--corridor-km", help="Axis corridor half-width, km.")] = 2.0,
     layers: LayersOption = None,
 ) -> None:
@@ -553,6 +562,11 @@ def map_command(
     suffix = output.suffix.lower()
     if suffix in (".html", ".htm"):
         from gzspatial.maps import make_map, save_map
+
+        static = [name for name, value in (("--page", page), ("--orientation", orientation), ("--size", size),
+                                           ("--transparent", transparent)) if value]  # fmt: skip
+        if static:
+            raise _fail(f"{', '.join(static)}: only for static maps (.png, .svg, .pdf), not for {suffix}; drop it")
 
         m = make_map(
             layers=layers,
@@ -571,19 +585,23 @@ def map_command(
         from gzspatial.figure import make_figure, save_figure
 
         try:
-            width, height = (float(v) for v in size.lower().split("x"))
+            inches = None if size is None else tuple(float(v) for v in size.lower().split("x"))
         except ValueError:
-            raise _fail(f"size {size!r} is not WIDTHxHEIGHT in inches, e.g. 15x11") from None
+            inches = ()
+        if inches is not None and len(inches) != 2:
+            raise _fail(f"size {size!r} is not WIDTHxHEIGHT in inches, e.g. 15x11")
         figure = make_figure(
             layers=layers,
             lang=lang,
             title=title,
             points=points,
             points_crs=crs,
-            size=(width, height),
+            size=inches,
+            page=page,
+            orientation=orientation,
             corridor_km=corridor_km,
         )
-        save_figure(figure, output, dpi=dpi)
+        save_figure(figure, output, dpi=dpi, transparent=transparent)
     echo(f"wrote {output}", err=True)
 
 

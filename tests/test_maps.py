@@ -1,8 +1,7 @@
-"""Tests of gzspatial.maps (interactive) and gzspatial.figure (static), incl. a real browser."""
+"""Tests of gzspatial.maps (interactive web maps), incl. a real browser. Print maps: test_figure.py."""
 
 import json
 import re
-import warnings
 
 import numpy as np
 import pandas as pd
@@ -11,7 +10,6 @@ import shapely
 
 from gzspatial import crs, maps
 from gzspatial._errors import InputError
-from gzspatial.figure import make_figure, save_figure
 
 from .conftest import run_cli
 
@@ -149,35 +147,6 @@ def test_cli_map_html_and_png(tmp_path):
     assert bad.returncode == 2 and "unknown basemap" in bad.stderr.decode()
     bad = run_cli("map", "-o", str(tmp_path / "x.gif"))
     assert bad.returncode == 2 and "cannot draw '.gif'" in bad.stderr.decode()
-
-
-# --- static maps ----------------------------------------------------------------------------
-
-
-def test_static_png_size_and_no_font_warnings(tmp_path):
-    from PIL import Image
-
-    with warnings.catch_warnings():
-        warnings.simplefilter("error")  # a missing CJK glyph warns; any warning fails here
-        figure = make_figure(size=(6, 7), points=_points(), points_crs="wgs84", title="广州 科技创新布局")
-        path = save_figure(figure, tmp_path / "layout.png", dpi=100)
-    with Image.open(path) as image:
-        assert image.size == (600, 700)
-        colours = len(np.unique(np.asarray(image.convert("RGB")).reshape(-1, 3), axis=0))
-    assert colours > 50  # something was drawn
-
-
-@pytest.mark.parametrize(("suffix", "magic"), [(".svg", b"<?xml"), (".pdf", b"%PDF")])
-def test_static_svg_and_pdf(tmp_path, suffix, magic):
-    with warnings.catch_warnings():
-        warnings.simplefilter("error")
-        path = save_figure(make_figure(size=(5, 6), lang="en"), tmp_path / f"m{suffix}", dpi=72)
-    assert path.read_bytes().startswith(magic)
-
-
-def test_static_unknown_format(tmp_path):
-    with pytest.raises(InputError, match="cannot draw"):
-        save_figure(make_figure(size=(3, 3)), tmp_path / "m.bmp")
 
 
 # --- a real browser -----------------------------------------------------------------------------

@@ -139,6 +139,30 @@ def test_each_payload_as_point_name_and_title(tmp_path, text):
         assert marker not in page
 
 
+@pytest.mark.parametrize("suffix", [".png", ".svg", ".pdf"])
+def test_static_maps_run_no_payload(hostile, suffix):
+    h = hostile
+    folder, touch, texts, points, layers = h.folder, h.touch, h.texts, h.points, h.layers
+    out = folder / f"map{suffix}"
+    result = run_cli("map", "-o", str(out), "--points", str(points), "--crs", "wgs84", "--layers", str(layers),
+                     "--title", texts[4] + " " + texts[13], "--size", "8x6", "--dpi", "60")  # fmt: skip
+    assert result.returncode == 0, result.stderr.decode()
+    _assert_nothing_ran(folder, touch, [out])
+
+
+def test_static_map_text_is_not_mathtext(hostile):
+    from matplotlib.text import Text
+
+    from gzspatial.figure import make_figure
+
+    layers = hostile.layers
+    title = r"$\frac{1}{2}$ {{ 'gz' ~ 'pwned' }}"
+    figure = make_figure(layers=layers, title=title, size=(8, 6))
+    drawn = [t for t in figure.findobj(Text) if t.get_text()]
+    assert any(t.get_text() == title for t in drawn)
+    assert [t.get_text() for t in drawn if "$" in t.get_text() and t.get_parse_math()] == []
+
+
 def test_terminal_output_neutralises_escapes(hostile):
     folder, points, layers = hostile.folder, hostile.points, hostile.layers
     joined = folder / "joined.csv"
