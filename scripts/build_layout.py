@@ -113,7 +113,7 @@ def check_feature(feature: dict, geometry: shapely.Geometry, builder: Builder) -
         raise SystemExit(f"{fid}: schematic needs a published area; use 'indicative'")
     for anchor in feature.get("anchors", []):
         lon, lat = crs.transform(anchor["lon"], anchor["lat"], anchor["crs"], crs.WGS84)
-        if not geometry.covers(shapely.Point(lon, lat)) and not anchor.get("outside"):
+        if not geometry.covers(shapely.Point(lon, lat)):
             raise SystemExit(f"{fid}: anchor {anchor['name']} ({lon:.5f}, {lat:.5f}) lies outside the shape")
     metric = crs.to_metric(geometry)
     inside = shapely.union_all([builder.district[builder.codes[d]] for d in feature["districts"]])

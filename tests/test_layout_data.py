@@ -1,6 +1,7 @@
 """Tests that keep the 一轴四核多点 layout data honest (cores, nodes, axis): classes, published sizes, sites."""
 
 import csv
+import importlib.util
 import json
 import re
 import subprocess
@@ -446,3 +447,15 @@ def test_spec_anchors_carry_their_crs():
     anchors = [a for f in (*spec["cores"], *spec["nodes"]) for a in f.get("anchors", [])]
     assert len(anchors) >= 20
     assert all(a["crs"] in ("wgs84", "gcj02", "bd09", "cgcs2000") for a in anchors)
+
+
+def test_spec_coordinates_are_converted_from_their_crs():
+    """A GCJ-02 (Amap) value in the spec lands where its WGS84 equivalent does, to the centimetre."""
+    spec = importlib.util.spec_from_file_location("build_layout", ROOT / "scripts" / "build_layout.py")
+    build_layout = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(build_layout)
+    lon, lat = crs.transform(113.3245, 23.1066, "gcj02", "wgs84")  # 广州塔 as Amap gives it
+    assert abs(lon - 113.3192) < 0.001 and abs(lat - 23.1089) < 0.001  # Wikipedia's WGS84 value
+    from_gcj = build_layout.to_metric_xy([[113.3245, 23.1066]], "gcj02")
+    from_wgs = build_layout.to_metric_xy([[lon, lat]], "wgs84")
+    np.testing.assert_allclose(from_gcj, from_wgs, atol=0.01)
