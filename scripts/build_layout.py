@@ -2,10 +2,11 @@
 
 The spec holds every feature's names, anchor places (with their CRS), shape recipe, published
 area (with its source) and precision class; this script only builds the shapes, checks them
-against the spec (anchors inside, district, class rules) and writes the layers. The plan's
-sentences (`description_zh`) are quoted from ../shared/seed.
+against the spec (anchors inside, district, class rules) and writes the layers. The spec quotes
+the plan's sentences (`description_zh`); they are checked against the plan text (../shared/seed)
+when it is beside the checkout.
 
-    python scripts/build_layout.py            # reads data/specs/layout.toml, districts.geojson, the plan
+    python scripts/build_layout.py            # reads data/specs/layout.toml and districts.geojson
 """
 
 from __future__ import annotations
@@ -40,6 +41,14 @@ def plan_sentence(seed: str, key: str) -> str:
     return match.group(1).strip()
 
 
+def check_descriptions(spec: dict, seed: str) -> None:
+    """Each spec ``description_zh`` is the plan's own first sentence about the feature, verbatim."""
+    for feature in (*spec["cores"], *spec["nodes"], *spec["axis"]["sections"]):
+        expected = plan_sentence(seed, feature.get("text_key", feature["name_zh"]))
+        if feature["description_zh"] != expected:
+            raise SystemExit(f"{feature['id']}: description_zh is not the plan's sentence {expected!r}")
+
+
 def to_metric_xy(coords, source_crs: str) -> np.ndarray:
     """(n, 2) lon/lat in ``source_crs`` (wgs84, gcj02, …) → (n, 2) metres in crs.METRIC_CRS."""
     lonlat = np.asarray(coords, dtype=float).reshape(-1, 2)
@@ -59,10 +68,10 @@ def ellipse(centre: np.ndarray, semi_axes_m: tuple[float, float], rotation_deg: 
 
 
 class Builder:
-    """Builds shapes (in metres) from recipes; holds the districts and the features built so far."""
+    """Builds shapes (in metres) from recipes; holds the districts and every feature's recipe."""
 
-    def __init__(self, spec: dict, seed: str):
-        self.spec, self.seed = spec, seed
+    def __init__(self, spec: dict):
+        self.spec = spec
         self.codes = spec["districts"]
         layer = read_layers()["districts"]
         self.district = {p["adcode"]: crs.to_metric(g) for p, g in zip(layer.properties, layer.geometries, strict=True)}
@@ -148,7 +157,7 @@ def feature_properties(feature: dict, builder: Builder, geometry, metric, role: 
         "role": role,
         "district_codes": [builder.codes[d] for d in feature["districts"]],
         "seed_ref": seed_ref,
-        "description_zh": plan_sentence(builder.seed, feature.get("text_key", feature["name_zh"])),
+        "description_zh": feature["description_zh"],
         "precision": feature["precision"],
         "location_verified": feature["location_verified"],
         "source": f"{note}; {feature['source']}",
@@ -215,12 +224,16 @@ def build_axis(builder: Builder) -> list[tuple[dict, shapely.Geometry]]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--spec", type=Path, default=SPEC, help="the layout spec (TOML)")
-    parser.add_argument("--seed", type=Path, default=SEED, help="the plan's text")
+    parser.add_argument("--seed", type=Path, default=SEED, help="the plan's text (checked against, if present)")
     parser.add_argument("--out", type=Path, default=ROOT / "data" / "geojson")
     parser.add_argument("--generated", default=str(np.datetime64("today")))
     args = parser.parse_args()
     spec = tomllib.loads(args.spec.read_text(encoding="utf-8"))
-    builder = Builder(spec, args.seed.read_text(encoding="utf-8"))
+    if args.seed.exists():
+        check_descriptions(spec, args.seed.read_text(encoding="utf-8"))
+    else:
+        print(f"note: {args.seed} not found; descriptions not checked against the plan")
+    builder = Builder(spec)
     metadata = spec["metadata"] | {
         "generated": args.generated,
         "script": "scripts/build_layout.py",
