@@ -341,8 +341,20 @@ def test_university_town_core_part_is_the_node(layers):
 # "osm~1km": position recalled less precisely (e.g. a campus's place on an island), about 1 km.
 # Checks: (layer, feature id) = inside; ("district", adcode); ("axis", section id, metres) = within.
 SITES = [
-    ("中山大学南校区", 113.2981, 23.0961, "wiki", [("nodes", "sysu-innovation-valley"), ("district", "440105")]),
-    ("广交会展馆 (centre)", 113.362, 23.103, "osm", [("cores", "ai-zone-pazhou"), ("nodes", "pazhou-hitech")]),
+    (
+        "中山大学南校区",
+        113.2981,
+        23.0961,
+        "wiki",
+        [("nodes", "sysu-innovation-valley"), ("district", "440105"), ("axis", "axis-haizhu", 2000)],
+    ),
+    (
+        "广交会展馆 (centre)",
+        113.362,
+        23.103,
+        "osm",
+        [("cores", "ai-zone-pazhou"), ("nodes", "pazhou-hitech"), ("axis", "axis-haizhu", 2000)],
+    ),
     ("广交会展馆 A区 (west end)", 113.356, 23.104, "osm", [("cores", "ai-zone-pazhou"), ("nodes", "pazhou-hitech")]),
     ("广交会展馆 C区 (east end)", 113.371, 23.103, "osm", [("cores", "ai-zone-pazhou"), ("nodes", "pazhou-hitech")]),
     ("琶洲塔", 113.383, 23.097, "osm", [("cores", "ai-zone-pazhou"), ("nodes", "pazhou-hitech")]),
