@@ -220,7 +220,8 @@ def test_cli_locate_errors(args, message):
 
 def test_cli_locate_name(runner):
     result = runner.invoke(app, ["locate", "--name", "知识城"])
-    assert result.exit_code == 0 and "中新广州知识城" in result.stdout and "approximate" in result.stdout
+    # the feature's precision class is shown (知识城: a schematic shape sized to its published area)
+    assert result.exit_code == 0 and "中新广州知识城" in result.stdout and "schematic" in result.stdout
 
 
 def test_cli_locate_with_replacement_layers(tmp_path, runner):

@@ -1,6 +1,8 @@
 """Tests of the platforms layer, the synthetic enterprise sample and the plan indicators."""
 
 import json
+import subprocess
+import sys
 
 import numpy as np
 import pandas as pd
@@ -12,7 +14,7 @@ from gzspatial._errors import InputError
 from gzspatial.indicators import load_indicators, progress, read_actuals
 from gzspatial.sample import CATEGORIES, SYNTHETIC_NOTE, sample_enterprises
 
-from .conftest import run_cli
+from .conftest import ROOT, run_cli
 
 
 def test_platforms_layer(layers):
@@ -27,9 +29,53 @@ def test_platforms_layer(layers):
                  "人类细胞谱系大科学研究设施", "冷泉生态系统研究装置", "动态宽域高超声速风洞",
                  "极端海洋动态过程多尺度自主观测科考设施", "国家超级计算广州中心"):  # fmt: skip
         assert name in set(platforms["name_zh"]), name
-    assert (platforms["precision"] == "approximate").all() and platforms["source"].str.contains("APPROXIMATE").all()
+    assert set(platforms["precision"]) == {"schematic", "indicative"}
+    assert platforms["source"].str.contains("location (approximate", regex=False).all()
+    assert ((platforms["precision"] == "schematic") == platforms["location_verified"]).all()
     joined = gzspatial.join(platforms)
     assert (joined["gz_status"] == "ok").all()  # every platform lies in Guangzhou
+
+
+def test_platforms_each_at_their_own_site(layers):
+    """Shared points only where declared (colocated_with names the host that really shares the site)."""
+    platforms = layers["platforms"].set_index("id")
+    groups = platforms.groupby([platforms.geometry.x, platforms.geometry.y]).groups
+    assert len(groups) >= 45
+    for ids in groups.values():
+        hosts = [i for i in ids if not isinstance(platforms.loc[i, "colocated_with"], str)]
+        assert len(hosts) == 1, list(ids)
+        for i in ids:
+            if i not in hosts:
+                assert platforms.loc[i, "colocated_with"] in ids and "shares its point" in platforms.loc[i, "source"]
+    unknown = platforms[platforms["source"].str.contains("site not known")]
+    assert (unknown["precision"] == "indicative").all() and not unknown["location_verified"].any()
+    assert unknown.groupby([unknown.geometry.x, unknown.geometry.y]).ngroups == len(unknown)
+
+
+@pytest.mark.parametrize(
+    ("platform_id", "layer", "feature_id"),
+    [
+        ("guangzhou-laboratory", "nodes", "international-bio-island"),
+        ("national-supercomputing-gz", "nodes", "university-town"),
+        ("hkust-gz", "nodes", "qingsheng-base"),
+        ("sysu", "nodes", "sysu-innovation-valley"),
+        ("new-display-tic", "cores", "science-city"),  # led by TCL 华星, whose Guangzhou R&D is in 科学城, not 增城
+        ("cold-seep-facility", "nodes", "mingzhu-science-park"),
+    ],
+)
+def test_platforms_lie_in_the_feature_of_their_site(layers, platform_id, layer, feature_id):
+    point = layers["platforms"].set_index("id").geometry[platform_id]
+    assert layers[layer].set_index("id").geometry[feature_id].contains(point)
+
+
+def test_make_platforms_regenerates_the_packaged_layer(tmp_path, layers):
+    generated = layers["platforms"].attrs["metadata"]["generated"]
+    script = ROOT / "scripts" / "build_platforms.py"
+    args = [sys.executable, str(script), "--out", str(tmp_path), "--generated", generated]
+    result = subprocess.run(args, capture_output=True, timeout=300)
+    assert result.returncode == 0, result.stderr.decode()
+    built = json.loads((tmp_path / "platforms.geojson").read_text(encoding="utf-8"))
+    assert built == json.loads((ROOT / "data" / "geojson" / "platforms.geojson").read_text(encoding="utf-8"))
 
 
 def test_platform_stats_by_node(layers):
