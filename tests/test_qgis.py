@@ -14,8 +14,8 @@ import pytest
 import shapely
 
 from gzspatial import crs as _crs
-from gzspatial.maps import AXIS_COLOR, CORE_COLOR, GROUP_COLORS, POINT_COLOR
 from gzspatial.qgis import GPKG_NAME, PRECISION_STYLES, PROJECT_NAME, UNKNOWN_PRECISION_STYLE, precision_expression
+from gzspatial.style import AXIS_COLOR, CORE_COLOR, GROUP_COLORS, POINT_COLOR
 from tests.conftest import ROOT, run_cli
 
 HOSTILE = "<b>&\"'{{7*7}}"
