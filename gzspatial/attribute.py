@@ -325,12 +325,13 @@ def join_csv(
     excel_bom: bool = False,
     options: Options | None = None,
     on_batch=None,
+    excel_safe: bool = False,
 ) -> dict[str, int]:
     """Stream a CSV through the join into a CSV (UTF-8), batch by batch; returns status counts.
 
     Every cell is read as text and written back unchanged (strings are written quoted).
     ``on_batch(rows_done, bytes_done)`` is called after each batch (for progress display).
-    Written atomically unless ``output`` is ``-`` (stdout).
+    Written atomically unless ``output`` is ``-`` (stdout). ``excel_safe``: see ``io.excel_safe_frame``.
     """
     import io as _io
     import sys
@@ -338,7 +339,14 @@ def join_csv(
     import pyarrow as pa
     import pyarrow.csv as pacsv
 
-    from gzspatial.io import atomic_output, detect_encoding, detect_file_encoding, find_coordinate_columns
+    from gzspatial.io import (
+        atomic_output,
+        check_unique_columns,
+        detect_encoding,
+        detect_file_encoding,
+        excel_safe_batch,
+        find_coordinate_columns,
+    )
 
     options = (options or Options()).checked()
     if str(source) == "-":
@@ -360,6 +368,7 @@ def join_csv(
         stream = path
     reader = _open_csv_as_text(stream, encoding, "\t" if str(source).endswith(".tsv") else ",", source)
     names = reader.schema.names
+    check_unique_columns(names, str(source))
     existing = check_gz_columns(names, options.overwrite_gz)
     lon_col, lat_col = find_coordinate_columns(names, lon, lat)
     keep = [i for i, name in enumerate(names) if name not in existing]
@@ -382,7 +391,7 @@ def join_csv(
                     counts[status] += count
                 gz = [_to_arrow(values) for values in columns.values()]
                 out = pa.RecordBatch.from_arrays([batch.column(i) for i in keep] + gz, schema=schema)
-                writer.write_batch(out)
+                writer.write_batch(excel_safe_batch(out) if excel_safe else out)
                 rows += batch.num_rows
                 if on_batch is not None:
                     on_batch(rows, size)

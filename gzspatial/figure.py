@@ -186,3 +186,31 @@ def save_figure(fig, path: str | Path, *, dpi: int = 200) -> Path:
     with atomic_output(path, "wb") as handle:
         fig.savefig(handle, format=suffix[1:], dpi=dpi)
     return path
+
+
+#: Largest static map asked for, in pixels (width × height × dpi²): 400 Mpx is already a 20,000 px square
+#: (about 1.6 GB of RGBA while drawing); matplotlib's own limit is 2^16 px per side.
+MAX_PIXELS = 400_000_000
+
+
+def parse_size(size: str, dpi: int) -> tuple[float, float]:
+    """``WIDTHxHEIGHT`` (inches) as numbers, checked with ``dpi`` against :data:`MAX_PIXELS`."""
+    import math
+
+    try:
+        width, height = (float(v) for v in str(size).lower().replace("×", "x").split("x"))
+    except ValueError:
+        raise InputError(f"size {size!r} is not WIDTHxHEIGHT in inches, e.g. 15x11") from None
+    if not (math.isfinite(width) and math.isfinite(height) and width > 0 and height > 0):
+        raise InputError(f"size {size!r} must be two positive numbers of inches, e.g. 15x11")
+    if dpi <= 0:
+        raise InputError(f"dpi {dpi} must be a positive number of dots per inch, e.g. 200")
+    pixels_x, pixels_y = width * dpi, height * dpi
+    if pixels_x * pixels_y > MAX_PIXELS or max(pixels_x, pixels_y) >= 2**16:
+        raise InputError(
+            f"size {size!r} at {dpi} dpi is {pixels_x:,.0f} x {pixels_y:,.0f} pixels, above the limit of "
+            f"{MAX_PIXELS / 1e6:,.0f} Mpx (and 65,535 px a side): lower --size or --dpi"
+        )
+    if min(pixels_x, pixels_y) < 1:
+        raise InputError(f"size {size!r} at {dpi} dpi is less than one pixel: raise --size or --dpi")
+    return width, height
