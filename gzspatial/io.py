@@ -462,7 +462,9 @@ def excel_safe_frame(frame):
             PLAIN_NUMBER, regex=True, na=False
         )
         if risky.any():
-            frame.iloc[:, position] = column.where(~risky, "'" + text)
+            column = column.copy()
+            column[risky.to_numpy()] = ("'" + text[risky]).to_numpy()
+            frame.isetitem(position, column)
     return frame
 
 
@@ -629,6 +631,7 @@ def write_output(frame, path: str | Path, *, lon=None, lat=None, excel_bom: bool
         frame = geopandas.GeoDataFrame(frame, geometry=geometry, crs="EPSG:4326")
     import pyogrio
 
+    path = Path(path)
     with atomic_output_path(path) as tmp:
         try:
             if suffix == ".parquet":
@@ -637,5 +640,18 @@ def write_output(frame, path: str | Path, *, lon=None, lat=None, excel_bom: bool
                 frame.to_file(tmp, driver="GPKG", layer="joined")
             else:
                 frame.to_file(tmp, driver="GeoJSON")
-        except pyogrio.errors.DataSourceError as exc:  # GDAL's own write errors (disk full…)
-            raise OutputError(f"cannot write {str(path)!r}: {str(exc).splitlines()[0]}") from None
+        except (pyogrio.errors.DataSourceError, pyogrio.errors.DataLayerError) as exc:  # GDAL's write errors
+            full = _disk_full(path.parent)
+            raise OutputError(
+                f"cannot write {str(path)!r}: {'No space left on device' if full else str(exc).splitlines()[0]}; "
+                + ("the old file is unchanged" if path.exists() else "nothing was written")
+            ) from None
+
+
+def _disk_full(folder: Path) -> bool:
+    """True when the file system of ``folder`` has under 1 MiB free: GDAL's messages do not say "disk full"."""
+    try:
+        fs = os.statvfs(folder)
+    except OSError:
+        return False
+    return fs.f_bavail * fs.f_frsize < 1 << 20
