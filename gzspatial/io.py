@@ -438,8 +438,9 @@ def _write_csv(frame, handle, delimiter: str) -> None:
 
 # --- CSV for spreadsheets (--excel-safe) ------------------------------------------------------
 
-#: A text cell a spreadsheet may run as a formula (OWASP "CSV injection"): it starts with = + - @, tab or CR.
-FORMULA_START = r"^[=+\-@\t\r]"
+#: A text cell a spreadsheet may run as a formula (OWASP "CSV injection"): it starts with = + - @, tab, CR
+#: (or LF, which some readers turn a CR into).
+FORMULA_START = r"^[=+\-@\t\r\n]"
 #: A plain decimal number ("-3.5", "+1e3"): a spreadsheet reads it as a number, never as a formula,
 #: so it is left alone (coordinates like "-23.1" keep working).
 PLAIN_NUMBER = r"^[+-]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?$"
