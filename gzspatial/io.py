@@ -104,7 +104,7 @@ def atomic_output(path: str | Path, mode: str = "w", **open_kwargs) -> Iterator[
             yield handle
             handle.flush()
             os.fsync(handle.fileno())
-        os.replace(tmp, path)
+        _replace(tmp, path)
     _fsync_folder(path.parent)
 
 
@@ -129,10 +129,20 @@ def atomic_output_path(path: str | Path) -> Iterator[Path]:
                 os.fsync(fd)
             finally:
                 os.close(fd)
-            os.replace(tmp, path)
+            _replace(tmp, path)
         finally:
             shutil.rmtree(tmp_dir, ignore_errors=True)
     _fsync_folder(path.parent)
+
+
+def _replace(tmp: Path, path: Path) -> None:
+    try:
+        os.replace(tmp, path)
+    except FileNotFoundError:  # only if someone else removed it: never report success then
+        raise OutputError(
+            f"cannot write {str(path)!r}: its temporary file {tmp.name!r} was removed while writing "
+            "(by another program, or a gzspatial run on another machine); run again"
+        ) from None
 
 
 def _fsync_folder(folder: Path) -> None:
