@@ -341,6 +341,7 @@ def join_csv(
 
     from gzspatial.io import (
         atomic_output,
+        check_input_path,
         check_unique_columns,
         detect_encoding,
         detect_file_encoding,
@@ -356,9 +357,7 @@ def join_csv(
         encoding = encoding or detect_encoding(data)
         stream, size = _io.BytesIO(data), len(data)
     else:
-        path = Path(source)
-        if not path.is_file():
-            raise InputError(f"input file {str(path)!r} not found")
+        path = check_input_path(source)
         size = path.stat().st_size
         with open(path, "rb") as handle:
             head = handle.read(1 << 16)

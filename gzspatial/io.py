@@ -324,9 +324,7 @@ def read_table(path: str | Path, *, encoding: str | None = None, sheet: str | in
 
     if str(path) == "-":
         return read_csv_text(sys.stdin.buffer.read(), source="<stdin>", encoding=encoding)
-    path = Path(path)
-    if not path.is_file():
-        raise InputError(f"input file {str(path)!r} not found" + (" (it is a folder)" if path.is_dir() else ""))
+    path = check_input_path(path)
     suffix = path.suffix.lower()
     if suffix == ".xls":
         raise InputError(f"{path} is an old Excel 97-2003 .xls file: open it in Excel or WPS and save it as .xlsx")
@@ -496,6 +494,22 @@ def excel_safe_batch(batch):
     return pa.RecordBatch.from_arrays(columns, schema=batch.schema)
 
 
+def check_input_path(path: str | Path) -> Path:
+    """``path`` if it is a regular file (or a link to one); else a one-line InputError saying what it is
+    (a device or FIFO would be read forever or not at all)."""
+    path = Path(path)
+    try:
+        mode = os.stat(path).st_mode
+    except FileNotFoundError:
+        raise InputError(f"input file {str(path)!r} not found") from None
+    except OSError as exc:
+        raise InputError(f"input file {str(path)!r} cannot be read: {exc.strerror}") from None
+    if not stat.S_ISREG(mode):
+        kind = _KINDS.get(stat.S_IFMT(mode), "not a regular file")
+        raise InputError(f"input {str(path)!r} is {kind}: give a file (or - for stdin)")
+    return path
+
+
 def check_not_input(output: str | Path, input_path: str | Path) -> None:
     """Refuse to write over the input file."""
     if str(output) == "-" or str(input_path) == "-":
@@ -554,9 +568,7 @@ def read_input(path: str | Path, *, encoding: str | None = None, sheet: str | in
     """
     if str(path) == "-" or Path(path).suffix.lower() not in GEO_SUFFIXES:
         return read_table(path, encoding=encoding, sheet=sheet)
-    path = Path(path)
-    if not path.is_file():
-        raise InputError(f"input file {str(path)!r} not found")
+    path = check_input_path(path)
     suffix = path.suffix.lower()
     try:
         if suffix in (".parquet", ".geoparquet"):

@@ -282,3 +282,23 @@ def test_layers_folder_that_replaces_a_layer_does_not_warn(tmp_path):
     (folder / "nodes.geojson").write_bytes((packaged_layers_dir() / "nodes.geojson").read_bytes())
     result = run_cli("locate", "113.3245", "23.1066", "--layers", str(folder))
     assert result.returncode == 0 and "warning" not in result.stderr.decode()
+
+
+# --- inputs that are not regular files -------------------------------------------------------------------
+
+INPUT_KINDS = {
+    "folder": (lambda p: p.mkdir(), "is a folder"),
+    "fifo": (lambda p: os.mkfifo(p), "is a FIFO"),
+    "link to /dev/zero": (lambda p: p.symlink_to("/dev/zero"), "is a character device"),
+    "dangling link": (lambda p: p.symlink_to(p.parent / "nowhere.csv"), "not found"),
+}
+
+
+@pytest.mark.parametrize("kind", INPUT_KINDS)
+@pytest.mark.parametrize("command", ["join csv", "join geojson", "convert"])
+@pytest.mark.parametrize("name", ["in.csv", "in.xlsx", "in.geojson"])
+def test_input_that_is_not_a_regular_file(tmp_path, runner, kind, command, name):
+    make, message = INPUT_KINDS[kind]
+    make(tmp_path / name)
+    line = refused(runner, tmp_path, *TABLE_COMMANDS[command](tmp_path / name, tmp_path))
+    assert message in line and repr(str(tmp_path / name)) in line
