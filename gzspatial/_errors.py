@@ -15,3 +15,7 @@ class LayerError(GzError, ValueError):
 
 class InputError(GzError, ValueError):
     """A user's input file or table cannot be read as asked (names the file/column and the fix)."""
+
+
+class OutputError(GzError, OSError):
+    """An output cannot be written where asked (not a regular file, read-only folder, disk full…)."""

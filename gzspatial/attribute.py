@@ -443,13 +443,14 @@ def join_csv(
     excel_bom: bool = False,
     options: Options | None = None,
     on_batch=None,
+    excel_safe: bool = False,
 ) -> dict[str, int]:
     """Stream a CSV through the join into a CSV (UTF-8), batch by batch; returns status counts.
 
     Every cell is read as text and written back unchanged (strings are written quoted). The
     delimiter is sniffed from the header unless given; a .tsv output is tab-separated.
     ``on_batch(rows_done, bytes_done)`` is called after each batch (for progress display).
-    Written atomically unless ``output`` is ``-`` (stdout).
+    Written atomically unless ``output`` is ``-`` (stdout). ``excel_safe``: see ``io.excel_safe_frame``.
     """
     import io as _io
     import sys
@@ -459,9 +460,12 @@ def join_csv(
 
     from gzspatial.io import (
         atomic_output,
+        check_input_path,
+        check_unique_columns,
         decide_delimiter,
         detect_encoding,
         detect_file_encoding,
+        excel_safe_batch,
         find_coordinate_columns,
         find_crs_column,
     )
@@ -474,9 +478,7 @@ def join_csv(
         encoding = encoding or detect_encoding(data, source="<stdin>")
         stream, size, head = _io.BytesIO(data), len(data), data[: 1 << 16]
     else:
-        path = Path(source)
-        if not path.is_file():
-            raise InputError(f"input file {str(path)!r} not found")
+        path = check_input_path(source)
         size = path.stat().st_size
         with open(path, "rb") as handle:
             head = handle.read(1 << 16)
@@ -488,6 +490,7 @@ def join_csv(
     delimiter = decide_delimiter(delimiter, header, str(source))
     reader = _open_csv_as_text(stream, encoding, delimiter, source)
     names = reader.schema.names
+    check_unique_columns(names, str(source))
     existing = check_gz_columns(names, options.overwrite_gz)
     lon_col, lat_col = find_coordinate_columns(names, lon, lat)
     crs_col = find_crs_column(names)
@@ -519,7 +522,7 @@ def join_csv(
                     counts[status] += count
                 gz = [_to_arrow(values) for values in columns.values()]
                 out = pa.RecordBatch.from_arrays([batch.column(i) for i in keep] + gz, schema=schema)
-                writer.write_batch(out)
+                writer.write_batch(excel_safe_batch(out) if excel_safe else out)
                 rows += batch.num_rows
                 if on_batch is not None:
                     on_batch(rows, size)

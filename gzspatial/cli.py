@@ -26,11 +26,25 @@ app = typer.Typer(
     help="GIS toolkit for Guangzhou's sci-tech innovation layout (一轴四核多点). Coordinates are lon lat, degrees.",
 )
 
+
+def _check_layers_folder(folder: Path | None) -> Path | None:
+    """Say so when a --layers folder replaces none of the layers (a typo'd or wrong folder)."""
+    if folder is not None and folder.is_dir():
+        from gzspatial.layers import LAYER_NAMES, replaced_layers
+
+        if not replaced_layers(folder):
+            expected = ", ".join(f"{name}.geojson" for name in LAYER_NAMES)
+            typer.echo(terminal_text(f"warning: --layers {folder} replaces no layer (expected {expected}); "
+                                     "the packaged layers are used"), err=True)  # fmt: skip
+    return folder
+
+
 LayersOption = Annotated[
     Path | None,
     typer.Option(
         "--layers",
         help="Folder of replacement layers (<name>.geojson, WGS84); default: GZ_LAYERS, then 'gzspatial config'.",
+        callback=_check_layers_folder,
     ),
 ]
 CrsOption = Annotated[str, typer.Option("--crs", help="System of the input: wgs84, cgcs2000, gcj02, bd09 or EPSG:n.")]
@@ -57,6 +71,15 @@ def terminal_text(text, *, multiline: bool = False) -> str:
 def echo(text, *, err: bool = False) -> None:
     """Print human-readable text (lines kept, control characters made visible)."""
     typer.echo(terminal_text(text, multiline=True), err=err)
+
+
+SheetOption = Annotated[
+    str | None, typer.Option("--sheet", help="Excel input: sheet name or number (1 = first); needed if several.")
+]
+ExcelSafeOption = Annotated[
+    bool,
+    typer.Option("--excel-safe", help="CSV output: prefix text cells starting with = + - @ (not numbers) with '."),
+]
 
 
 def _fail(message: str, code: int = 2) -> typer.Exit:
@@ -241,6 +264,8 @@ def convert_command(
     encoding: Annotated[str | None, typer.Option("--encoding", help="CSV encoding (default: detected).")] = None,
     delimiter: DelimiterOption = None,
     excel_bom: Annotated[bool, typer.Option("--excel-bom", help="Write CSV with a UTF-8 BOM for Excel.")] = False,
+    excel_safe: ExcelSafeOption = False,
+    sheet: SheetOption = None,
     as_json: JsonOption = False,
 ) -> None:
     """Convert a point or a whole table between wgs84, cgcs2000, gcj02, bd09 and EPSG codes.
@@ -267,11 +292,12 @@ def convert_command(
     source = args[0]
     if output is None:
         raise _fail("converting a file needs -o OUTPUT (.csv, .xlsx, or - for stdout)")
+    io.check_output_path(output)
     io.check_not_input(output, source)
-    frame = io.read_table(source, encoding=encoding, delimiter=delimiter)
+    frame = io.read_table(source, encoding=encoding, sheet=sheet, delimiter=delimiter)
     lon_col, lat_col = io.find_coordinate_columns(frame.columns, lon, lat)
     converted = crs.convert_frame(frame, lon=lon_col, lat=lat_col, src=src, dst=dst)
-    io.write_table(converted, output, excel_bom=excel_bom)
+    io.write_table(converted, output, excel_bom=excel_bom, excel_safe=excel_safe)
     counts = converted["gz_status"].value_counts().to_dict()
     summary = {"rows": len(converted), "status": counts, "output": str(output)}
     if as_json and str(output) != "-":
@@ -401,6 +427,11 @@ def join_command(
     lang: Annotated[str, typer.Option("--lang", help="Names in the output: zh or en.")] = "zh",
     overwrite_gz: Annotated[bool, typer.Option("--overwrite-gz", help="Replace the input's own gz_ columns.")] = False,
     quiet: Annotated[bool, typer.Option("--quiet", help="No summary or progress on stderr.")] = False,
+    excel_safe: ExcelSafeOption = False,
+    sheet: SheetOption = None,
+    layer: Annotated[
+        str | None, typer.Option("--layer", help="GeoPackage (GIS) input: layer name; needed if several.")
+    ] = None,
     layers: LayersOption = None,
 ) -> None:
     """Attach every row to the layout: district, core, nodes, axis; nothing is dropped.
@@ -414,6 +445,7 @@ def join_command(
     suffix = "" if output == "-" else Path(output).suffix.lower()
     if output != "-" and suffix not in io.OUTPUT_SUFFIXES:
         raise _fail(f"cannot write {suffix or 'files without an extension'!r}: use {', '.join(io.OUTPUT_SUFFIXES)}")
+    io.check_output_path(output)
     io.check_not_input(output, source)
     options = attribute.Options(crs, corridor_km, lang, layers, overwrite_gz)
     csv_suffixes = ("", ".csv", ".txt", ".tsv")
@@ -430,12 +462,13 @@ def join_command(
             excel_bom=excel_bom,
             options=options,
             on_batch=None if quiet else progress,
+            excel_safe=excel_safe,
         )
         progress.done()
     else:
-        frame = io.read_input(source, encoding=encoding, delimiter=delimiter)
+        frame = io.read_input(source, encoding=encoding, sheet=sheet, layer=layer, delimiter=delimiter)
         joined, w_lon, w_lat = attribute.join_frame(frame, lon=lon, lat=lat, options=options)
-        io.write_output(joined, output, lon=w_lon, lat=w_lat, excel_bom=excel_bom)
+        io.write_output(joined, output, lon=w_lon, lat=w_lat, excel_bom=excel_bom, excel_safe=excel_safe)
         counts = attribute.status_counts(joined["gz_status"].to_numpy())
     if not quiet:
         from gzspatial.layers import layer_set
@@ -443,7 +476,7 @@ def join_command(
         total = sum(counts.values())
         parts = ", ".join(f"{status} {count:,}" for status, count in counts.items())
         typer.echo(f"joined {total:,} rows: {parts}", err=True)
-        typer.echo(f"answered by {layer_set(layers).describe()} (column gz_layers_version)", err=True)
+        echo(f"answered by {layer_set(layers).describe()} (column gz_layers_version)", err=True)
 
 
 class _Progress:
@@ -559,6 +592,9 @@ def map_command(
     layers: LayersOption = None,
 ) -> None:
     """Draw the layout: an interactive HTML map or a static PNG/SVG/PDF figure."""
+    from gzspatial.io import check_output_path
+
+    check_output_path(output)
     suffix = output.suffix.lower()
     if suffix in (".html", ".htm"):
         from gzspatial.maps import make_map, save_map
@@ -582,14 +618,9 @@ def map_command(
         )
         save_map(m, output, offline=offline)
     else:
-        from gzspatial.figure import make_figure, save_figure
+        from gzspatial.figure import check_request, make_figure, save_figure
 
-        try:
-            inches = None if size is None else tuple(float(v) for v in size.lower().split("x"))
-        except ValueError:
-            inches = ()
-        if inches is not None and len(inches) != 2:
-            raise _fail(f"size {size!r} is not WIDTHxHEIGHT in inches, e.g. 15x11")
+        inches = check_request(size, page, orientation, dpi)
         figure = make_figure(
             layers=layers,
             lang=lang,
@@ -628,6 +659,7 @@ def sample_enterprises_command(
 
     if n < 0:
         raise _fail(f"-n {n} must be 0 or more")
+    io.check_output_path(output)
     frame = sample_enterprises(n, seed=seed, crs=crs, layers=layers)
     if output != "-" and Path(output).suffix.lower() == ".parquet":
         with io.atomic_output(Path(output), "wb") as handle:

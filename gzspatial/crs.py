@@ -140,7 +140,7 @@ def _to_wgs84(lon: np.ndarray, lat: np.ndarray, src: str) -> tuple[np.ndarray, n
         return _run_kernel("gcj_to_wgs", lon, lat)
     if src == BD09:
         return _run_kernel("gcj_to_wgs", *_run_kernel("bd_to_gcj", lon, lat))
-    return _transformer(src, WGS84).transform(lon, lat)
+    return _as_arrays(_transformer(src, WGS84).transform(lon, lat))
 
 
 def _from_wgs84(lon: np.ndarray, lat: np.ndarray, dst: str) -> tuple[np.ndarray, np.ndarray]:
@@ -150,7 +150,12 @@ def _from_wgs84(lon: np.ndarray, lat: np.ndarray, dst: str) -> tuple[np.ndarray,
         return _run_kernel("wgs_to_gcj", lon, lat)
     if dst == BD09:
         return _run_kernel("gcj_to_bd", *_run_kernel("wgs_to_gcj", lon, lat))
-    return _transformer(WGS84, dst).transform(lon, lat)
+    return _as_arrays(_transformer(WGS84, dst).transform(lon, lat))
+
+
+def _as_arrays(pair) -> tuple[np.ndarray, np.ndarray]:
+    """pyproj gives floats for 0-d input; the GCJ-02/BD-09 kernels that may follow need arrays."""
+    return np.asarray(pair[0], dtype=float), np.asarray(pair[1], dtype=float)
 
 
 def _run_kernel(name: str, lon: np.ndarray, lat: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

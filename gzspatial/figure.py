@@ -811,17 +811,47 @@ def save_figure(fig: Figure, path: str | Path, *, dpi: int = 200, transparent: b
     suffix = path.suffix.lower()
     if suffix not in FORMATS:
         raise InputError(f"cannot draw {suffix!r} files: use {', '.join(FORMATS)} (or .html for an interactive map)")
-    width, height = fig.get_size_inches()
-    if not dpi > 0:
-        raise InputError(f"dpi {dpi!r} is not usable: give a positive number, e.g. 200")
-    if width * height * dpi * dpi > MAX_PIXELS:
-        raise InputError(
-            f"{width:g}x{height:g} inches at {dpi} dpi is {width * height * dpi * dpi / 1e6:,.0f} "
-            f"million pixels (at most {MAX_PIXELS / 1e6:,.0f}): lower --dpi or --size"
-        )
+    check_pixels(*fig.get_size_inches(), dpi)
     import matplotlib
 
     # Texts made while drawing (colour-bar ticks) are literal too, whatever the user's rcParams say.
     with atomic_output(path, "wb") as handle, matplotlib.rc_context(LITERAL_TEXT):
         fig.savefig(handle, format=suffix[1:], dpi=dpi, transparent=transparent)
     return path
+
+
+def parse_size(size: str | None) -> tuple[float, float] | None:
+    """``WIDTHxHEIGHT`` (inches) as two positive finite numbers; None stays None (page or default)."""
+    import math
+
+    if size is None:
+        return None
+    try:
+        width, height = (float(v) for v in str(size).lower().replace("×", "x").split("x"))
+    except ValueError:
+        raise InputError(f"size {size!r} is not WIDTHxHEIGHT in inches, e.g. 15x11") from None
+    if not (math.isfinite(width) and math.isfinite(height) and width > 0 and height > 0):
+        raise InputError(f"size {size!r} must be two positive numbers of inches, e.g. 15x11")
+    return width, height
+
+
+def check_pixels(width: float, height: float, dpi: float) -> None:
+    """Refuse a drawing of ``width`` x ``height`` inches at ``dpi`` that is empty or too large to draw:
+    at most MAX_PIXELS in all and under 2^16 px a side (matplotlib's Agg limit)."""
+    if not dpi > 0:  # also false for NaN
+        raise InputError(f"dpi {dpi!r} is not usable: give a positive number of dots per inch, e.g. 200")
+    pixels_x, pixels_y = width * dpi, height * dpi
+    if pixels_x * pixels_y > MAX_PIXELS or max(pixels_x, pixels_y) >= 2**16:
+        raise InputError(
+            f"{width:g}x{height:g} inches at {dpi:g} dpi is {pixels_x:,.0f} x {pixels_y:,.0f} pixels, above the "
+            f"limit of {MAX_PIXELS / 1e6:,.0f} Mpx (and 65,535 px a side): lower --size or --dpi"
+        )
+    if min(pixels_x, pixels_y) < 1:
+        raise InputError(f"{width:g}x{height:g} inches at {dpi:g} dpi is less than one pixel: raise --size or --dpi")
+
+
+def check_request(size: str | None, page: str | None, orientation: str | None, dpi: float) -> tuple | None:
+    """Check a print-map request before any drawing: the parsed ``size`` (inches, or None)."""
+    inches = parse_size(size)
+    check_pixels(*_figure_size(inches, page, orientation), dpi)
+    return inches

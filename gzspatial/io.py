@@ -1,47 +1,260 @@
-"""Files in and out: atomic writes (and, for tables, reading CSV/Excel/GIS formats)."""
+"""Files in and out: atomic writes (and, for tables, reading CSV/Excel/GIS formats).
+
+Every output goes through one scheme (:func:`atomic_output`, or :func:`atomic_output_path` for writers
+that need a file name, such as GDAL): the data is written to a temporary file created exclusively beside
+the target, named ``.<name>.gztmp-<pid>-<random><suffix>`` (a folder ``….d`` for GDAL), flushed to disk,
+then renamed over the target in one step. Nothing else in the folder is touched; a failed, interrupted
+(SIGINT, SIGTERM) or refused write leaves the old output as it was and removes its temporary file; the
+leftover of a killed run (``kill -9``) is removed by the next run writing the same output.
+"""
 
 from __future__ import annotations
 
 import contextlib
+import errno
 import io
 import os
 import re
+import secrets
+import shutil
+import signal
+import stat
 import sys
-import tempfile
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 from typing import IO
 
 import numpy as np
 
-from gzspatial._errors import InputError
+from gzspatial._errors import GzError, InputError, OutputError
+
+#: Marks gzspatial's temporary files: ``.<name>.gztmp-<pid>-<12 hex digits><suffix>``.
+TEMP_MARK = ".gztmp-"
+#: errno values that mean "this output cannot be written here" (reported as one line, exit 2).
+_WRITE_ERRNOS = frozenset(
+    {errno.ENOSPC, errno.EDQUOT, errno.EFBIG, errno.EROFS, errno.EACCES, errno.EPERM, errno.ENOTDIR,
+     errno.EISDIR, errno.ENAMETOOLONG, errno.EIO, errno.EXDEV}
+)  # fmt: skip
+_KINDS = {stat.S_IFDIR: "a folder", stat.S_IFCHR: "a character device", stat.S_IFBLK: "a block device",
+          stat.S_IFIFO: "a FIFO (named pipe)", stat.S_IFSOCK: "a socket"}  # fmt: skip
+
+
+class Terminated(SystemExit):
+    """Raised in place of SIGTERM's default action while an output is being written, so the
+    temporary file is removed; exits with the conventional status 128 + 15."""
+
+
+def check_output_path(path: str | Path) -> None:
+    """Refuse an output that is not (or would not be) a regular file in a writable folder.
+
+    Refused, with a one-line :class:`OutputError`: a folder, device node, FIFO or socket; a symbolic
+    link (whatever it points to: replacing it would surprise, writing through it would change another
+    file); a path under something that is not a folder; a folder that cannot be written. ``-``
+    (stdout) is always accepted.
+    """
+    if str(path) == "-":
+        return
+    path = Path(path)
+    shown = str(path)
+    try:
+        mode = os.lstat(path).st_mode
+    except FileNotFoundError:
+        mode = None
+    except OSError as exc:  # ENOTDIR (a file in the path), ENAMETOOLONG, EACCES …
+        raise OutputError(f"cannot write {shown!r}: {exc.strerror}") from None
+    if mode is not None and stat.S_ISLNK(mode):
+        target = os.path.realpath(path)
+        raise OutputError(
+            f"output {shown!r} is a symbolic link (to {target!r}): give the real path to write, "
+            "or remove the link (gzspatial never writes through links)"
+        )
+    if mode is not None and not stat.S_ISREG(mode):
+        kind = _KINDS.get(stat.S_IFMT(mode), "not a regular file")
+        hint = f"e.g. {shown.rstrip('/')}/out.csv" if kind == "a folder" else "a regular file"
+        raise OutputError(f"output {shown!r} is {kind}: give the name of a file to write ({hint})")
+    folder = _existing_ancestor(path.parent)
+    if not folder.is_dir():
+        raise OutputError(f"cannot write {shown!r}: {str(folder)!r} is not a folder")
+    if not os.access(folder, os.W_OK | os.X_OK):
+        raise OutputError(f"cannot write {shown!r}: folder {str(folder)!r} is not writable (or read-only)")
+
+
+def _existing_ancestor(folder: Path) -> Path:
+    folder = Path(os.path.abspath(folder))
+    while not os.path.lexists(folder) and folder != folder.parent:
+        folder = folder.parent
+    return folder
 
 
 @contextlib.contextmanager
-def atomic_output(path: Path, mode: str = "w", **open_kwargs) -> Iterator[IO]:
-    """Open a temporary file beside ``path``; on success rename it over ``path``, else delete it.
+def atomic_output(path: str | Path, mode: str = "w", **open_kwargs) -> Iterator[IO]:
+    """Open a new temporary file beside ``path``; on success flush it to disk and rename it over
+    ``path``, else delete it. ``mode`` is ``"w"`` (text; give ``encoding``) or ``"wb"``.
 
-    Readers never see a half-written file, and a failed run leaves any old file untouched.
+    Readers never see a half-written file; a failed or interrupted run leaves any old file untouched.
+    Write errors (disk full, read-only folder…) become one-line :class:`OutputError`.
+    """
+    if "w" not in mode or any(c in mode for c in "ax+"):
+        raise ValueError(f"atomic_output writes new files only (mode 'w' or 'wb'), not {mode!r}")
+    path = _prepare(path)
+    with _writing(path) as tmp:
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC, 0o666)
+        with open(fd, mode, **open_kwargs) as handle:
+            yield handle
+            handle.flush()
+            os.fsync(handle.fileno())
+        _replace(tmp, path)
+    _fsync_folder(path.parent)
+
+
+@contextlib.contextmanager
+def atomic_output_path(path: str | Path) -> Iterator[Path]:
+    """:func:`atomic_output` for writers that open the file by name (GDAL/pyogrio, pyarrow…).
+
+    Yields a path of the same name inside a new private folder beside ``path`` (``.<name>.gztmp-…d``):
+    drivers chosen by suffix and side files (journals) stay in that folder. On success the file is
+    flushed and renamed over ``path``; the folder is always removed.
+    """
+    path = _prepare(path)
+    with _writing(path, folder=True) as tmp_dir:
+        os.mkdir(tmp_dir, 0o700)
+        tmp = tmp_dir / path.name
+        try:
+            yield tmp
+            if not tmp.is_file():
+                raise OutputError(f"cannot write {str(path)!r}: the writer produced no file")
+            fd = os.open(tmp, os.O_RDONLY | os.O_NOFOLLOW)
+            try:
+                os.fsync(fd)
+            finally:
+                os.close(fd)
+            _replace(tmp, path)
+        finally:
+            shutil.rmtree(tmp_dir, ignore_errors=True)
+    _fsync_folder(path.parent)
+
+
+def _replace(tmp: Path, path: Path) -> None:
+    try:
+        os.replace(tmp, path)
+    except FileNotFoundError:  # only if someone else removed it: never report success then
+        raise OutputError(
+            f"cannot write {str(path)!r}: its temporary file {tmp.name!r} was removed while writing "
+            "(by another program, or a gzspatial run on another machine); run again"
+        ) from None
+
+
+def _fsync_folder(folder: Path) -> None:
+    """Make the rename itself durable (best effort: not every file system allows it)."""
+    with contextlib.suppress(OSError):
+        fd = os.open(folder, os.O_RDONLY | os.O_DIRECTORY)
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+
+
+def _prepare(path: str | Path) -> Path:
+    """Checks before any byte is written: the target is writable; a killed run's leftovers are removed."""
+    path = Path(path)
+    check_output_path(path)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise OutputError(f"cannot write {str(path)!r}: cannot create its folder ({exc.strerror})") from None
+    remove_leftovers(path)
+    return path
+
+
+def temp_name_pattern(path: str | Path) -> re.Pattern:
+    """The names of gzspatial's temporary files for ``path``; group ``pid`` is the writing process."""
+    path = Path(path)
+    return re.compile(
+        rf"\.{re.escape(path.name)}{re.escape(TEMP_MARK)}(?P<pid>[0-9]+)-[0-9a-f]{{12}}"
+        rf"(?:{re.escape(path.suffix)}|\.d)"
+    )
+
+
+def remove_leftovers(path: str | Path) -> list[Path]:
+    """Remove temporary files (or folders) of ``path`` left by runs that died (``kill -9``).
+
+    Only names matching :func:`temp_name_pattern` whose process id is no longer running are removed;
+    links and other files are never touched. Returns what was removed.
     """
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    os.close(fd)
+    pattern = temp_name_pattern(path)
+    removed = []
     try:
-        with open(tmp, mode, **open_kwargs) as handle:
-            yield handle
-        os.chmod(tmp, _default_file_mode())  # mkstemp creates 0600; give the usual mode
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(tmp)
+        entries = list(os.scandir(path.parent))
+    except OSError:
+        return removed
+    for entry in entries:
+        match = pattern.fullmatch(entry.name)
+        if match is None or _running(int(match["pid"])) or entry.is_symlink():
+            continue
+        with contextlib.suppress(OSError):
+            if entry.is_dir(follow_symlinks=False) and entry.name.endswith(".d"):
+                shutil.rmtree(entry.path)
+            elif entry.is_file(follow_symlinks=False):
+                os.unlink(entry.path)
+            else:
+                continue
+            removed.append(Path(entry.path))
+    return removed
+
+
+def _running(pid: int) -> bool:
+    if pid == os.getpid():
+        return True
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except (PermissionError, OverflowError, ValueError):
+        return pid > 0
+    return True
+
+
+@contextlib.contextmanager
+def _writing(path: Path, *, folder: bool = False) -> Iterator[Path]:
+    """A fresh temporary name beside ``path`` (yielded); on any failure or signal it is removed and
+    write errors are reported as one line; SIGTERM is turned into :class:`Terminated` meanwhile."""
+    suffix = ".d" if folder else path.suffix
+    tmp = path.with_name(f".{path.name}{TEMP_MARK}{os.getpid()}-{secrets.token_hex(6)}{suffix}")
+    try:
+        with _sigterm_raises():
+            yield tmp
+    except BaseException as exc:
+        with contextlib.suppress(OSError):
+            if folder:
+                shutil.rmtree(tmp, ignore_errors=True)
+            else:
+                os.unlink(tmp)
+        if isinstance(exc, OSError) and exc.errno in _WRITE_ERRNOS:
+            raise OutputError(
+                f"cannot write {str(path)!r}: {exc.strerror or exc}; "
+                + ("the old file is unchanged" if path.exists() else "nothing was written")
+            ) from None
         raise
 
 
-def _default_file_mode() -> int:
-    umask = os.umask(0)
-    os.umask(umask)
-    return 0o666 & ~umask
+@contextlib.contextmanager
+def _sigterm_raises() -> Iterator[None]:
+    """While writing, SIGTERM (if left at its default action) raises :class:`Terminated` instead of
+    killing the process at once, so the temporary file is removed. SIGINT already raises KeyboardInterrupt."""
+    if threading.current_thread() is not threading.main_thread() or signal.getsignal(signal.SIGTERM) != signal.SIG_DFL:
+        yield
+        return
+
+    def terminate(signum, frame):
+        raise Terminated(128 + signum)
+
+    signal.signal(signal.SIGTERM, terminate)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, signal.SIG_DFL)
 
 
 # --- tables -------------------------------------------------------------------------------
@@ -171,28 +384,38 @@ def read_csv_text(data: bytes, *, source: str, encoding: str | None = None, deli
         frame = pd.read_csv(
             io.StringIO(text), dtype=str, keep_default_na=False, na_filter=False, sep=delimiter, engine="c"
         )
+        header = pd.read_csv(io.StringIO(text), header=None, nrows=1, dtype=str, keep_default_na=False,
+                             sep=delimiter, engine="c")  # fmt: skip
     except (pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
         raise InputError(f"{source} is not a well-formed CSV: {str(exc).splitlines()[-1]}") from None
+    check_unique_columns(header.iloc[0].tolist() if len(header) else [], source)
     frame.attrs["encoding"] = encoding
     frame.attrs["delimiter"] = delimiter
     return frame
 
 
-def read_table(path: str | Path, *, encoding: str | None = None, sheet: str | int = 0, delimiter: str | None = None):
-    """Read a CSV (``-`` for stdin) or Excel file as a DataFrame of strings, columns in order."""
+def read_table(
+    path: str | Path, *, encoding: str | None = None, sheet: str | int | None = None, delimiter: str | None = None
+):
+    """Read a CSV (``-`` for stdin) or Excel file as a DataFrame of strings, columns in order.
+
+    ``sheet``: an Excel sheet's name, or its position (1 = first); needed when a workbook has several.
+    """
     import pandas as pd
 
     if str(path) == "-":
         return read_csv_text(sys.stdin.buffer.read(), source="<stdin>", encoding=encoding, delimiter=delimiter)
-    path = Path(path)
-    if not path.is_file():
-        raise InputError(f"input file {str(path)!r} not found" + (" (it is a folder)" if path.is_dir() else ""))
+    path = check_input_path(path)
     suffix = path.suffix.lower()
+    if suffix == ".xls":
+        raise InputError(f"{path} is an old Excel 97-2003 .xls file: open it in Excel or WPS and save it as .xlsx")
     if suffix in (".xlsx", ".xlsm"):
+        name = _excel_sheet(path, sheet)
         try:
-            frame = pd.read_excel(path, sheet_name=sheet, dtype=str, keep_default_na=False, na_filter=False)
+            frame = pd.read_excel(path, sheet_name=name, dtype=str, keep_default_na=False, na_filter=False)
         except ValueError as exc:
             raise InputError(f"{path} cannot be read as Excel: {exc}") from None
+        frame.attrs["sheet"] = name
         return frame
     return read_csv_text(path.read_bytes(), source=str(path), encoding=encoding, delimiter=delimiter)
 
@@ -229,6 +452,51 @@ def _name_parts(column: str) -> tuple[str | None, str | None]:
 def column_system(column: str) -> str | None:
     """The coordinate system a column's name states (``gcj_lng`` -> 'gcj02'), or None."""
     return _name_parts(column)[1]
+
+
+def _excel_sheet(path: Path, sheet: str | int | None) -> str:
+    """The name of the sheet to read (checked: the workbook opens, the sheet exists, its header is unique)."""
+    import zipfile
+
+    import openpyxl
+    from openpyxl.utils.exceptions import InvalidFileException
+
+    try:
+        book = openpyxl.load_workbook(path, read_only=True)
+    except (zipfile.BadZipFile, InvalidFileException, KeyError, ValueError, TypeError, OSError) as exc:
+        raise InputError(
+            f"{path} is not a readable .xlsx workbook ({exc.__class__.__name__}): open it in Excel or WPS and "
+            "save it again as .xlsx, or export it as .csv"
+        ) from None
+    try:
+        names = book.sheetnames
+        listed = ", ".join(repr(n) for n in names)
+        if sheet is None and len(names) > 1:
+            raise InputError(f"{path} has {len(names)} sheets ({listed}): choose one with --sheet NAME or --sheet N")
+        if sheet is None:
+            name = names[0]
+        elif str(sheet) in names:
+            name = str(sheet)
+        elif str(sheet).isdigit() and 1 <= int(sheet) <= len(names):
+            name = names[int(sheet) - 1]
+        else:
+            raise InputError(f"{path} has no sheet {sheet!r}: its sheets are {listed} (or give 1 to {len(names)})")
+        header = next(book[name].iter_rows(max_row=1, values_only=True), ())
+    finally:
+        book.close()
+    check_unique_columns([v for v in header if v is not None and str(v) != ""], f"{path} sheet {name!r}")
+    return name
+
+
+def check_unique_columns(names, source: str) -> None:
+    """Refuse a table whose header names a column twice (which of them would be meant is a guess)."""
+    seen: set[str] = set()
+    repeated = [str(n) for n in names if str(n) in seen or seen.add(str(n))]
+    if repeated:
+        raise InputError(
+            f"{source} has duplicate column names ({', '.join(repr(n) for n in dict.fromkeys(repeated))}): "
+            "rename them so every column has its own name"
+        )
 
 
 def find_coordinate_columns(columns, lon: str | None = None, lat: str | None = None) -> tuple[str, str]:
@@ -269,8 +537,14 @@ def find_crs_column(columns) -> str | None:
     return matches[0] if matches else None
 
 
-def write_table(frame, path: str | Path, *, excel_bom: bool = False) -> None:
-    """Write a DataFrame by extension (.csv, .xlsx), atomically; ``-`` writes CSV to stdout."""
+def write_table(frame, path: str | Path, *, excel_bom: bool = False, excel_safe: bool = False) -> None:
+    """Write a DataFrame by extension (.csv, .xlsx), atomically; ``-`` writes CSV to stdout.
+
+    ``excel_safe`` (CSV only) prefixes text cells that a spreadsheet would run as a formula with ``'``
+    (see :func:`excel_safe_frame`).
+    """
+    if excel_safe and (str(path) == "-" or Path(path).suffix.lower() not in (".xlsx", ".xlsm")):
+        frame = excel_safe_frame(frame)  # .xlsx cells are written as text, never as formulas
     if str(path) == "-":
         frame.to_csv(sys.stdout, index=False)
         return
@@ -302,15 +576,93 @@ def _write_csv(frame, handle, delimiter: str) -> None:
     pacsv.write_csv(table, handle, write_options=pacsv.WriteOptions(delimiter=delimiter))
 
 
+# --- CSV for spreadsheets (--excel-safe) ------------------------------------------------------
+
+#: A text cell a spreadsheet may run as a formula (OWASP "CSV injection"): it starts with = + - @, tab, CR
+#: (or LF, which some readers turn a CR into).
+FORMULA_START = r"^[=+\-@\t\r\n]"
+#: A plain decimal number ("-3.5", "+1e3"): a spreadsheet reads it as a number, never as a formula,
+#: so it is left alone (coordinates like "-23.1" keep working).
+PLAIN_NUMBER = r"^[+-]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?$"
+
+
+def excel_safe_frame(frame):
+    """A copy of ``frame`` whose text cells that could run as spreadsheet formulas start with ``'``.
+
+    Only text cells are changed (numbers, dates, blanks never); a text cell that is a plain number
+    (``-3.5``) is kept as it is. Other columns and the row order are unchanged.
+    """
+    frame = frame.copy()
+    for position in range(frame.shape[1]):
+        column = frame.iloc[:, position]
+        if column.dtype.kind not in "OSU" and str(column.dtype) != "string":
+            continue
+        # non-strings (numbers in object columns) stay as they are
+        text = column.where(column.map(lambda v: isinstance(v, str)).astype(bool))
+        risky = text.str.contains(FORMULA_START, regex=True, na=False) & ~text.str.contains(
+            PLAIN_NUMBER, regex=True, na=False
+        )
+        if risky.any():
+            column = column.copy()
+            column[risky.to_numpy()] = ("'" + text[risky]).to_numpy()
+            frame.isetitem(position, column)
+    return frame
+
+
+def excel_safe_batch(batch):
+    """:func:`excel_safe_frame` for a pyarrow RecordBatch (used by the streaming CSV join)."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    columns = []
+    for column in batch.columns:
+        if pa.types.is_string(column.type) or pa.types.is_large_string(column.type):
+            risky = pc.and_(
+                pc.match_substring_regex(column, FORMULA_START),
+                pc.invert(pc.match_substring_regex(column, PLAIN_NUMBER)),
+            )
+            column = pc.if_else(pc.fill_null(risky, False), pc.binary_join_element_wise("'", column, ""), column)
+        columns.append(column)
+    return pa.RecordBatch.from_arrays(columns, schema=batch.schema)
+
+
+def check_input_path(path: str | Path) -> Path:
+    """``path`` if it is a regular file (or a link to one); else a one-line InputError saying what it is
+    (a device or FIFO would be read forever or not at all)."""
+    path = Path(path)
+    try:
+        mode = os.stat(path).st_mode
+    except FileNotFoundError:
+        raise InputError(f"input file {str(path)!r} not found") from None
+    except OSError as exc:
+        raise InputError(f"input file {str(path)!r} cannot be read: {exc.strerror}") from None
+    if not stat.S_ISREG(mode):
+        kind = _KINDS.get(stat.S_IFMT(mode), "not a regular file")
+        raise InputError(f"input {str(path)!r} is {kind}: give a file (or - for stdin)")
+    return path
+
+
 def check_not_input(output: str | Path, input_path: str | Path) -> None:
     """Refuse to write over the input file."""
     if str(output) == "-" or str(input_path) == "-":
         return
     out, inp = Path(output), Path(input_path)
-    if out.exists() and inp.exists() and out.resolve() == inp.resolve():
+    if temp_name_pattern(out).fullmatch(inp.name) and _same_file(out.parent, inp.parent):
+        raise InputError(
+            f"input {str(input_path)!r} is named like a temporary file of {str(output)!r} "
+            f"(gzspatial's '{TEMP_MARK}' names): rename the input"
+        )
+    if _same_file(out, inp):
         raise InputError(
             f"output {str(output)!r} is the input file: write to another path (inputs are never overwritten)"
         )
+
+
+def _same_file(a: Path, b: Path) -> bool:
+    try:
+        return os.path.samefile(a, b)
+    except OSError:
+        return False
 
 
 # --- GIS formats and streaming CSV for joins ------------------------------------------------
@@ -376,13 +728,22 @@ def dbf_encoding(shp: Path) -> str | None:
     return "utf-8" if detect_encoding(text, source=str(dbf)) == "utf-8-sig" else "gb18030"
 
 
-def read_input(path: str | Path, *, encoding: str | None = None, delimiter: str | None = None):
-    """Read a join input by extension: CSV/Excel as text tables, GIS formats as GeoDataFrames."""
+def read_input(
+    path: str | Path,
+    *,
+    encoding: str | None = None,
+    sheet: str | int | None = None,
+    layer: str | None = None,
+    delimiter: str | None = None,
+):
+    """Read a join input by extension: CSV/Excel as text tables, GIS formats as GeoDataFrames.
+
+    ``sheet`` chooses an Excel sheet, ``layer`` a layer of a multi-layer file (GeoPackage): needed when
+    there are several.
+    """
     if str(path) == "-" or Path(path).suffix.lower() not in GEO_SUFFIXES:
-        return read_table(path, encoding=encoding, delimiter=delimiter)
-    path = Path(path)
-    if not path.is_file():
-        raise InputError(f"input file {str(path)!r} not found")
+        return read_table(path, encoding=encoding, sheet=sheet, delimiter=delimiter)
+    path = check_input_path(path)
     suffix = path.suffix.lower()
     try:
         if suffix in (".parquet", ".geoparquet"):
@@ -394,11 +755,29 @@ def read_input(path: str | Path, *, encoding: str | None = None, delimiter: str 
             encoding = dbf_encoding(path)
         kwargs = {"encoding": encoding} if encoding else {}
         try:
+            kwargs["layer"] = _gis_layer(path, layer)
             return geopandas.read_file(path, **kwargs)
         except pyogrio.errors.DataSourceError as exc:
             raise InputError(f"{path} cannot be read as {suffix[1:]}: {str(exc).splitlines()[0]}") from None
+    except GzError:
+        raise
     except (ValueError, OSError) as exc:
         raise InputError(f"{path} cannot be read: {str(exc).splitlines()[0]}") from None
+
+
+def _gis_layer(path: Path, layer: str | None) -> str:
+    """The layer to read from a GIS file: the only one, or ``layer`` (which must exist)."""
+    import pyogrio
+
+    names = [str(n) for n in pyogrio.list_layers(path)[:, 0]]
+    listed = ", ".join(repr(n) for n in names)
+    if layer is None and len(names) > 1:
+        raise InputError(f"{path} has {len(names)} layers ({listed}): choose one with --layer NAME")
+    if layer is not None and layer not in names:
+        raise InputError(f"{path} has no layer {layer!r}: its layers are {listed}")
+    if not names:
+        raise InputError(f"{path} has no layer to read")
+    return layer or names[0]
 
 
 def _read_parquet(path: Path):
@@ -436,12 +815,13 @@ def geometry_coordinates(frame) -> tuple[np.ndarray, np.ndarray, str | None, dic
     return x, y, declared, problems
 
 
-def write_output(frame, path: str | Path, *, lon=None, lat=None, excel_bom: bool = False) -> None:
+def write_output(frame, path: str | Path, *, lon=None, lat=None, excel_bom: bool = False,
+                 excel_safe: bool = False) -> None:  # fmt: skip
     """Write a joined table by extension; geo formats get WGS84 points from ``lon``/``lat``
-    (or keep a GeoDataFrame's own geometry). Atomic; ``-`` is CSV on stdout."""
+    (or keep a GeoDataFrame's own geometry). Atomic; ``-`` is CSV on stdout. ``excel_safe``: CSV only."""
     suffix = "" if str(path) == "-" else Path(path).suffix.lower()
     if suffix not in (".geojson", ".json", ".gpkg", ".parquet"):
-        write_table(frame, path, excel_bom=excel_bom)
+        write_table(frame, path, excel_bom=excel_bom, excel_safe=excel_safe)
         return
     import geopandas
 
@@ -449,17 +829,29 @@ def write_output(frame, path: str | Path, *, lon=None, lat=None, excel_bom: bool
         geometry = geopandas.points_from_xy(lon, lat, crs="EPSG:4326")
         geometry[np.isnan(lon) | np.isnan(lat)] = None
         frame = geopandas.GeoDataFrame(frame, geometry=geometry, crs="EPSG:4326")
+    import pyogrio
+
     path = Path(path)
-    # GDAL writes by file name: write a temporary file of the same kind, then rename it.
-    tmp = path.with_name(f".{path.stem}.tmp{path.suffix}")
+    with atomic_output_path(path) as tmp:
+        try:
+            if suffix == ".parquet":
+                frame.to_parquet(tmp)
+            elif suffix == ".gpkg":
+                frame.to_file(tmp, driver="GPKG", layer="joined")
+            else:
+                frame.to_file(tmp, driver="GeoJSON")
+        except (pyogrio.errors.DataSourceError, pyogrio.errors.DataLayerError) as exc:  # GDAL's write errors
+            full = _disk_full(path.parent)
+            raise OutputError(
+                f"cannot write {str(path)!r}: {'No space left on device' if full else str(exc).splitlines()[0]}; "
+                + ("the old file is unchanged" if path.exists() else "nothing was written")
+            ) from None
+
+
+def _disk_full(folder: Path) -> bool:
+    """True when the file system of ``folder`` has under 1 MiB free: GDAL's messages do not say "disk full"."""
     try:
-        if suffix == ".parquet":
-            frame.to_parquet(tmp)
-        elif suffix == ".gpkg":
-            frame.to_file(tmp, driver="GPKG", layer="joined")  # the temp name is no valid layer name
-        else:
-            frame.to_file(tmp, driver="GeoJSON")
-        os.replace(tmp, path)
-    finally:
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(tmp)
+        fs = os.statvfs(folder)
+    except OSError:
+        return False
+    return fs.f_bavail * fs.f_frsize < 1 << 20

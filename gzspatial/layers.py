@@ -239,3 +239,8 @@ def load_layers(layers: str | Path | None = None) -> dict:
         frame.attrs["layer_set"] = answering
         frames[name] = frame
     return frames
+
+
+def replaced_layers(layers: str | Path) -> list[str]:
+    """Names of the layers a user's folder replaces (those with a ``<name>.geojson`` file in it)."""
+    return [name for name in LAYER_NAMES if (Path(layers) / f"{name}.geojson").is_file()]

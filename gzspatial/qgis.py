@@ -52,6 +52,8 @@ PRECISION_STYLES = {
     "indicative": "dash dot",
 }
 UNKNOWN_PRECISION_STYLE = "dash dot dot"
+#: Precision classes from most to least precise.
+_PRECISION_ORDER = ("official", "road_bounded", "schematic", "approximate", "indicative")
 PRECISION_NOTE = "边界线型表示精度：实线 官方边界；虚线 道路围合；点线 示意；点划线 指示性；双点划线 未知"
 LABEL_FONT = "Microsoft YaHei"  # Windows' CJK UI font, what most planners here run QGIS on
 #: Fonts QGIS (3.20+) tries in turn for labels when LABEL_FONT is not installed.
@@ -389,7 +391,7 @@ def _dissolve_cores(properties: list[dict], geometries) -> tuple[list[dict], lis
     for core_id in dict.fromkeys(p["core_id"] for p in properties):
         members = [i for i, p in enumerate(properties) if p["core_id"] == core_id]
         first = properties[members[0]]
-        precisions = sorted({str(properties[i].get("precision")) for i in members})
+        precisions = {str(properties[i].get("precision")) for i in members}
         shapes.append(shapely.union_all(np.asarray(geometries)[members]))
         rows.append(
             {
@@ -398,8 +400,10 @@ def _dissolve_cores(properties: list[dict], geometries) -> tuple[list[dict], lis
                 "name_en": first.get("core_name_en") or first["name_en"],
                 "parts": len(members),
                 "area_km2": round(sum(float(properties[i].get("area_km2") or 0) for i in members), 3),
-                # the parts' precision when they agree; else all of them (drawn as "unknown")
-                "precision": "; ".join(precisions),
+                # a whole core is only as precise as its least precise part
+                "precision": max(precisions, key=_PRECISION_ORDER.index)
+                if precisions <= set(_PRECISION_ORDER)
+                else "; ".join(sorted(precisions)),
                 "source": first.get("source"),
             }
         )

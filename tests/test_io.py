@@ -114,3 +114,191 @@ def test_check_points_statuses():
     assert checked.lon[1] == 113.3 and checked.lat[1] == 23.1
     assert checked.note[2] == "latitude 95 is outside ±90°" and checked.note[3] == "longitude 200 is outside ±180°"
     assert all(checked.lon[2:] != checked.lon[2:])  # NaN where unusable
+
+
+# --- the output scheme ------------------------------------------------------------------------
+
+
+def _names(folder):
+    return sorted(p.name for p in folder.iterdir())
+
+
+def test_atomic_output_temp_name_is_recognisable_and_keeps_the_suffix(tmp_path):
+    target = tmp_path / "out.geojson"
+    with io.atomic_output(target, "w", encoding="utf-8") as handle:
+        handle.write("x")
+        (tmp_name,) = [n for n in _names(tmp_path) if n != "out.geojson"]
+    assert io.temp_name_pattern(target).fullmatch(tmp_name)
+    assert tmp_name.startswith(".out.geojson.gztmp-") and tmp_name.endswith(".geojson")
+    assert _names(tmp_path) == ["out.geojson"] and target.read_text(encoding="utf-8") == "x"
+
+
+def test_atomic_output_gives_the_usual_file_mode(tmp_path):
+    import os
+
+    umask = os.umask(0o022)
+    try:
+        with io.atomic_output(tmp_path / "a.csv", "wb") as handle:
+            handle.write(b"x")
+    finally:
+        os.umask(umask)
+    assert (tmp_path / "a.csv").stat().st_mode & 0o777 == 0o644
+
+
+def test_atomic_output_path_writes_through_a_private_folder(tmp_path):
+    target = tmp_path / "out.gpkg"
+    target.write_text("old", encoding="utf-8")
+    with io.atomic_output_path(target) as tmp:
+        assert tmp.name == "out.gpkg" and tmp.parent.parent == tmp_path
+        assert io.temp_name_pattern(target).fullmatch(tmp.parent.name)
+        tmp.write_text("new", encoding="utf-8")
+    assert target.read_text(encoding="utf-8") == "new" and _names(tmp_path) == ["out.gpkg"]
+
+
+def test_atomic_output_path_failure_keeps_the_old_file(tmp_path):
+    target = tmp_path / "out.gpkg"
+    target.write_text("old", encoding="utf-8")
+
+    def write_then_fail():
+        with io.atomic_output_path(target) as tmp:
+            tmp.write_text("half", encoding="utf-8")
+            raise RuntimeError("boom")
+
+    with pytest.raises(RuntimeError):
+        write_then_fail()
+    assert target.read_text(encoding="utf-8") == "old" and _names(tmp_path) == ["out.gpkg"]
+
+
+def test_atomic_output_refuses_append_modes(tmp_path):
+    with pytest.raises(ValueError, match="new files only"), io.atomic_output(tmp_path / "a.csv", "a"):
+        pass
+
+
+def _dead_pid() -> int:
+    import subprocess
+    import sys
+
+    process = subprocess.Popen([sys.executable, "-c", "pass"])
+    process.wait()
+    return process.pid
+
+
+def test_remove_leftovers_only_dead_runs_of_the_same_target(tmp_path):
+    import os
+
+    target = tmp_path / "out.csv"
+    dead, alive = _dead_pid(), os.getpid()
+    leftover = tmp_path / f".out.csv.gztmp-{dead}-0123456789ab.csv"
+    leftover_dir = tmp_path / f".out.csv.gztmp-{dead}-0123456789ac.d"
+    keep = [
+        tmp_path / f".out.csv.gztmp-{alive}-0123456789ab.csv",  # a running writer's
+        tmp_path / f".other.csv.gztmp-{dead}-0123456789ab.csv",  # another target's
+        tmp_path / f".out.csv.gztmp-{dead}-0123456789ab.tsv",  # not the target's suffix
+        tmp_path / f".out.csv.gztmp-{dead}-xyz.csv",  # not our random part
+        tmp_path / ".out.csv.tmp",
+        tmp_path / ".out.tmp.csv",
+    ]
+    for path in [leftover, *keep]:
+        path.write_text("x", encoding="utf-8")
+    leftover_dir.mkdir()
+    (leftover_dir / "out.csv").write_text("x", encoding="utf-8")
+    link = tmp_path / f".out.csv.gztmp-{dead}-0123456789ad.csv"
+    link.symlink_to(keep[-1])
+    removed = io.remove_leftovers(target)
+    assert sorted(removed) == sorted([leftover, leftover_dir])
+    assert all(p.read_text(encoding="utf-8") == "x" for p in keep) and link.is_symlink()
+
+
+@pytest.mark.parametrize(
+    ("make", "message"),
+    [
+        (lambda p: p.mkdir(), "is a folder"),
+        (lambda p: __import__("os").mkfifo(p), "is a FIFO"),
+        (lambda p: p.symlink_to("/dev/null"), "is a symbolic link"),
+        (lambda p: p.symlink_to(p.parent), "is a symbolic link"),
+        (lambda p: p.symlink_to(p.parent / "missing.csv"), "is a symbolic link"),
+    ],
+)
+def test_check_output_path_refuses_what_is_not_a_regular_file(tmp_path, make, message):
+    from gzspatial._errors import OutputError
+
+    target = tmp_path / "out.csv"
+    make(target)
+    with pytest.raises(OutputError, match=message):
+        io.check_output_path(target)
+
+
+def test_check_output_path_refuses_a_path_under_a_file(tmp_path):
+    from gzspatial._errors import OutputError
+
+    (tmp_path / "file.txt").write_text("x", encoding="utf-8")
+    with pytest.raises(OutputError, match="cannot write"):
+        io.check_output_path(tmp_path / "file.txt" / "out.csv")
+    io.check_output_path(tmp_path / "new" / "folder" / "out.csv")  # folders are created when writing
+    io.check_output_path("-")
+
+
+# --- --excel-safe ---------------------------------------------------------------------------
+
+EXCEL_CASES = [
+    ("=1+1", "'=1+1"),
+    ("+1+1", "'+1+1"),
+    ("-1+1", "'-1+1"),
+    ("@SUM(A1)", "'@SUM(A1)"),
+    ("\t=1", "'\t=1"),
+    ("\r=1", "'\r=1"),
+    ("\n=1", "'\n=1"),
+    ('=HYPERLINK("http://x")', '\'=HYPERLINK("http://x")'),
+    ("-3.5", "-3.5"),
+    ("+86", "+86"),
+    ("-1e3", "-1e3"),
+    ("a=b", "a=b"),
+    ("", ""),
+    ("广州", "广州"),
+]
+
+
+def test_excel_safe_frame_prefixes_formula_text_only():
+    frame = pd.DataFrame({"text": [c for c, _ in EXCEL_CASES], "num": np.arange(len(EXCEL_CASES)) - 3.5})
+    safe = io.excel_safe_frame(frame)
+    assert safe["text"].tolist() == [e for _, e in EXCEL_CASES]
+    assert safe["num"].tolist() == frame["num"].tolist() and frame["text"].iloc[0] == "=1+1"  # input not changed
+
+
+def test_excel_safe_frame_keeps_numbers_in_mixed_columns_and_duplicate_names():
+    frame = pd.DataFrame([[-3.5, "=x"], ["=y", None]], columns=["a", "a"], dtype=object)
+    safe = io.excel_safe_frame(frame)
+    assert safe.iloc[:, 0].tolist() == [-3.5, "'=y"] and safe.iloc[:, 1].tolist() == ["'=x", None]
+
+
+def test_excel_safe_batch_matches_the_frame_rule():
+    import pyarrow as pa
+
+    batch = pa.RecordBatch.from_pydict(
+        {"text": [c for c, _ in EXCEL_CASES] + [None], "n": list(range(len(EXCEL_CASES) + 1))}
+    )
+    safe = io.excel_safe_batch(batch)
+    assert safe.column("text").to_pylist() == [e for _, e in EXCEL_CASES] + [None]
+    assert safe.column("n").to_pylist() == batch.column("n").to_pylist()
+
+
+# --- input kinds ------------------------------------------------------------------------------
+
+
+def test_duplicate_columns_are_refused(tmp_path):
+    path = tmp_path / "d.csv"
+    path.write_text("name,lon,lon,lat\na,1,2,3\n", encoding="utf-8")
+    with pytest.raises(InputError, match="duplicate column names \\('lon'\\)"):
+        io.read_table(path)
+
+
+def test_excel_sheet_is_chosen_by_name_or_number(tmp_path):
+    path = tmp_path / "two.xlsx"
+    with pd.ExcelWriter(path) as writer:
+        pd.DataFrame({"a": ["1"]}).to_excel(writer, sheet_name="first", index=False)
+        pd.DataFrame({"b": ["2"]}).to_excel(writer, sheet_name="second", index=False)
+    with pytest.raises(InputError, match="2 sheets \\('first', 'second'\\)"):
+        io.read_table(path)
+    assert io.read_table(path, sheet="second").columns.tolist() == ["b"]
+    assert io.read_table(path, sheet="1").columns.tolist() == ["a"]
+    assert io.read_table(path, sheet=2).attrs["sheet"] == "second"

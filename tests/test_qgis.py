@@ -91,7 +91,8 @@ def test_geopackage_has_every_layer_in_wgs84(export):
         assert info["geometry_name"] == "geom"
     cores = pyogrio.read_dataframe(export / GPKG_NAME, layer="cores")
     assert cores["name_zh"].tolist()[0] == "广州人工智能与数字经济试验区"
-    assert (cores["precision"] == "approximate").all()
+    assert cores["precision"].isin(["official", "road_bounded", "schematic", "indicative"]).all()
+    assert cores.loc[0, "precision"] == "schematic"  # the AI zone: road-bounded 金融城, schematic other parts
 
 
 def test_corridor_is_buffered_in_metres(export):
@@ -164,7 +165,7 @@ def test_chinese_labels(export):
 
 def test_precision_drives_the_line_style(export):
     expression = precision_expression()
-    assert """WHEN "precision" = 'approximate' THEN 'dot'""" in expression  # today's data: schematic
+    assert """WHEN "precision" = 'schematic' THEN 'dot'""" in expression
     assert """WHEN "precision" = 'official' THEN 'solid'""" in expression
     assert """WHEN "precision" = 'road_bounded' THEN 'dash'""" in expression
     assert """WHEN "precision" = 'indicative' THEN 'dash dot'""" in expression

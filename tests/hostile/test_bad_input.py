@@ -1,0 +1,304 @@
+"""Bad input is exit 2 with one line, everywhere (issue #9 part 5).
+
+Each class is tried in several variants through the real CLI; every refusal leaves the folder as it
+was (input untouched, no output, no temporary file).
+"""
+
+import csv
+import hashlib
+import os
+import zipfile
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from gzspatial.cli import app
+
+from ..conftest import run_cli
+
+
+def snapshot(folder: Path) -> dict[str, str]:
+    return {
+        p.name: hashlib.sha256(p.read_bytes()).hexdigest() if p.is_file() else "dir" for p in sorted(folder.iterdir())
+    }
+
+
+def refused(runner, folder: Path, *args) -> str:
+    """Run the CLI, expect exit 2 with one ``error:`` line and the folder unchanged; return the line."""
+    before = snapshot(folder)
+    result = runner.invoke(app, [str(a) for a in args])
+    lines = result.stderr.strip().splitlines()
+    assert result.exit_code == 2, result.stderr
+    assert len(lines) == 1 and lines[0].startswith("error: ") and "Traceback" not in result.stderr, result.stderr
+    assert snapshot(folder) == before
+    return lines[0]
+
+
+def csv_rows(path: Path) -> list[list[str]]:
+    with open(path, encoding="utf-8-sig", newline="") as handle:
+        return list(csv.reader(handle))
+
+
+# --- duplicate column names -----------------------------------------------------------------------
+
+DUPLICATES = {
+    "lon twice": ("name,lon,lon,lat\na,113.3,113.4,23.1\n", "'lon'"),
+    "lat twice": ("name,lon,lat,lat\na,113.3,23.1,23.2\n", "'lat'"),
+    "chinese": ("名称,经度,纬度,经度\n甲,113.3,23.1,113.4\n", "'经度'"),
+    "other column": ("name,name,lon,lat\na,b,113.3,23.1\n", "'name'"),
+    "several": ("a,a,lon,lat,b,b\n1,2,113.3,23.1,3,4\n", "'a', 'b'"),
+}
+TABLE_COMMANDS = {
+    "join csv": lambda s, o: ["join", s, "--crs", "wgs84", "-o", o / "out.csv"],
+    "join xlsx": lambda s, o: ["join", s, "--crs", "wgs84", "-o", o / "out.xlsx"],
+    "join geojson": lambda s, o: ["join", s, "--crs", "wgs84", "-o", o / "out.geojson"],
+    "convert": lambda s, o: ["convert", s, "--from", "wgs84", "-o", o / "out.csv"],
+}
+
+
+@pytest.mark.parametrize("case", DUPLICATES)
+@pytest.mark.parametrize("command", TABLE_COMMANDS)
+def test_duplicate_column_names(tmp_path, runner, case, command):
+    text, named = DUPLICATES[case]
+    source = tmp_path / "in.csv"
+    source.write_text(text, encoding="utf-8")
+    line = refused(runner, tmp_path, *TABLE_COMMANDS[command](source, tmp_path))
+    assert "duplicate column names" in line and named in line
+
+
+@pytest.mark.parametrize("case", ["lon twice", "chinese", "several"])
+def test_duplicate_column_names_in_excel(tmp_path, runner, case):
+    text, named = DUPLICATES[case]
+    rows = list(csv.reader(text.splitlines()))
+    source = tmp_path / "in.xlsx"
+    pd.DataFrame(rows[1:]).to_excel(source, index=False, header=rows[0])
+    line = refused(runner, tmp_path, "join", source, "--crs", "wgs84", "-o", tmp_path / "out.csv")
+    assert "duplicate column names" in line and named in line
+
+
+# --- broken and old Excel files ----------------------------------------------------------------------
+
+
+def _truncated_xlsx(path: Path) -> None:
+    pd.DataFrame({"lon": ["113.3"], "lat": ["23.1"]}).to_excel(path, index=False)
+    data = path.read_bytes()
+    path.write_bytes(data[: len(data) // 2])
+
+
+def _zip_without_workbook(path: Path) -> None:
+    with zipfile.ZipFile(path, "w") as archive:
+        archive.writestr("hello.txt", "not a workbook")
+
+
+BROKEN_XLSX = {
+    "text": lambda p: p.write_text("lon,lat\n113.3,23.1\n", encoding="utf-8"),
+    "empty": lambda p: p.write_bytes(b""),
+    "truncated": _truncated_xlsx,
+    "zip without workbook": _zip_without_workbook,
+    "old xls bytes": lambda p: p.write_bytes(bytes.fromhex("d0cf11e0a1b11ae1") + b"\0" * 504),
+}
+
+
+@pytest.mark.parametrize("case", BROKEN_XLSX)
+@pytest.mark.parametrize("command", ["join csv", "convert"])
+def test_corrupt_xlsx(tmp_path, runner, case, command):
+    source = tmp_path / "in.xlsx"
+    BROKEN_XLSX[case](source)
+    line = refused(runner, tmp_path, *TABLE_COMMANDS[command](source, tmp_path))
+    assert "is not a readable .xlsx workbook" in line and "save it again as .xlsx" in line
+
+
+@pytest.mark.parametrize("content", [bytes.fromhex("d0cf11e0a1b11ae1") + b"\0" * 504, b"lon,lat\n1,2\n", b""])
+@pytest.mark.parametrize("name", ["in.xls", "IN.XLS"])
+def test_old_xls_says_save_as_xlsx(tmp_path, runner, content, name):
+    source = tmp_path / name
+    source.write_bytes(content)
+    line = refused(runner, tmp_path, "join", source, "--crs", "wgs84", "-o", tmp_path / "out.csv")
+    assert "old Excel 97-2003 .xls" in line and "save it as .xlsx" in line
+
+
+# --- one projected point -------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("point", "src", "dst"),
+    [
+        (("12614000", "2579000"), "EPSG:3857", "wgs84"),
+        (("12614000", "2579000"), "EPSG:3857", "gcj02"),
+        (("12614000", "2579000"), "EPSG:3857", "bd09"),
+        (("12614000", "2579000"), "EPSG:3857", "EPSG:4547"),
+        (("432000", "2556000"), "EPSG:4547", "gcj02"),
+        (("113.3", "23.1"), "bd09", "EPSG:3857"),
+    ],
+)
+def test_convert_one_projected_point(runner, point, src, dst):
+    import pyproj
+
+    from gzspatial import crs
+
+    result = runner.invoke(app, ["convert", *point, "--from", src, "--to", dst])
+    assert result.exit_code == 0, result.stderr
+    lon, lat = (float(v) for v in result.stdout.split())
+    expected = crs.transform(float(point[0]), float(point[1]), src, dst)
+    assert (lon, lat) == pytest.approx(expected, abs=1e-6)
+    if src == "EPSG:3857" and dst == "wgs84":  # and against pyproj alone
+        x, y = pyproj.Transformer.from_crs(3857, 4326, always_xy=True).transform(12614000, 2579000)
+        assert (lon, lat) == pytest.approx((x, y), abs=1e-6)
+
+
+# --- static map size, dpi and pixel budget -------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("options", "message"),
+    [
+        (["--size", "0x0"], "must be two positive numbers"),
+        (["--size", "0x11"], "must be two positive numbers"),
+        (["--size=-15x11"], "must be two positive numbers"),
+        (["--size", "15x-11"], "must be two positive numbers"),
+        (["--size", "nanx11"], "must be two positive numbers"),
+        (["--size", "infx11"], "must be two positive numbers"),
+        (["--size", "15"], "is not WIDTHxHEIGHT"),
+        (["--size", "15x11x2"], "is not WIDTHxHEIGHT"),
+        (["--size", "axb"], "is not WIDTHxHEIGHT"),
+        (["--dpi", "0"], "dpi 0 is not usable"),
+        (["--dpi=-200"], "dpi -200 is not usable"),
+        (["--size", "100x100", "--dpi", "600"], "above the limit of 250 Mpx"),
+        (["--size", "200x1", "--dpi", "400"], "65,535 px a side"),
+        (["--size", "0.001x0.001", "--dpi", "10"], "less than one pixel"),
+    ],
+)
+@pytest.mark.parametrize("suffix", [".png", ".pdf"])
+def test_bad_map_sizes(tmp_path, runner, options, message, suffix):
+    line = refused(runner, tmp_path, "map", "-o", tmp_path / f"map{suffix}", *options)
+    assert message in line
+
+
+def test_pixel_cap_lets_a_large_sane_map_through():
+    from gzspatial.figure import MAX_PIXELS, check_request
+
+    assert check_request("15x11", None, None, 200) == (15.0, 11.0)
+    assert check_request("40×30", None, None, 300) == (40.0, 30.0)  # 108 Mpx, under the cap
+    assert 12_000 * 12_000 < MAX_PIXELS < 60_000 * 60_000
+
+
+# --- several sheets, several layers ---------------------------------------------------------------------
+
+POINTS = pd.DataFrame({"名称": ["甲", "乙", "丙"], "lon": ["113.3245", "113.40", ""], "lat": ["23.1066", "23.20", ""]})
+
+
+@pytest.fixture
+def workbook(tmp_path):
+    path = tmp_path / "two.xlsx"
+    with pd.ExcelWriter(path) as writer:
+        POINTS.to_excel(writer, sheet_name="企业", index=False)
+        pd.DataFrame({"说明": ["notes"]}).to_excel(writer, sheet_name="说明", index=False)
+        POINTS.head(1).to_excel(writer, sheet_name="2", index=False)
+    return path
+
+
+@pytest.mark.parametrize("command", ["join csv", "join geojson", "convert"])
+def test_several_sheets_need_sheet(tmp_path, runner, workbook, command):
+    line = refused(runner, tmp_path, *TABLE_COMMANDS[command](workbook, tmp_path))
+    assert "has 3 sheets ('企业', '说明', '2')" in line and "--sheet" in line
+
+
+@pytest.mark.parametrize("sheet", ["x", "0", "4", "企"])
+def test_unknown_sheet_lists_the_sheets(tmp_path, runner, workbook, sheet):
+    line = refused(runner, tmp_path, "join", workbook, "--crs", "wgs84", "-o", tmp_path / "o.csv", "--sheet", sheet)
+    assert f"has no sheet {sheet!r}" in line and "'企业', '说明', '2'" in line
+
+
+@pytest.mark.parametrize(("sheet", "rows"), [("企业", 3), ("1", 3), ("2", 1), ("3", 1)])
+@pytest.mark.parametrize("command", ["join", "convert"])
+def test_sheet_by_name_or_number(tmp_path, runner, workbook, sheet, rows, command):
+    """A sheet named "2" wins over the second sheet; numbers count from 1."""
+    output = tmp_path / "out.csv"
+    args = ["--crs", "wgs84"] if command == "join" else ["--from", "wgs84"]
+    result = runner.invoke(app, [command, str(workbook), *args, "-o", str(output), "--sheet", sheet])
+    assert result.exit_code == 0, result.stderr
+    out = csv_rows(output)
+    assert out[0][:3] == list(POINTS.columns) and [r[:3] for r in out[1:]] == POINTS.head(rows).values.tolist()
+
+
+@pytest.fixture
+def geopackage(tmp_path):
+    import geopandas
+
+    frame = geopandas.GeoDataFrame(
+        POINTS.head(2), geometry=geopandas.points_from_xy([113.3245, 113.40], [23.1066, 23.20]), crs="EPSG:4326"
+    )
+    path = tmp_path / "two.gpkg"
+    frame.to_file(path, layer="enterprises", driver="GPKG")
+    frame.head(1).to_file(path, layer="other", driver="GPKG")
+    return path
+
+
+@pytest.mark.parametrize("output", ["out.csv", "out.geojson", "out.xlsx"])
+def test_several_layers_need_layer(tmp_path, runner, geopackage, output):
+    line = refused(runner, tmp_path, "join", geopackage, "-o", tmp_path / output)
+    assert "has 2 layers ('enterprises', 'other')" in line and "--layer NAME" in line
+
+
+@pytest.mark.parametrize("layer", ["nope", "Enterprises", ""])
+def test_unknown_layer_lists_the_layers(tmp_path, runner, geopackage, layer):
+    line = refused(runner, tmp_path, "join", geopackage, "-o", tmp_path / "o.csv", "--layer", layer)
+    assert f"has no layer {layer!r}" in line and "'enterprises', 'other'" in line
+
+
+@pytest.mark.parametrize(("layer", "rows"), [("enterprises", 2), ("other", 1)])
+def test_layer_by_name(tmp_path, runner, geopackage, layer, rows):
+    output = tmp_path / "out.csv"
+    result = runner.invoke(app, ["join", str(geopackage), "-o", str(output), "--layer", layer])
+    assert result.exit_code == 0, result.stderr
+    out = csv_rows(output)
+    assert [r[:3] for r in out[1:]] == POINTS.head(rows).values.tolist()
+
+
+# --- a --layers folder that replaces nothing ----------------------------------------------------------------
+
+
+@pytest.mark.parametrize("files", [[], ["core.geojson"], ["Nodes.GeoJSON", "readme.txt"], ["cores.json"]])
+@pytest.mark.parametrize("command", [["locate", "113.3245", "23.1066"], ["layers"]])
+def test_layers_folder_that_replaces_nothing_warns(tmp_path, files, command):
+    folder = tmp_path / "layers"
+    folder.mkdir()
+    for name in files:
+        (folder / name).write_text("{}", encoding="utf-8")
+    result = run_cli(*command, "--layers", str(folder))
+    err = result.stderr.decode()
+    assert result.returncode == 0, err
+    (line,) = err.strip().splitlines()
+    assert line.startswith(f"warning: --layers {folder} replaces no layer") and "cores.geojson" in line
+    assert sorted(os.listdir(folder)) == sorted(files)
+
+
+def test_layers_folder_that_replaces_a_layer_does_not_warn(tmp_path):
+    from gzspatial.layers import packaged_layers_dir
+
+    folder = tmp_path / "layers"
+    folder.mkdir()
+    (folder / "nodes.geojson").write_bytes((packaged_layers_dir() / "nodes.geojson").read_bytes())
+    result = run_cli("locate", "113.3245", "23.1066", "--layers", str(folder))
+    assert result.returncode == 0 and "warning" not in result.stderr.decode()
+
+
+# --- inputs that are not regular files -------------------------------------------------------------------
+
+INPUT_KINDS = {
+    "folder": (lambda p: p.mkdir(), "is a folder"),
+    "fifo": (lambda p: os.mkfifo(p), "is a FIFO"),
+    "link to /dev/zero": (lambda p: p.symlink_to("/dev/zero"), "is a character device"),
+    "dangling link": (lambda p: p.symlink_to(p.parent / "nowhere.csv"), "not found"),
+}
+
+
+@pytest.mark.parametrize("kind", INPUT_KINDS)
+@pytest.mark.parametrize("command", ["join csv", "join geojson", "convert"])
+@pytest.mark.parametrize("name", ["in.csv", "in.xlsx", "in.geojson"])
+def test_input_that_is_not_a_regular_file(tmp_path, runner, kind, command, name):
+    make, message = INPUT_KINDS[kind]
+    make(tmp_path / name)
+    line = refused(runner, tmp_path, *TABLE_COMMANDS[command](tmp_path / name, tmp_path))
+    assert message in line and repr(str(tmp_path / name)) in line
