@@ -37,6 +37,7 @@ GZ_COLUMNS = (
     "gz_axis_distance_m",
     "gz_nearest_node",
     "gz_nearest_node_m",
+    "gz_subdistrict",
     "gz_status",
     "gz_note",
 )
@@ -197,6 +198,7 @@ def gz_columns(attribution: Attribution, checked, index: LayoutIndex, options: O
         "gz_axis_distance_m": np.round(attribution.axis_distance_m, 1),
         "gz_nearest_node": _named(labels.node, attribution.nearest_node),
         "gz_nearest_node_m": np.round(attribution.nearest_node_m, 1),
+        "gz_subdistrict": Coded(np.array([], dtype=object), np.full(len(status), -1, dtype=np.int64)),
         "gz_status": Coded(np.array(STATUSES, dtype=object), status.astype(np.int64)),
         "gz_note": note,
     }
@@ -245,15 +247,28 @@ def resolve_crs(declared: str | None, given: str | None) -> str:
     return declared or given_n or _crs.WGS84
 
 
-def join_frame(data, *, lon=None, lat=None, crs=None, options: Options | None = None):
+def join_frame(data, *, lon=None, lat=None, crs=None, options: Options | None = None, address=None, geocoder=None):
     """``join`` plus the WGS84 coordinates used (NaN where unusable), for writers of geo formats."""
+    from gzspatial.address import address_candidates
+
     options = options or Options()
     existing = check_gz_columns(data.columns, options.overwrite_gz)
-    x, y, declared, problems = _frame_points(data, lon, lat)
+    candidates = address_candidates(data.columns, address)
+    coordinates = True
+    try:
+        x, y, declared, problems = _frame_points(data, lon, lat)
+    except InputError:  # no coordinate columns: rows may still be placed by their address
+        if not candidates or lon is not None or lat is not None:
+            raise
+        x = y = np.full(len(data), None, dtype=object)
+        declared, problems, coordinates = None, {}, False
     options = Options(
         resolve_crs(declared, crs), options.corridor_km, options.lang, options.layers, options.overwrite_gz
     ).checked()
     columns, w_lon, w_lat = attribute_coordinates(x, y, options, row_problems=problems)
+    if candidates or geocoder is not None:
+        values = data[candidates[0]].to_numpy() if candidates else None
+        columns, w_lon, w_lat = _address_hook(columns, w_lon, w_lat, values, candidates, options, coordinates, geocoder)
     out = data.drop(columns=existing) if existing else data.copy()
     for name, values in columns.items():
         out[name] = _to_pandas(values)
@@ -270,6 +285,8 @@ def join(
     corridor_km: float = DEFAULT_CORRIDOR_KM,
     lang: str = "zh",
     overwrite_gz: bool = False,
+    address: str | None = None,
+    geocoder=None,
 ):
     """Attribute every row of a DataFrame (lon/lat columns) or GeoDataFrame (its geometry).
 
@@ -277,9 +294,19 @@ def join(
     ``crs`` is the coordinates' system (wgs84, cgcs2000, gcj02, bd09, EPSG:n; default wgs84);
     a GeoDataFrame's own CRS is used when set and must agree with ``crs``. Columns are found by
     name (lon/lng/经度, lat/纬度…) unless ``lon``/``lat`` name them. Distances are metres (EPSG:4547).
+    Rows without usable coordinates are placed by their ``address`` column (default: found by
+    name, 地址/注册地址/…), offline or with a ``geocoder`` (:class:`gzspatial.geocode.Geocoder`).
     """
     options = Options(corridor_km=corridor_km, lang=lang, layers=layers, overwrite_gz=overwrite_gz)
-    return join_frame(data, lon=lon, lat=lat, crs=crs, options=options)[0]
+    return join_frame(data, lon=lon, lat=lat, crs=crs, options=options, address=address, geocoder=geocoder)[0]
+
+
+def _address_hook(columns, w_lon, w_lat, values, candidates, options, coordinates, geocoder):
+    """Rows without usable coordinates answered from their address (see gzspatial.address)."""
+    from gzspatial.address import fill_from_addresses
+
+    return fill_from_addresses(columns, w_lon, w_lat, values, candidates, options=options,
+                               coordinates=coordinates, geocoder=geocoder)  # fmt: skip
 
 
 def status_counts(status) -> dict[str, int]:
@@ -312,7 +339,8 @@ def _to_arrow(values):
 
 # --- streaming CSV -> CSV (bounded memory for tens of millions of rows) -----------------------
 
-_GZ_TYPES = {"gz_on_axis": "bool_", "gz_axis_distance_m": "float64", "gz_nearest_node_m": "float64"}
+_GZ_TYPES = {"gz_on_axis": "bool_", "gz_axis_distance_m": "float64", "gz_nearest_node_m": "float64",
+             "gz_geocode_score": "float64", "gz_geocode_lon": "float64", "gz_geocode_lat": "float64"}  # fmt: skip
 
 
 def join_csv(
@@ -325,6 +353,8 @@ def join_csv(
     excel_bom: bool = False,
     options: Options | None = None,
     on_batch=None,
+    address: str | None = None,
+    geocoder=None,
 ) -> dict[str, int]:
     """Stream a CSV through the join into a CSV (UTF-8), batch by batch; returns status counts.
 
@@ -361,11 +391,21 @@ def join_csv(
     reader = _open_csv_as_text(stream, encoding, "\t" if str(source).endswith(".tsv") else ",", source)
     names = reader.schema.names
     existing = check_gz_columns(names, options.overwrite_gz)
-    lon_col, lat_col = find_coordinate_columns(names, lon, lat)
+    from gzspatial.address import address_candidates
+    from gzspatial.geocode import GEOCODE_COLUMNS
+
+    candidates = address_candidates(names, address)
+    try:
+        lon_col, lat_col = find_coordinate_columns(names, lon, lat)
+    except InputError:  # no coordinate columns: rows may still be placed by their address
+        if not candidates or lon is not None or lat is not None:
+            raise
+        lon_col = lat_col = None
     keep = [i for i, name in enumerate(names) if name not in existing]
+    extra = GEOCODE_COLUMNS if geocoder is not None else ()
     schema = pa.schema(
         [reader.schema.field(i) for i in keep]
-        + [pa.field(n, getattr(pa, _GZ_TYPES.get(n, "string"))()) for n in GZ_COLUMNS]
+        + [pa.field(n, getattr(pa, _GZ_TYPES.get(n, "string"))()) for n in (*GZ_COLUMNS, *extra)]
     )
     counts = dict.fromkeys(STATUSES, 0)
     rows = 0
@@ -377,7 +417,14 @@ def join_csv(
         writer = pacsv.CSVWriter(handle, schema)
         try:
             for batch in reader:
-                columns, _, _ = attribute_coordinates(batch.column(lon_col), batch.column(lat_col), options)
+                blank = np.full(batch.num_rows, None, dtype=object)
+                x, y = (blank, blank) if lon_col is None else (batch.column(lon_col), batch.column(lat_col))
+                columns, w_lon, w_lat = attribute_coordinates(x, y, options)
+                if candidates or geocoder is not None:
+                    values = batch.column(candidates[0]).to_pylist() if candidates else None
+                    columns, _, _ = _address_hook(
+                        columns, w_lon, w_lat, values, candidates, options, lon_col is not None, geocoder
+                    )
                 for status, count in status_counts(columns["gz_status"]).items():
                     counts[status] += count
                 gz = [_to_arrow(values) for values in columns.values()]
