@@ -381,7 +381,8 @@ def fill_from_addresses(columns: dict, lon, lat, addresses, candidates, *, optio
             out["gz_district_code"][row] = parsed.district_code
             out["gz_subdistrict"][row] = parsed.subdistrict
             status[row] = "address_only"
-            text = f"{ADDRESS_ONLY_NOTE}{f' ({parsed.note})' if parsed.note else ''}"
+            how = f" ({parsed.note})" if parsed.note else ""
+            text = ADDRESS_ONLY_NOTE.replace("address;", f"address{how};")
         elif parsed.status == STATUS_OUTSIDE:
             status[row], text = "outside", parsed.note
         else:

@@ -31,6 +31,16 @@ LayersOption = Annotated[
 ]
 CrsOption = Annotated[str, typer.Option("--crs", help="System of the input: wgs84, cgcs2000, gcj02, bd09 or EPSG:n.")]
 JsonOption = Annotated[bool, typer.Option("--json", help="Machine-readable JSON output.")]
+GeocoderOption = Annotated[
+    str | None, typer.Option("--geocoder", help="Opt-in online geocoding: amap, baidu or tianditu (needs a key).")
+]
+KeyOption = Annotated[
+    str | None,
+    typer.Option("--key", help="Geocoder key (better: GZ_AMAP_KEY / GZ_BAIDU_AK / GZ_TIANDITU_KEY). Never printed."),
+]
+GeocoderUrlOption = Annotated[str | None, typer.Option("--geocoder-url", help="Geocoder base URL (proxy, on-premise).")]
+QpsOption = Annotated[float | None, typer.Option("--qps", help="Geocoder requests per second (default 2).")]
+NoCacheOption = Annotated[bool, typer.Option("--no-cache", help="Neither read nor write the geocode cache.")]
 
 
 def _fail(message: str, code: int = 2) -> typer.Exit:
@@ -165,6 +175,13 @@ def locate_command(
     crs: CrsOption = "wgs84",
     corridor_km: Annotated[float, typer.Option("--corridor-km", help="Axis corridor half-width, km.")] = 2.0,
     name: Annotated[str | None, typer.Option("--name", help="Find features by zh/en name or alias instead.")] = None,
+    address: Annotated[
+        str | None, typer.Option("--address", help="Locate an address: district offline, all with --geocoder.")
+    ] = None,
+    geocoder: GeocoderOption = None,
+    key: KeyOption = None,
+    geocoder_url: GeocoderUrlOption = None,
+    no_cache: NoCacheOption = False,
     layers: LayersOption = None,
     as_json: JsonOption = False,
 ) -> None:
@@ -172,6 +189,10 @@ def locate_command(
 
     Example: gzspatial locate 113.3245 23.1066 --crs gcj02
     """
+    if address is not None:
+        session = _geocoder(geocoder, key, geocoder_url, None, no_cache)
+        _locate_address(address, session, corridor_km, layers, as_json)
+        return
     if name is not None:
         from gzspatial.locator import find
 
@@ -276,15 +297,26 @@ def join_command(
     lang: Annotated[str, typer.Option("--lang", help="Names in the output: zh or en.")] = "zh",
     overwrite_gz: Annotated[bool, typer.Option("--overwrite-gz", help="Replace the input's own gz_ columns.")] = False,
     quiet: Annotated[bool, typer.Option("--quiet", help="No summary or progress on stderr.")] = False,
+    address: Annotated[
+        str | None, typer.Option("--address", help="Address column for rows without coordinates (default: 地址…).")
+    ] = None,
+    geocoder: GeocoderOption = None,
+    key: KeyOption = None,
+    geocoder_url: GeocoderUrlOption = None,
+    qps: QpsOption = None,
+    no_cache: NoCacheOption = False,
     layers: LayersOption = None,
 ) -> None:
     """Attach every row to the layout: district, core, nodes, axis; nothing is dropped.
 
     Adds gz_district, gz_district_code, gz_core, gz_core_part, gz_nodes, gz_primary_node, gz_node_group,
-    gz_on_axis, gz_axis_section, gz_axis_distance_m, gz_nearest_node, gz_nearest_node_m, gz_status
-    (ok, outside, swapped, missing, invalid) and gz_note.
+    gz_on_axis, gz_axis_section, gz_axis_distance_m, gz_nearest_node, gz_nearest_node_m, gz_subdistrict,
+    gz_status (ok, outside, swapped, missing, invalid, address_only, geocoded, geocoded_coarse) and gz_note;
+    with --geocoder also gz_geocode_source, gz_geocode_level, gz_geocode_score, gz_geocode_lon, gz_geocode_lat.
     """
     from gzspatial import attribute, io
+
+    session = _geocoder(geocoder, key, geocoder_url, qps, no_cache)
 
     suffix = "" if output == "-" else Path(output).suffix.lower()
     if output != "-" and suffix not in io.OUTPUT_SUFFIXES:
@@ -304,18 +336,86 @@ def join_command(
             excel_bom=excel_bom,
             options=options,
             on_batch=None if quiet else progress,
+            address=address,
+            geocoder=session,
         )
         progress.done()
     else:
         frame = io.read_input(source, encoding=encoding)
         options = attribute.Options(corridor_km=corridor_km, lang=lang, layers=layers, overwrite_gz=overwrite_gz)
-        joined, w_lon, w_lat = attribute.join_frame(frame, lon=lon, lat=lat, crs=crs, options=options)
+        joined, w_lon, w_lat = attribute.join_frame(
+            frame, lon=lon, lat=lat, crs=crs, options=options, address=address, geocoder=session
+        )
         io.write_output(joined, output, lon=w_lon, lat=w_lat, excel_bom=excel_bom)
         counts = attribute.status_counts(joined["gz_status"].to_numpy())
     if not quiet:
         total = sum(counts.values())
-        parts = ", ".join(f"{status} {count:,}" for status, count in counts.items())
+        basic = ("ok", "outside", "swapped", "missing", "invalid")
+        parts = ", ".join(f"{status} {count:,}" for status, count in counts.items() if count or status in basic)
         typer.echo(f"joined {total:,} rows: {parts}", err=True)
+    if session is not None:
+        session.close()
+        if not quiet:
+            typer.echo(
+                f"{geocoder}: {session.requests:,} requests, {session.cache_hits:,} answers from the cache", err=True
+            )
+        if session.stopped:
+            raise _fail(f"geocoding stopped: {session.stopped}; the output was written, rows not geocoded are flagged")
+
+
+def _geocoder(name, key, url, qps, no_cache):
+    """A geocoding session, or None when --geocoder is not given (then its options are errors)."""
+    if name is None:
+        given = [flag for flag, value in (("--key", key), ("--geocoder-url", url), ("--qps", qps)) if value is not None]
+        if given:
+            raise _fail(f"{', '.join(given)} need(s) --geocoder amap|baidu|tianditu")
+        return None
+    from gzspatial.geocode import Geocoder
+
+    return Geocoder(name, key, url=url, qps=qps, cache=not no_cache)
+
+
+def _locate_address(text: str, session, corridor_km: float, layers, as_json: bool) -> None:
+    """locate --address: the district read offline, or the full answer from a geocoded site."""
+    from gzspatial.address import parse_address
+    from gzspatial.locator import locate
+
+    parsed = parse_address(text)
+    answer = session.geocode(text) if session is not None and parsed.status != "outside" else None
+    if session is not None:
+        session.close()
+        if session.stopped:
+            raise _fail(f"geocoding stopped: {session.stopped}")
+    result = answer.result if answer is not None else None
+    location = None
+    if result is not None and not result.coarse:
+        location = locate(result.lon, result.lat, "wgs84", corridor_km=corridor_km, layers=layers)
+    if as_json:
+        data = {"address": text, "parsed": parsed.__dict__, "geocode": None, "location": None}
+        if answer is not None:
+            data["geocode"] = {"result": result.__dict__ if result else None, "note": answer.note}
+        if location is not None:
+            data["location"] = location.to_dict()
+        typer.echo(json.dumps(data, ensure_ascii=False, indent=2))
+        return
+    district = f"{parsed.district} ({parsed.district_code})" if parsed.district else f"— ({parsed.status})"
+    rows = [
+        ("地址 Address", text),
+        ("区 District", district + (f"  {parsed.subdistrict}" if parsed.subdistrict else "")),
+    ]
+    if parsed.note:
+        rows.append(("注 Note", parsed.note))
+    if answer is not None:
+        got = "no match" if result is None else f"{result.lon:.6f}, {result.lat:.6f} (WGS84), level {result.level}"
+        rows.append(("编码 Geocode", f"{session.provider.name}: {got}" + (f"; {answer.note}" if answer.note else "")))
+    width = max(len(label) for label, _ in rows)
+    typer.echo("\n".join(f"{label.ljust(width)}  {value}" for label, value in rows))
+    if location is not None:
+        typer.echo(_format_location(location))
+    elif result is not None:
+        typer.echo(f"(level {result.level} is coarser than a street: not a site, no cores, nodes or axis)")
+    else:
+        typer.echo("(cores, nodes and axis need coordinates: give LON LAT or --geocoder)")
 
 
 class _Progress:
@@ -438,6 +538,20 @@ def map_command(
         )
         save_figure(figure, output, dpi=dpi)
     typer.echo(f"wrote {output}", err=True)
+
+
+cache_app = typer.Typer(help="The geocode cache (SQLite; GZ_GEOCODE_CACHE overrides its path).", no_args_is_help=True)
+app.add_typer(cache_app, name="geocode-cache")
+
+
+@cache_app.command("clear")
+@friendly
+def geocode_cache_clear_command() -> None:
+    """Delete every cached geocoder answer."""
+    from gzspatial.geocode import clear_cache
+
+    path, count = clear_cache()
+    typer.echo(f"deleted {count:,} cached answers from {path}", err=True)
 
 
 sample_app = typer.Typer(help="Synthetic sample data (labelled synthetic; no real companies).", no_args_is_help=True)
