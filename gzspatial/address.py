@@ -201,7 +201,7 @@ def _patterns():
         "townships": _alternation(_townships()),
         "provinces": _alternation(_OTHER_PROVINCES),
         "gd_cities": re.compile("|".join(f"{c}市" for c in _GD_CITIES)),
-        "any_city": re.compile(r"([\u4e00-\u9fff]{2,3})市(?=[\u4e00-\u9fff]{1,4}?[区县市镇])"),
+        "any_city": re.compile(r"([\u4e00-\u9fff]{2,3}?)市(?=[\u4e00-\u9fff]{1,4}?[区县市镇])"),
         "any_province": re.compile(r"([\u4e00-\u9fff]{2,3})省"),
         "neighbours": (_alternation(neighbours), neighbours),
         "bare": re.compile("|".join([*_CODE_OF, *_FORMER, *_FORMER_COUNTIES])),
