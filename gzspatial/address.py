@@ -375,7 +375,7 @@ def fill_from_addresses(columns: dict, lon, lat, addresses, candidates, *, optio
         todo = geocoder.fill(out, todo, texts, lon, lat, options=options, coordinates=coordinates)
     names = district_names(options)
     for row, parsed in zip(todo.tolist(), parse_many(texts[todo]), strict=True):
-        before = notes[row] if coordinates else ""
+        before = notes[row] if coordinates or geocoder is not None else ""  # (the geocoder's note, if any)
         if parsed.status == STATUS_GUANGZHOU:
             out["gz_district"][row] = names.get(parsed.district_code, parsed.district)
             out["gz_district_code"][row] = parsed.district_code

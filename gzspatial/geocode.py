@@ -420,8 +420,10 @@ class Geocoder:
         answers: dict[str, Answer] = {}
         for text in dict.fromkeys(texts[rows].tolist()):
             parsed = parse_address(text)
-            outside = parsed.status == "outside"  # a city-bound search would force it into Guangzhou
-            answers[text] = Answer(None, f"not geocoded: {parsed.note}") if outside else self.geocode(text)
+            # Not sent: addresses in another city (a city-bound search would force them into
+            # Guangzhou) and text with no Chinese place name at all (quota spent on noise).
+            skip = parsed.status == "outside" or not any("\u4e00" <= ch <= "\u9fff" for ch in parsed.text)
+            answers[text] = Answer(None, f"not geocoded: {parsed.note}") if skip else self.geocode(text)
         left, fine, coarse = [], [], []
         for row in rows.tolist():
             answer = answers[texts[row]]
