@@ -377,43 +377,37 @@ def _geocoder(name, key, url, qps, no_cache):
 
 def _locate_address(text: str, session, corridor_km: float, layers, as_json: bool) -> None:
     """locate --address: the district read offline, or the full answer from a geocoded site."""
-    from gzspatial.address import parse_address
-    from gzspatial.locator import locate
+    from gzspatial.locator import locate_address
 
-    parsed = parse_address(text)
-    answer = session.geocode(text) if session is not None and parsed.status != "outside" else None
-    if session is not None:
-        session.close()
-        if session.stopped:
-            raise _fail(f"geocoding stopped: {session.stopped}")
-    result = answer.result if answer is not None else None
-    location = None
-    if result is not None and not result.coarse:
-        location = locate(result.lon, result.lat, "wgs84", corridor_km=corridor_km, layers=layers)
+    try:
+        found = locate_address(text, geocoder=session, corridor_km=corridor_km, layers=layers)
+    finally:
+        if session is not None:
+            session.close()
     if as_json:
-        data = {"address": text, "parsed": parsed.__dict__, "geocode": None, "location": None}
-        if answer is not None:
-            data["geocode"] = {"result": result.__dict__ if result else None, "note": answer.note}
-        if location is not None:
-            data["location"] = location.to_dict()
-        typer.echo(json.dumps(data, ensure_ascii=False, indent=2))
+        typer.echo(json.dumps(found.to_dict(), ensure_ascii=False, indent=2))
         return
-    district = f"{parsed.district} ({parsed.district_code})" if parsed.district else f"— ({parsed.status})"
-    rows = [
-        ("地址 Address", text),
-        ("区 District", district + (f"  {parsed.subdistrict}" if parsed.subdistrict else "")),
-    ]
-    if parsed.note:
-        rows.append(("注 Note", parsed.note))
-    if answer is not None:
-        got = "no match" if result is None else f"{result.lon:.6f}, {result.lat:.6f} (WGS84), level {result.level}"
-        rows.append(("编码 Geocode", f"{session.provider.name}: {got}" + (f"; {answer.note}" if answer.note else "")))
+    parsed, geocode = found.parsed, found.geocode
+    district = f"{parsed['district']} ({parsed['district_code']})" if parsed["district"] else f"— ({parsed['status']})"
+    rows = [("地址 Address", text), ("区 District", f"{district}  {parsed['subdistrict']}".rstrip())]
+    if parsed["note"]:
+        rows.append(("注 Note", parsed["note"]))
+    result = geocode["result"] if geocode else None
+    if geocode is not None:
+        got = (
+            "no match"
+            if result is None
+            else f"{result['lon']:.6f}, {result['lat']:.6f} (WGS84), level {result['level']}"
+        )
+        rows.append(
+            ("编码 Geocode", f"{session.provider.name}: {got}" + (f"; {geocode['note']}" if geocode["note"] else ""))
+        )
     width = max(len(label) for label, _ in rows)
     typer.echo("\n".join(f"{label.ljust(width)}  {value}" for label, value in rows))
-    if location is not None:
-        typer.echo(_format_location(location))
+    if found.location is not None:
+        typer.echo(_format_location(found.location))
     elif result is not None:
-        typer.echo(f"(level {result.level} is coarser than a street: not a site, no cores, nodes or axis)")
+        typer.echo(f"(level {result['level']} is coarser than a street: not a site, no cores, nodes or axis)")
     else:
         typer.echo("(cores, nodes and axis need coordinates: give LON LAT or --geocoder)")
 

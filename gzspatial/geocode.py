@@ -9,6 +9,7 @@ cache keyed by provider + normalised address + city so that reruns cost nothing.
 
 from __future__ import annotations
 
+import http.client
 import json
 import os
 import sqlite3
@@ -335,6 +336,8 @@ class Geocoder:
         if not self._key:
             raise InputError(f"{provider} needs a key: give --key or set {self.provider.env_key}")
         self.url = url or self.provider.url
+        if urllib.parse.urlsplit(self.url).scheme not in ("http", "https") or "?" in self.url:
+            raise InputError(f"geocoder URL {self.url!r} is not an http(s) URL without a query")
         self.qps = DEFAULT_QPS if qps is None else float(qps)
         if not self.qps > 0:
             raise InputError(f"--qps {qps!r} must be a number > 0")
@@ -362,6 +365,9 @@ class Geocoder:
         except GeocodeError as exc:
             self.stopped = self._scrub(str(exc))
             return Answer(None, f"not geocoded: {self.stopped}")
+        except Exception as exc:  # anything else may quote the request URL, key included: scrub it
+            self.stopped = self._scrub(f"{self.provider.name} failed: {exc.__class__.__name__}: {exc}")
+            return Answer(None, f"not geocoded: {self.stopped}")
         if self.cache is not None:
             self.cache.put(self.provider.name, text, self.city, answer)
         return answer
@@ -384,7 +390,7 @@ class Geocoder:
                 if exc.code != 429 and exc.code < 500:
                     return Answer(None, f"{self.provider.name} answered HTTP {exc.code}")
                 problem = f"HTTP {exc.code}"
-            except (TimeoutError, urllib.error.URLError, ConnectionError) as exc:
+            except (TimeoutError, urllib.error.URLError, ConnectionError, http.client.HTTPException) as exc:
                 problem = f"no answer ({getattr(exc, 'reason', exc) or exc.__class__.__name__})"
             except (json.JSONDecodeError, UnicodeDecodeError, ValueError, TypeError, AttributeError):
                 problem = "an answer that is not the documented JSON"

@@ -364,3 +364,27 @@ def test_cli_locate_address_and_cache_clear(server, cache_file):
     assert "最近 Nearest" in text.stdout.decode() and KEY not in text.stdout.decode() + text.stderr.decode()
     cleared = run_cli("geocode-cache", "clear")
     assert cleared.returncode == 0 and "deleted 1 cached answers" in cleared.stderr.decode()
+
+
+def test_bad_url_is_refused_and_errors_never_quote_the_key(server):
+    with pytest.raises(InputError, match="not an http"):
+        Geocoder("amap", KEY, url="ftp://example.invalid/geo")
+    geocoder = _geocoder(server, "amap")
+    geocoder.url = "http://127.0.0.1:bad-port/geo"  # urllib raises with the full URL in its message
+    answer = geocoder.geocode(ADDRESS)
+    assert answer.result is None and geocoder.stopped and KEY not in geocoder.stopped and KEY not in answer.note
+
+
+def test_geojson_output_has_geocoded_points_only(server, tmp_path, monkeypatch):
+    import geopandas as gpd
+
+    source, output = tmp_path / "mixed.csv", tmp_path / "out.geojson"
+    _write_mixed(source)
+    monkeypatch.setenv("GZ_AMAP_KEY", KEY)
+    result = run_cli("join", str(source), "-o", str(output), "--geocoder", "amap", "--geocoder-url",
+                     server[0] + URLS["amap"], "--qps", "100")  # fmt: skip
+    assert result.returncode == 0, result.stderr.decode()
+    back = gpd.read_file(output)
+    has_point = list(~back.geometry.isna())
+    assert has_point == [True, True, True, False, False, False, False, False]  # coarse rows get no point
+    assert abs(back.geometry.iloc[1].x - SITE[0]) < 1e-7
