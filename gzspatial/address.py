@@ -362,7 +362,7 @@ def fill_from_addresses(columns: dict, lon, lat, addresses, candidates, *, optio
     if not candidates or (len(candidates) > 1 and not unusable.any()):
         return columns, lon, lat
     _one_column(candidates)
-    texts = np.array(["" if v is None else str(v).strip() for v in addresses], dtype=object)
+    texts = np.array([_text(v) for v in addresses], dtype=object)
     out = {name: (values.to_numpy().astype(object) if isinstance(values, Coded) else values)
            for name, values in columns.items()}  # fmt: skip
     out["gz_status"] = status
@@ -400,6 +400,11 @@ def geocode_columns(n: int) -> dict:
 
     return {name: np.full(n, "", dtype=object) if name in ("gz_geocode_source", "gz_geocode_level")
             else np.full(n, np.nan) for name in GEOCODE_COLUMNS}  # fmt: skip
+
+
+def _text(value) -> str:
+    """A cell as text; None and NaN (empty Excel cells, GIS nulls) are blank."""
+    return "" if value is None or (isinstance(value, float) and value != value) else str(value).strip()
 
 
 def _cross_check(out: dict, row: int, parsed: ParsedAddress) -> None:

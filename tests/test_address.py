@@ -238,3 +238,10 @@ def test_cli_join_and_locate_address(tmp_path):
     failed = run_cli("join", str(two), "-o", str(tmp_path / "x.csv"))
     assert failed.returncode == 2 and "several address columns" in failed.stderr.decode()
     assert "Traceback" not in failed.stderr.decode() and not (tmp_path / "x.csv").exists()
+
+
+def test_null_addresses_are_blank():
+    frame = pd.DataFrame({"地址": ["海珠区", None, np.nan]})
+    out = gzspatial.join(frame)
+    assert list(out["gz_status"].astype(str)) == ["address_only", "missing", "missing"]
+    assert list(out["gz_note"].astype(str))[1:] == ["no coordinates and no address"] * 2
