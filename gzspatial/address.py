@@ -366,16 +366,26 @@ def fill_from_addresses(columns: dict, lon, lat, addresses, candidates, *, optio
     out = {name: (values.to_numpy().astype(object) if isinstance(values, Coded) else values)
            for name, values in columns.items()}  # fmt: skip
     out["gz_status"] = status
-    notes = out["gz_note"]
     rows = np.flatnonzero(~unusable & (texts != ""))
     for row, parsed in zip(rows.tolist(), parse_many(texts[rows]), strict=True):
         _cross_check(out, row, parsed)
     todo = np.flatnonzero(unusable & (texts != ""))
     if geocoder is not None:
         todo = geocoder.fill(out, todo, texts, lon, lat, options=options, coordinates=coordinates)
-    names = district_names(options)
-    for row, parsed in zip(todo.tolist(), parse_many(texts[todo]), strict=True):
-        before = notes[row] if coordinates or geocoder is not None else ""  # (the geocoder's note, if any)
+    _place_offline(out, todo, texts, district_names(options), keep_notes=coordinates or geocoder is not None)
+    if not coordinates:
+        for row in np.flatnonzero(unusable & (texts == "")).tolist():
+            out["gz_note"][row] = "no coordinates and no address"
+    return {name: _as_coded(values) if values.dtype == object else values for name, values in out.items()}, lon, lat
+
+
+def _place_offline(out: dict, rows: np.ndarray, texts: np.ndarray, names: dict, *, keep_notes: bool) -> None:
+    """Rows placed by the district their address names (address_only), outside, or noted as not placed.
+
+    ``keep_notes``: prefix the row's note so far (a coordinate problem, the geocoder's answer).
+    """
+    status, notes = out["gz_status"], out["gz_note"]
+    for row, parsed in zip(rows.tolist(), parse_many(texts[rows]), strict=True):
         if parsed.status == STATUS_GUANGZHOU:
             out["gz_district"][row] = names.get(parsed.district_code, parsed.district)
             out["gz_district_code"][row] = parsed.district_code
@@ -387,11 +397,7 @@ def fill_from_addresses(columns: dict, lon, lat, addresses, candidates, *, optio
             status[row], text = "outside", parsed.note
         else:
             text = f"address not placed: {parsed.note}"
-        notes[row] = "; ".join(filter(None, [before, text]))
-    if not coordinates:
-        for row in np.flatnonzero(unusable & (texts == "")).tolist():
-            notes[row] = "no coordinates and no address"
-    return {name: _as_coded(values) if values.dtype == object else values for name, values in out.items()}, lon, lat
+        notes[row] = "; ".join(filter(None, [notes[row] if keep_notes else "", text]))
 
 
 def geocode_columns(n: int) -> dict:
