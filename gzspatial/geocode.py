@@ -420,24 +420,14 @@ class Geocoder:
         Site-level results are attributed like any point (status geocoded, or outside); coarse ones
         give the district read from the address only, and no point (status geocoded_coarse).
         """
-        from gzspatial.address import ADDRESS_ONLY_NOTE, district_names, parse_address
-        from gzspatial.attribute import Options, attribute_coordinates
-
-        answers: dict[str, Answer] = {}
-        for text in dict.fromkeys(texts[rows].tolist()):
-            parsed = parse_address(text)
-            # Not sent: addresses in another city (a city-bound search would force them into
-            # Guangzhou) and text with no Chinese place name at all (quota spent on noise).
-            skip = parsed.status == "outside" or not any("\u4e00" <= ch <= "\u9fff" for ch in parsed.text)
-            answers[text] = Answer(None, f"not geocoded: {parsed.note}") if skip else self.geocode(text)
-        left, fine, coarse = [], [], []
+        answers = self._answers(dict.fromkeys(texts[rows].tolist()))
+        fine, coarse, left = [], [], []
         for row in rows.tolist():
             answer = answers[texts[row]]
             if answer.result is None:
                 left.append(row)
-                if answer.note:
-                    before = out["gz_note"][row] if coordinates else ""
-                    out["gz_note"][row] = "; ".join(filter(None, [before, answer.note]))
+                before = out["gz_note"][row] if coordinates else ""
+                out["gz_note"][row] = "; ".join(filter(None, [before, answer.note]))
                 continue
             (coarse if answer.result.coarse else fine).append(row)
             r = answer.result
@@ -445,33 +435,58 @@ class Geocoder:
             out["gz_geocode_score"][row] = np.nan if r.score is None else r.score
             out["gz_geocode_lon"][row], out["gz_geocode_lat"][row] = r.lon, r.lat
         if fine:
-            at = np.array(fine)
-            g_lon, g_lat = out["gz_geocode_lon"][at], out["gz_geocode_lat"][at]
-            wgs84 = Options(_crs.WGS84, options.corridor_km, options.lang, options.layers)
-            columns, _, _ = attribute_coordinates(g_lon, g_lat, wgs84)
-            for name, values in columns.items():
-                out[name][at] = values if isinstance(values, np.ndarray) else values.to_numpy()
-            for row in fine:
-                answer = answers[texts[row]]
-                outside = out["gz_status"][row] == "outside"
-                out["gz_status"][row] = "outside" if outside else "geocoded"
-                where = f"geocoded by {answer.result.source} ({answer.result.provider_level or 'no level given'})"
-                out["gz_note"][row] = "; ".join(filter(None, [where, answer.note, "outside Guangzhou" * outside]))
-            lon[at], lat[at] = g_lon, g_lat
-        names = district_names(options)
-        for row in coarse:
-            result, parsed = answers[texts[row]].result, parse_address(texts[row])
-            if parsed.status == "guangzhou":
-                out["gz_district"][row] = names.get(parsed.district_code, parsed.district)
-                out["gz_district_code"][row] = parsed.district_code
-                out["gz_subdistrict"][row] = parsed.subdistrict
-            out["gz_status"][row] = "geocoded_coarse"
-            district = "district from the address" if parsed.status == "guangzhou" else "no district"
-            out["gz_note"][row] = (
-                f"geocoded by {result.source} only to {result.level} level ({result.provider_level}): not a site; "
-                f"{district}; {ADDRESS_ONLY_NOTE.split('; ')[1]}"
-            )
+            _place_sites(out, np.array(fine), [answers[texts[row]] for row in fine], lon, lat, options)
+        _place_coarse(out, coarse, [answers[texts[row]].result for row in coarse], texts, options)
         return np.array(left, dtype=np.int64)
+
+    def _answers(self, texts) -> dict[str, Answer]:
+        """An answer per distinct address. Not sent: addresses the offline parser puts in another
+        city (a city-bound search would force them into Guangzhou) and text with no Chinese place
+        name (quota spent on noise)."""
+        from gzspatial.address import parse_address
+
+        answers = {}
+        for text in texts:
+            parsed = parse_address(text)
+            skip = parsed.status == "outside" or not any("\u4e00" <= ch <= "\u9fff" for ch in parsed.text)
+            answers[text] = Answer(None, f"not geocoded: {parsed.note}") if skip else self.geocode(text)
+        return answers
+
+
+def _place_sites(out: dict, at: np.ndarray, answers: list[Answer], lon, lat, options) -> None:
+    """Attribute site-level results at rows ``at`` like any WGS84 point (status geocoded or outside)."""
+    from gzspatial.attribute import Options, attribute_coordinates
+
+    g_lon, g_lat = out["gz_geocode_lon"][at], out["gz_geocode_lat"][at]
+    wgs84 = Options(_crs.WGS84, options.corridor_km, options.lang, options.layers)
+    columns, _, _ = attribute_coordinates(g_lon, g_lat, wgs84)
+    for name, values in columns.items():
+        out[name][at] = values if isinstance(values, np.ndarray) else values.to_numpy()
+    for row, answer in zip(at.tolist(), answers, strict=True):
+        outside = out["gz_status"][row] == "outside"
+        out["gz_status"][row] = "outside" if outside else "geocoded"
+        where = f"geocoded by {answer.result.source} ({answer.result.provider_level or 'no level given'})"
+        out["gz_note"][row] = "; ".join(filter(None, [where, answer.note, "outside Guangzhou" if outside else ""]))
+    lon[at], lat[at] = g_lon, g_lat
+
+
+def _place_coarse(out: dict, rows: list[int], results: list[Result], texts: np.ndarray, options) -> None:
+    """Coarse results are no site: the district comes from the address, if it names one."""
+    from gzspatial.address import district_names, parse_address
+
+    names = district_names(options)
+    for row, result in zip(rows, results, strict=True):
+        parsed = parse_address(texts[row])
+        if parsed.status == "guangzhou":
+            out["gz_district"][row] = names.get(parsed.district_code, parsed.district)
+            out["gz_district_code"][row] = parsed.district_code
+            out["gz_subdistrict"][row] = parsed.subdistrict
+        out["gz_status"][row] = "geocoded_coarse"
+        district = "district from the address" if parsed.status == "guangzhou" else "no district"
+        out["gz_note"][row] = (
+            f"geocoded by {result.source} only to {result.level} level ({result.provider_level}): not a site; "
+            f"{district}; cores, nodes and axis need coordinates"
+        )
 
 
 #: Columns a join with a geocoder adds after GZ_COLUMNS (WGS84 degrees; score as the provider gives it).

@@ -388,3 +388,11 @@ def test_geojson_output_has_geocoded_points_only(server, tmp_path, monkeypatch):
     has_point = list(~back.geometry.isna())
     assert has_point == [True, True, True, False, False, False, False, False]  # coarse rows get no point
     assert abs(back.geometry.iloc[1].x - SITE[0]) < 1e-7
+
+
+@pytest.mark.parametrize(("provider", "code"), [("amap", "10003 DAILY_QUERY_OVER_LIMIT"), ("baidu", "302 天配额超限")])
+def test_quota_exhausted_stops(server, provider, code):
+    server[1].quota_left = 0
+    geocoder = _geocoder(server, provider, key="limited")
+    answer = geocoder.geocode(ADDRESS)
+    assert answer.result is None and geocoder.stopped.startswith(f"{provider} quota exhausted ({code}")
