@@ -248,12 +248,15 @@ def resolve_crs(declared: str | None, given: str | None) -> str:
 
 
 def join_frame(data, *, lon=None, lat=None, crs=None, options: Options | None = None, address=None, geocoder=None):
-    """``join`` plus the WGS84 coordinates used (NaN where unusable), for writers of geo formats."""
+    """``join`` plus the WGS84 coordinates used (NaN where unusable), for writers of geo formats.
+
+    ``address=False``: rows are never placed by address (for maps, which need points).
+    """
     from gzspatial.address import address_candidates
 
     options = options or Options()
     existing = check_gz_columns(data.columns, options.overwrite_gz)
-    candidates = address_candidates(data.columns, address)
+    candidates = [] if address is False else address_candidates(data.columns, address)
     coordinates = True
     try:
         x, y, declared, problems = _frame_points(data, lon, lat)
@@ -368,6 +371,8 @@ def join_csv(
     import pyarrow as pa
     import pyarrow.csv as pacsv
 
+    from gzspatial.address import address_candidates
+    from gzspatial.geocode import GEOCODE_COLUMNS
     from gzspatial.io import atomic_output, detect_encoding, detect_file_encoding, find_coordinate_columns
 
     options = (options or Options()).checked()
@@ -391,9 +396,6 @@ def join_csv(
     reader = _open_csv_as_text(stream, encoding, "\t" if str(source).endswith(".tsv") else ",", source)
     names = reader.schema.names
     existing = check_gz_columns(names, options.overwrite_gz)
-    from gzspatial.address import address_candidates
-    from gzspatial.geocode import GEOCODE_COLUMNS
-
     candidates = address_candidates(names, address)
     try:
         lon_col, lat_col = find_coordinate_columns(names, lon, lat)

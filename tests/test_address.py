@@ -245,3 +245,11 @@ def test_null_addresses_are_blank():
     out = gzspatial.join(frame)
     assert list(out["gz_status"].astype(str)) == ["address_only", "missing", "missing"]
     assert list(out["gz_note"].astype(str))[1:] == ["no coordinates and no address"] * 2
+
+
+def test_address_placement_can_be_turned_off_for_maps():
+    from gzspatial.attribute import join_frame
+
+    frame = pd.DataFrame({"lon": [""], "lat": [""], "注册地址": ["海珠区"], "经营地址": ["天河区"]})
+    out, lon, _ = join_frame(frame, address=False)
+    assert out.loc[0, "gz_status"] == "missing" and np.isnan(lon[0])
