@@ -38,7 +38,10 @@ KeyOption = Annotated[
     str | None,
     typer.Option("--key", help="Geocoder key (better: GZ_AMAP_KEY / GZ_BAIDU_AK / GZ_TIANDITU_KEY). Never printed."),
 ]
-GeocoderUrlOption = Annotated[str | None, typer.Option("--geocoder-url", help="Geocoder base URL (proxy, on-premise).")]
+GeocoderUrlOption = Annotated[
+    str | None,
+    typer.Option("--geocoder-url", help="Geocoder endpoint URL instead of the provider's (proxy, on-premise)."),
+]
 QpsOption = Annotated[float | None, typer.Option("--qps", help="Geocoder requests per second (default 2).")]
 NoCacheOption = Annotated[bool, typer.Option("--no-cache", help="Neither read nor write the geocode cache.")]
 
