@@ -20,7 +20,11 @@ STATUS_OUTSIDE = "outside"
 STATUS_SWAPPED = "swapped"
 STATUS_MISSING = "missing"
 STATUS_INVALID = "invalid"
-STATUSES = (STATUS_OK, STATUS_OUTSIDE, STATUS_SWAPPED, STATUS_MISSING, STATUS_INVALID)
+STATUS_ADDRESS_ONLY = "address_only"  # district read from the address offline; no site
+STATUS_GEOCODED = "geocoded"  # a geocoder placed the address at street level or finer: a site
+STATUS_GEOCODED_COARSE = "geocoded_coarse"  # a geocoder placed it only coarsely: district at most
+STATUSES = (STATUS_OK, STATUS_OUTSIDE, STATUS_SWAPPED, STATUS_MISSING, STATUS_INVALID,
+            STATUS_ADDRESS_ONLY, STATUS_GEOCODED, STATUS_GEOCODED_COARSE)  # fmt: skip
 
 _DMS = re.compile(
     r"""^\s*(?P<sign>[-+])?\s*(?P<deg>\d+(?:\.\d+)?)\s*(?:°|度|d|\s)?\s*

@@ -40,6 +40,7 @@ GZ_COLUMNS = (
     "gz_axis_distance_m",
     "gz_nearest_node",
     "gz_nearest_node_m",
+    "gz_subdistrict",
     "gz_status",
     "gz_note",
     "gz_layers_version",  # which layer set answered (gzspatial.layers.layer_set), same on every row
@@ -197,6 +198,7 @@ def gz_columns(attribution: Attribution, checked, index: LayoutIndex, options: O
         "gz_axis_distance_m": np.round(attribution.axis_distance_m, 1),
         "gz_nearest_node": _named(labels.node, attribution.nearest_node),
         "gz_nearest_node_m": np.round(attribution.nearest_node_m, 1),
+        "gz_subdistrict": Coded(np.array([], dtype=object), np.full(len(status), -1, dtype=np.int64)),
         "gz_status": Coded(np.array(STATUSES, dtype=object), status.astype(np.int64)),
         "gz_note": note,
         "gz_layers_version": Coded(
@@ -313,6 +315,13 @@ def _to_wgs84(checked, systems, codes) -> tuple[np.ndarray, np.ndarray]:
     return w_lon, w_lat
 
 
+def _has_coordinate_column(columns) -> bool:
+    """True when some column is named like a coordinate (then its problems are errors, not 'no coordinates')."""
+    from gzspatial.io import _name_parts
+
+    return any(_name_parts(str(c))[0] for c in columns)
+
+
 def _frame_points(data, lon: str | None, lat: str | None):
     """The coordinate source of a DataFrame/GeoDataFrame: (lon values, lat values, declared crs,
     problems, coordinate column names, per-row crs column or None)."""
@@ -362,14 +371,33 @@ def resolve_crs(
     return system
 
 
-def join_frame(data, *, lon=None, lat=None, crs=None, options: Options | None = None):
-    """``join`` plus the WGS84 coordinates used (NaN where unusable), for writers of geo formats."""
+def join_frame(data, *, lon=None, lat=None, crs=None, options: Options | None = None, address=None, geocoder=None):
+    """``join`` plus the WGS84 coordinates used (NaN where unusable), for writers of geo formats.
+
+    ``address=False``: rows are never placed by address (for maps, which need points).
+    """
+    from gzspatial.address import address_candidates
+
     options = options or Options()
     existing = check_gz_columns(data.columns, options.overwrite_gz)
-    x, y, declared, problems, columns, row_crs = _frame_points(data, lon, lat)
-    system = resolve_crs(declared, crs if crs is not None else options.crs, columns, per_row=row_crs is not None)
-    options = Options(system, options.corridor_km, options.lang, options.layers, options.overwrite_gz).checked()
+    candidates = [] if address is False else address_candidates(data.columns, address)
+    given = crs if crs is not None else options.crs
+    try:
+        x, y, declared, problems, names, row_crs = _frame_points(data, lon, lat)
+        system = resolve_crs(declared, given, names, per_row=row_crs is not None)
+        coordinates = True
+    except InputError:  # no coordinate columns: rows may still be placed by their address
+        if not candidates or lon is not None or lat is not None or _has_coordinate_column(data.columns):
+            raise
+        x = y = np.full(len(data), None, dtype=object)
+        problems, row_crs, coordinates = {}, None, False
+        system = _crs.WGS84  # no coordinates are read; the system is never used
+    options = Options(system, options.corridor_km, options.lang, options.layers, options.overwrite_gz)
+    options = options.checked()
     columns, w_lon, w_lat = attribute_coordinates(x, y, options, row_problems=problems, row_crs=row_crs)
+    if candidates or geocoder is not None:
+        values = data[candidates[0]].to_numpy() if candidates else None
+        columns, w_lon, w_lat = _address_hook(columns, w_lon, w_lat, values, candidates, options, coordinates, geocoder)
     out = data.drop(columns=existing) if existing else data.copy()
     for name, values in columns.items():
         out[name] = _to_pandas(values)
@@ -386,6 +414,8 @@ def join(
     corridor_km: float = DEFAULT_CORRIDOR_KM,
     lang: str = "zh",
     overwrite_gz: bool = False,
+    address: str | None = None,
+    geocoder=None,
 ):
     """Attribute every row of a DataFrame (lon/lat columns) or GeoDataFrame (its geometry).
 
@@ -394,9 +424,19 @@ def join(
     unless the data says: a GeoDataFrame's own CRS, coordinate columns named for a system
     (gcj_lng) or a per-row 坐标系/crs column; whatever is present must agree. Columns are found by
     name (lon/lng/经度, lat/纬度…) unless ``lon``/``lat`` name them. Distances are metres (EPSG:4547).
+    Rows without usable coordinates are placed by their ``address`` column (default: found by
+    name, 地址/注册地址/…), offline or with a ``geocoder`` (:class:`gzspatial.geocode.Geocoder`).
     """
     options = Options(corridor_km=corridor_km, lang=lang, layers=layers, overwrite_gz=overwrite_gz)
-    return join_frame(data, lon=lon, lat=lat, crs=crs, options=options)[0]
+    return join_frame(data, lon=lon, lat=lat, crs=crs, options=options, address=address, geocoder=geocoder)[0]
+
+
+def _address_hook(columns, w_lon, w_lat, values, candidates, options, coordinates, geocoder):
+    """Rows without usable coordinates answered from their address (see gzspatial.address)."""
+    from gzspatial.address import fill_from_addresses
+
+    return fill_from_addresses(columns, w_lon, w_lat, values, candidates, options=options,
+                               coordinates=coordinates, geocoder=geocoder)  # fmt: skip
 
 
 def status_counts(status) -> dict[str, int]:
@@ -429,7 +469,8 @@ def _to_arrow(values):
 
 # --- streaming CSV -> CSV (bounded memory for tens of millions of rows) -----------------------
 
-_GZ_TYPES = {"gz_on_axis": "bool_", "gz_axis_distance_m": "float64", "gz_nearest_node_m": "float64"}
+_GZ_TYPES = {"gz_on_axis": "bool_", "gz_axis_distance_m": "float64", "gz_nearest_node_m": "float64",
+             "gz_geocode_score": "float64", "gz_geocode_lon": "float64", "gz_geocode_lat": "float64"}  # fmt: skip
 
 
 def join_csv(
@@ -444,6 +485,8 @@ def join_csv(
     options: Options | None = None,
     on_batch=None,
     excel_safe: bool = False,
+    address: str | None = None,
+    geocoder=None,
 ) -> dict[str, int]:
     """Stream a CSV through the join into a CSV (UTF-8), batch by batch; returns status counts.
 
@@ -458,6 +501,8 @@ def join_csv(
     import pyarrow as pa
     import pyarrow.csv as pacsv
 
+    from gzspatial.address import address_candidates
+    from gzspatial.geocode import GEOCODE_COLUMNS
     from gzspatial.io import (
         atomic_output,
         check_input_path,
@@ -492,14 +537,23 @@ def join_csv(
     names = reader.schema.names
     check_unique_columns(names, str(source))
     existing = check_gz_columns(names, options.overwrite_gz)
-    lon_col, lat_col = find_coordinate_columns(names, lon, lat)
-    crs_col = find_crs_column(names)
-    system = resolve_crs(None, options.crs, (lon_col, lat_col), per_row=crs_col is not None, source=str(source))
+    candidates = address_candidates(names, address)
+    crs_col = None
+    try:
+        lon_col, lat_col = find_coordinate_columns(names, lon, lat)
+        crs_col = find_crs_column(names)
+        system = resolve_crs(None, options.crs, (lon_col, lat_col), per_row=crs_col is not None, source=str(source))
+    except InputError:  # no coordinate columns: rows may still be placed by their address
+        if not candidates or lon is not None or lat is not None or _has_coordinate_column(names):
+            raise
+        lon_col = lat_col = None
+        system = _crs.WGS84  # no coordinates are read; the system is never used
     options = Options(system, options.corridor_km, options.lang, options.layers, options.overwrite_gz)
     keep = [i for i, name in enumerate(names) if name not in existing]
+    extra = GEOCODE_COLUMNS if geocoder is not None else ()
     schema = pa.schema(
         [reader.schema.field(i) for i in keep]
-        + [pa.field(n, getattr(pa, _GZ_TYPES.get(n, "string"))()) for n in GZ_COLUMNS]
+        + [pa.field(n, getattr(pa, _GZ_TYPES.get(n, "string"))()) for n in (*GZ_COLUMNS, *extra)]
     )
     counts = dict.fromkeys(STATUSES, 0)
     rows = 0
@@ -512,12 +566,15 @@ def join_csv(
         writer = pacsv.CSVWriter(handle, schema, write_options=pacsv.WriteOptions(delimiter=out_delimiter))
         try:
             for batch in reader:
-                columns, _, _ = attribute_coordinates(
-                    batch.column(lon_col),
-                    batch.column(lat_col),
-                    options,
-                    row_crs=None if crs_col is None else batch.column(crs_col).to_numpy(zero_copy_only=False),
-                )
+                blank = np.full(batch.num_rows, None, dtype=object)
+                x, y = (blank, blank) if lon_col is None else (batch.column(lon_col), batch.column(lat_col))
+                row_crs = None if crs_col is None else batch.column(crs_col).to_numpy(zero_copy_only=False)
+                columns, w_lon, w_lat = attribute_coordinates(x, y, options, row_crs=row_crs)
+                if candidates or geocoder is not None:
+                    values = batch.column(candidates[0]).to_pylist() if candidates else None
+                    columns, _, _ = _address_hook(
+                        columns, w_lon, w_lat, values, candidates, options, lon_col is not None, geocoder
+                    )
                 for status, count in status_counts(columns["gz_status"]).items():
                     counts[status] += count
                 gz = [_to_arrow(values) for values in columns.values()]

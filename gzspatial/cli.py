@@ -80,6 +80,19 @@ ExcelSafeOption = Annotated[
     bool,
     typer.Option("--excel-safe", help="CSV output: prefix text cells starting with = + - @ (not numbers) with '."),
 ]
+GeocoderOption = Annotated[
+    str | None, typer.Option("--geocoder", help="Opt-in online geocoding: amap, baidu or tianditu (needs a key).")
+]
+KeyOption = Annotated[
+    str | None,
+    typer.Option("--key", help="Geocoder key (better: GZ_AMAP_KEY / GZ_BAIDU_AK / GZ_TIANDITU_KEY). Never printed."),
+]
+GeocoderUrlOption = Annotated[
+    str | None,
+    typer.Option("--geocoder-url", help="Geocoder endpoint URL instead of the provider's (proxy, on-premise)."),
+]
+QpsOption = Annotated[float | None, typer.Option("--qps", help="Geocoder requests per second (default 2).")]
+NoCacheOption = Annotated[bool, typer.Option("--no-cache", help="Neither read nor write the geocode cache.")]
 
 
 def _fail(message: str, code: int = 2) -> typer.Exit:
@@ -313,6 +326,13 @@ def locate_command(
     crs: CrsOption = "wgs84",
     corridor_km: Annotated[float, typer.Option("--corridor-km", help="Axis corridor half-width, km.")] = 2.0,
     name: Annotated[str | None, typer.Option("--name", help="Find features by zh/en name or alias instead.")] = None,
+    address: Annotated[
+        str | None, typer.Option("--address", help="Locate an address: district offline, all with --geocoder.")
+    ] = None,
+    geocoder: GeocoderOption = None,
+    key: KeyOption = None,
+    geocoder_url: GeocoderUrlOption = None,
+    no_cache: NoCacheOption = False,
     layers: LayersOption = None,
     as_json: JsonOption = False,
 ) -> None:
@@ -320,6 +340,10 @@ def locate_command(
 
     Example: gzspatial locate 113.3245 23.1066 --crs gcj02
     """
+    if address is not None:
+        session = _geocoder(geocoder, key, geocoder_url, None, no_cache)
+        _locate_address(address, session, corridor_km, layers, as_json)
+        return
     if name is not None:
         from gzspatial.locator import find
 
@@ -432,15 +456,26 @@ def join_command(
     layer: Annotated[
         str | None, typer.Option("--layer", help="GeoPackage (GIS) input: layer name; needed if several.")
     ] = None,
+    address: Annotated[
+        str | None, typer.Option("--address", help="Address column for rows without coordinates (default: 地址…).")
+    ] = None,
+    geocoder: GeocoderOption = None,
+    key: KeyOption = None,
+    geocoder_url: GeocoderUrlOption = None,
+    qps: QpsOption = None,
+    no_cache: NoCacheOption = False,
     layers: LayersOption = None,
 ) -> None:
     """Attach every row to the layout: district, core, nodes, axis; nothing is dropped.
 
     Adds gz_district, gz_district_code, gz_core, gz_core_part, gz_nodes, gz_primary_node, gz_node_group,
-    gz_on_axis, gz_axis_section, gz_axis_distance_m, gz_nearest_node, gz_nearest_node_m, gz_status
-    (ok, outside, swapped, missing, invalid) and gz_note.
+    gz_on_axis, gz_axis_section, gz_axis_distance_m, gz_nearest_node, gz_nearest_node_m, gz_subdistrict,
+    gz_status (ok, outside, swapped, missing, invalid, address_only, geocoded, geocoded_coarse) and gz_note;
+    with --geocoder also gz_geocode_source, gz_geocode_level, gz_geocode_score, gz_geocode_lon, gz_geocode_lat.
     """
     from gzspatial import attribute, io
+
+    session = _geocoder(geocoder, key, geocoder_url, qps, no_cache)
 
     suffix = "" if output == "-" else Path(output).suffix.lower()
     if output != "-" and suffix not in io.OUTPUT_SUFFIXES:
@@ -463,20 +498,82 @@ def join_command(
             options=options,
             on_batch=None if quiet else progress,
             excel_safe=excel_safe,
+            address=address,
+            geocoder=session,
         )
         progress.done()
     else:
         frame = io.read_input(source, encoding=encoding, sheet=sheet, layer=layer, delimiter=delimiter)
-        joined, w_lon, w_lat = attribute.join_frame(frame, lon=lon, lat=lat, options=options)
+        joined, w_lon, w_lat = attribute.join_frame(
+            frame, lon=lon, lat=lat, options=options, address=address, geocoder=session
+        )
         io.write_output(joined, output, lon=w_lon, lat=w_lat, excel_bom=excel_bom, excel_safe=excel_safe)
         counts = attribute.status_counts(joined["gz_status"].to_numpy())
     if not quiet:
         from gzspatial.layers import layer_set
 
         total = sum(counts.values())
-        parts = ", ".join(f"{status} {count:,}" for status, count in counts.items())
+        basic = ("ok", "outside", "swapped", "missing", "invalid")
+        parts = ", ".join(f"{status} {count:,}" for status, count in counts.items() if count or status in basic)
         typer.echo(f"joined {total:,} rows: {parts}", err=True)
         echo(f"answered by {layer_set(layers).describe()} (column gz_layers_version)", err=True)
+    if session is not None:
+        session.close()
+        if not quiet:
+            typer.echo(
+                f"{geocoder}: {session.requests:,} requests, {session.cache_hits:,} answers from the cache", err=True
+            )
+        if session.stopped:
+            raise _fail(f"geocoding stopped: {session.stopped}; the output was written, rows not geocoded are flagged")
+
+
+def _geocoder(name, key, url, qps, no_cache):
+    """A geocoding session, or None when --geocoder is not given (then its options are errors)."""
+    if name is None:
+        given = [flag for flag, value in (("--key", key), ("--geocoder-url", url), ("--qps", qps)) if value is not None]
+        if given:
+            raise _fail(f"{', '.join(given)} need(s) --geocoder amap|baidu|tianditu")
+        return None
+    from gzspatial.geocode import Geocoder
+
+    return Geocoder(name, key, url=url, qps=qps, cache=not no_cache)
+
+
+def _locate_address(text: str, session, corridor_km: float, layers, as_json: bool) -> None:
+    """locate --address: the district read offline, or the full answer from a geocoded site."""
+    from gzspatial.locator import locate_address
+
+    try:
+        found = locate_address(text, geocoder=session, corridor_km=corridor_km, layers=layers)
+    finally:
+        if session is not None:
+            session.close()
+    if as_json:
+        typer.echo(json.dumps(found.to_dict(), ensure_ascii=False, indent=2))
+        return
+    parsed, geocode = found.parsed, found.geocode
+    district = f"{parsed['district']} ({parsed['district_code']})" if parsed["district"] else f"— ({parsed['status']})"
+    rows = [("地址 Address", text), ("区 District", f"{district}  {parsed['subdistrict']}".rstrip())]
+    if parsed["note"]:
+        rows.append(("注 Note", parsed["note"]))
+    result = geocode["result"] if geocode else None
+    if geocode is not None:
+        got = (
+            "no match"
+            if result is None
+            else f"{result['lon']:.6f}, {result['lat']:.6f} (WGS84), level {result['level']}"
+        )
+        rows.append(
+            ("编码 Geocode", f"{session.provider.name}: {got}" + (f"; {geocode['note']}" if geocode["note"] else ""))
+        )
+    width = max(len(label) for label, _ in rows)
+    echo("\n".join(f"{label.ljust(width)}  {terminal_text(value)}" for label, value in rows))
+    if found.location is not None:
+        echo(_format_location(found.location))
+    elif result is not None:
+        typer.echo(f"(level {result['level']} is coarser than a street: not a site, no cores, nodes or axis)")
+    else:
+        typer.echo("(cores, nodes and axis need coordinates: give LON LAT or --geocoder)")
 
 
 class _Progress:
@@ -634,6 +731,20 @@ def map_command(
         )
         save_figure(figure, output, dpi=dpi, transparent=transparent)
     echo(f"wrote {output}", err=True)
+
+
+cache_app = typer.Typer(help="The geocode cache (SQLite; GZ_GEOCODE_CACHE overrides its path).", no_args_is_help=True)
+app.add_typer(cache_app, name="geocode-cache")
+
+
+@cache_app.command("clear")
+@friendly
+def geocode_cache_clear_command() -> None:
+    """Delete every cached geocoder answer."""
+    from gzspatial.geocode import clear_cache
+
+    path, count = clear_cache()
+    typer.echo(f"deleted {count:,} cached answers from {path}", err=True)
 
 
 sample_app = typer.Typer(help="Synthetic sample data (labelled synthetic; no real companies).", no_args_is_help=True)

@@ -164,6 +164,47 @@ def locate(
     )
 
 
+@dataclass
+class AddressLocation:
+    """What an address gives: ``parsed`` (the offline reading, see gzspatial.address.ParsedAddress),
+    ``geocode`` ({result, note} when a geocoder was asked, else None) and ``location`` (the site's
+    Location when the geocoder matched at street level or finer, else None)."""
+
+    address: str
+    parsed: dict
+    geocode: dict | None = None
+    location: Location | None = None
+
+    def to_dict(self) -> dict:
+        """JSON-ready form: address, parsed, geocode, location (Location.to_dict() or null)."""
+        data = asdict(self)
+        data["location"] = self.location.to_dict() if self.location is not None else None
+        return data
+
+
+def locate_address(
+    text: str, *, geocoder=None, corridor_km: float = DEFAULT_CORRIDOR_KM, layers: str | Path | None = None
+) -> AddressLocation:
+    """Locate an address: its district read offline, and with a ``geocoder``
+    (:class:`gzspatial.geocode.Geocoder`) the full answer for a site-level match. Raises
+    GeocodeError when the geocoder refused to go on (invalid key, exhausted quota)."""
+    from gzspatial.address import parse_address
+    from gzspatial.geocode import GeocodeError
+
+    parsed = parse_address(text)
+    found = AddressLocation(str(text), asdict(parsed))
+    if geocoder is None or parsed.status == "outside":
+        return found
+    answer = geocoder.geocode(text)
+    if geocoder.stopped:
+        raise GeocodeError(f"geocoding stopped: {geocoder.stopped}")
+    result = answer.result
+    found.geocode = {"result": asdict(result) if result else None, "note": answer.note}
+    if result is not None and not result.coarse:
+        found.location = locate(result.lon, result.lat, "wgs84", corridor_km=corridor_km, layers=layers)
+    return found
+
+
 # --- name search -------------------------------------------------------------------------
 
 _SEARCH_LAYERS = ("cores", "nodes", "axis", "districts", "platforms")

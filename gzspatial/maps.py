@@ -791,7 +791,7 @@ def _attribute_points(points, points_crs, layers, corridor_km, lang):
 
     frame = io.read_input(points) if isinstance(points, str | Path) else points
     options = attribute.Options(corridor_km=corridor_km, lang=lang, layers=layers, overwrite_gz=True)
-    return attribute.join_frame(frame, crs=points_crs, options=options)
+    return attribute.join_frame(frame, crs=points_crs, options=options, address=False)  # points need coordinates
 
 
 def render_map(m, *, offline: bool = True) -> str:

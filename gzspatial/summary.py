@@ -1,7 +1,8 @@
 """Counting joined rows per unit of the layout: node, core, core part, district, group, axis section.
 
 Every unit of the layers is listed, with zero where no row falls in it (planners need to see the
-empty nodes). Shares are of the rows located inside Guangzhou (gz_status ok or swapped);
+empty nodes). Shares are of the rows located inside Guangzhou (gz_status ok, swapped or geocoded;
+by district also address_only and geocoded_coarse, whose district is known but not their site);
 density is rows per km² of the unit's area (EPSG:4547; axis sections: their corridor's area).
 """
 
@@ -20,7 +21,9 @@ from gzspatial.layers import layer_set
 
 BY_OPTIONS = ("node", "core", "core_part", "district", "group", "axis_section")
 GROUP_NAMES = {"central": ("中部", "central"), "east_north": ("东部北部", "east and north"), "south": ("南部", "south")}
-LOCATED = ("ok", "swapped")
+LOCATED = ("ok", "swapped", "geocoded")
+#: Rows placed in a district without a site (from the address, or a coarse geocode) count by district only.
+DISTRICT_ONLY = ("address_only", "geocoded_coarse")
 
 
 def _unit(unit: str, name_zh: str, name_en: str, area_km2: float, keys: set[str]) -> dict:
@@ -123,7 +126,8 @@ def stats(
     if category is not None and category not in joined.columns:
         raise InputError(f"category column {category!r} not found; columns are: {', '.join(map(str, joined.columns))}")
     units, column = _units(by, layers, corridor_km)
-    located = joined["gz_status"].astype(str).isin(LOCATED).to_numpy()
+    counted = LOCATED + DISTRICT_ONLY if by == "district" else LOCATED
+    located = joined["gz_status"].astype(str).isin(counted).to_numpy()
     rows = joined.loc[located]
     if column == "_core_feature":
         values = pd.Series(_core_feature_ids(rows, layers), index=rows.index)

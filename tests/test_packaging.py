@@ -53,3 +53,6 @@ def test_wheel_ships_layers(tmp_path):
     indicators = subprocess.run([str(env_dir / "bin" / "gzspatial"), "indicators", "--json"], cwd=elsewhere,
                                 capture_output=True, text=True, env=env, timeout=300)  # fmt: skip
     assert indicators.returncode == 0 and indicators.stdout.count('"id"') == 12
+    located = subprocess.run([str(env_dir / "bin" / "gzspatial"), "locate", "--address", "增城市新塘镇", "--json"],
+                             cwd=elsewhere, capture_output=True, text=True, env=env, timeout=300)  # fmt: skip
+    assert located.returncode == 0 and '"subdistrict": "新塘镇"' in located.stdout  # townships.csv is packaged
