@@ -282,7 +282,7 @@ def _wait_for_temp(folder: Path, target: Path, process: subprocess.Popen) -> Pat
 
 @pytest.mark.parametrize(("sig", "code"), [(signal.SIGTERM, 143), (signal.SIGINT, 130)])
 def test_signal_during_a_cli_write_removes_the_temp_file(tmp_path, sig, code):
-    source = _big_csv(tmp_path / "big.csv", 200_000)
+    source = _big_csv(tmp_path / "big.csv", 1_500_000)  # two 32 MB batches: the write outlasts the signal
     target = tmp_path / "out.csv"
     target.write_text("old output\n", encoding="utf-8")
     before = snapshot(tmp_path)
