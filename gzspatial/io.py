@@ -110,7 +110,9 @@ def read_table(path: str | Path, *, encoding: str | None = None, sheet: str | in
     suffix = path.suffix.lower()
     if suffix in (".xlsx", ".xlsm"):
         try:
-            frame = pd.read_excel(path, sheet_name=sheet, dtype=str, keep_default_na=False, na_filter=False)
+            with pd.ExcelFile(path) as book:
+                frame = book.parse(sheet, dtype=str, keep_default_na=False, na_filter=False)
+                frame.attrs["sheet_name"] = sheet if isinstance(sheet, str) else book.sheet_names[sheet]
         except ValueError as exc:
             raise InputError(f"{path} cannot be read as Excel: {exc}") from None
         return frame
@@ -138,16 +140,21 @@ def find_coordinate_columns(columns, lon: str | None = None, lat: str | None = N
     return found[0], found[1]
 
 
-def write_table(frame, path: str | Path, *, excel_bom: bool = False) -> None:
-    """Write a DataFrame by extension (.csv, .xlsx), atomically; ``-`` writes CSV to stdout."""
+def write_table(frame, path: str | Path, *, excel_bom: bool = False, sheet_name: str | None = None) -> None:
+    """Write a DataFrame by extension (.csv, .xlsx), atomically; ``-`` writes CSV to stdout.
+
+    .xlsx goes through :mod:`gzspatial.excel` (text as text, numbers as numbers, limits checked);
+    its sheet is ``sheet_name``, else the sheet the frame was read from, else ``Sheet1``.
+    """
     if str(path) == "-":
         frame.to_csv(sys.stdout, index=False)
         return
     path = Path(path)
     suffix = path.suffix.lower()
     if suffix in (".xlsx", ".xlsm"):
-        with atomic_output(path, "wb") as handle:
-            frame.to_excel(handle, index=False, engine="openpyxl")
+        from gzspatial import excel
+
+        excel.write_xlsx(excel.Sheet(sheet_name or frame.attrs.get("sheet_name") or "Sheet1", frame), path)
     elif suffix in (".csv", ".txt", ".tsv", ""):
         with atomic_output(path, "wb") as handle:
             if excel_bom:
