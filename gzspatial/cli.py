@@ -308,6 +308,10 @@ def join_command(
         progress.done()
     else:
         frame = io.read_input(source, encoding=encoding)
+        if suffix == ".xlsx":  # refuse before the join, not after it
+            from gzspatial.excel import check_rows
+
+            check_rows(len(frame))
         options = attribute.Options(corridor_km=corridor_km, lang=lang, layers=layers, overwrite_gz=overwrite_gz)
         joined, w_lon, w_lat = attribute.join_frame(frame, lon=lon, lat=lat, crs=crs, options=options)
         io.write_output(joined, output, lon=w_lon, lat=w_lat, excel_bom=excel_bom)

@@ -11,7 +11,8 @@ Guarantees (tested in tests/test_excel.py and tests/hostile/test_spreadsheet.py)
   at most 11 integer digits (Excel shows longer whole numbers as ``4.40103E+11``) and 15
   significant digits (its precision). Otherwise the whole column stays text, so codes such as
   ``0440103`` or ``440103000000`` keep every digit. Trailing fraction zeros are not kept
-  (``113.30`` is the number 113.3).
+  (``113.30`` is the number 113.3). Categorical columns of text (join's ``gz_`` names and codes)
+  are labels and stay text, so their type does not depend on the data.
 - Limits are checked before anything is written: more than 1,048,575 rows below the header,
   more than 16,384 columns, a cell over 32,767 characters, or a character XML cannot hold
   (NUL and other control characters except tab, CR, LF) raise :class:`ExcelLimitError` naming the
@@ -42,8 +43,8 @@ MAX_ROWS = 1_048_576  #: rows in a sheet, header included
 MAX_COLUMNS = 16_384
 MAX_CELL_CHARS = 32_767
 MAX_TITLE_CHARS = 31
-#: Characters XML 1.0 cannot hold (tab, LF and CR are allowed), plus lone surrogates.
-ILLEGAL_CHARACTERS = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff\ud800-\udfff]")
+#: Characters XML 1.0 cannot hold (tab, LF and CR are allowed).
+ILLEGAL_CHARACTERS = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
 #: A text cell that becomes a number: -?digits[.digits], no leading zero (0 and 0.x allowed).
 PLAIN_DECIMAL = r"-?(?:0|[1-9][0-9]*)(?:\.[0-9]+)?"
 MAX_INTEGER_DIGITS = 11
@@ -164,7 +165,10 @@ def _prepare(series):
 
         return "text", pd.Series(shapely.to_wkt(np.asarray(series.values)), dtype=object)
     if isinstance(dtype, pd.CategoricalDtype):
+        labels = series.cat.categories
         series = series.astype(object)
+        if all(isinstance(label, str) for label in labels):  # labels (e.g. join's gz_ names and codes) stay text
+            return "text", series.where(series.notna(), "")
         dtype = series.dtype
     if pd.api.types.is_bool_dtype(dtype):
         return "bool", series

@@ -111,7 +111,7 @@ def read_table(path: str | Path, *, encoding: str | None = None, sheet: str | in
     if suffix in (".xlsx", ".xlsm"):
         try:
             with pd.ExcelFile(path) as book:
-                frame = book.parse(sheet, dtype=str, keep_default_na=False, na_filter=False)
+                frame = pd.read_excel(book, sheet_name=sheet, dtype=str, keep_default_na=False, na_filter=False)
                 frame.attrs["sheet_name"] = sheet if isinstance(sheet, str) else book.sheet_names[sheet]
         except ValueError as exc:
             raise InputError(f"{path} cannot be read as Excel: {exc}") from None
