@@ -112,7 +112,7 @@ def read_table(path: str | Path, *, encoding: str | None = None, sheet: str | in
         try:
             with pd.ExcelFile(path) as book:
                 frame = pd.read_excel(book, sheet_name=sheet, dtype=str, keep_default_na=False, na_filter=False)
-                frame.attrs["sheet_name"] = sheet if isinstance(sheet, str) else book.sheet_names[sheet]
+                frame.attrs["sheet"] = sheet if isinstance(sheet, str) else book.sheet_names[sheet]
         except ValueError as exc:
             raise InputError(f"{path} cannot be read as Excel: {exc}") from None
         return frame
@@ -154,7 +154,7 @@ def write_table(frame, path: str | Path, *, excel_bom: bool = False, sheet_name:
     if suffix in (".xlsx", ".xlsm"):
         from gzspatial import excel
 
-        excel.write_xlsx(excel.Sheet(sheet_name or frame.attrs.get("sheet_name") or "Sheet1", frame), path)
+        excel.write_xlsx(excel.Sheet(sheet_name or frame.attrs.get("sheet") or "Sheet1", frame), path)
     elif suffix in (".csv", ".txt", ".tsv", ""):
         with atomic_output(path, "wb") as handle:
             if excel_bom:

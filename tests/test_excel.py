@@ -232,7 +232,7 @@ def test_io_write_table_uses_the_writer_and_keeps_the_sheet_name(tmp_path):
     source = tmp_path / "in.xlsx"
     excel.write_xlsx(excel.Sheet("企业名录", pd.DataFrame({"名称": ["=1+1"], "lng": ["113.3"]})), source)
     frame = io.read_table(source)
-    assert frame.attrs["sheet_name"] == "企业名录" and frame["名称"].tolist() == ["=1+1"]
+    assert frame.attrs["sheet"] == "企业名录" and frame["名称"].tolist() == ["=1+1"]
     io.write_table(frame, tmp_path / "out.xlsx")
     assert openpyxl.load_workbook(tmp_path / "out.xlsx").sheetnames == ["企业名录"]
     assert _cells(tmp_path / "out.xlsx")[1] == [("=1+1", "s"), (113.3, "n")]
