@@ -9,6 +9,7 @@ from __future__ import annotations
 import functools
 import json
 import os
+import re
 import sys
 from pathlib import Path
 from typing import Annotated
@@ -394,9 +395,10 @@ def _print_stats(table, lang: str | None, console=None) -> None:
     tables as the width needs (headers are never cut to 'coun…'; long names wrap)."""
     from rich.console import Console
     from rich.table import Table
+    from rich.text import Text
 
     from gzspatial.excel import display_width
-    from gzspatial.summary import display
+    from gzspatial.summary import display, sheet_title
 
     console = console or Console(width=None if sys.stdout.isatty() else 160)
     shown = display(table, lang)
@@ -406,7 +408,12 @@ def _print_stats(table, lang: str | None, console=None) -> None:
     if lang in ("zh", "en"):  # names in one language; the ids are for scripts (--json, --csv)
         main = [c for c in main if c not in ("unit", "name_en" if lang == "zh" else "name_zh")]
     units = len(table) - table.attrs.get("total_rows", 0)
-    title = f"rows per {table.attrs['by']} ({table.attrs['located_rows']:,} located of {table.attrs['rows']:,})"
+    located, rows = table.attrs["located_rows"], table.attrs["rows"]
+    title = (
+        f"{sheet_title(table.attrs['by'], 'zh')}统计（广州境内已定位 {located:,} 行，共 {rows:,} 行）"
+        if lang == "zh"
+        else f"rows per {table.attrs['by']} ({located:,} located of {rows:,})"
+    )
     label = "name_zh" if lang != "en" else "name_en"
 
     def cell(column, value) -> str:
@@ -416,16 +423,21 @@ def _print_stats(table, lang: str | None, console=None) -> None:
             return f"{value:.1%}"
         return f"{value:,.2f}" if isinstance(value, float) else str(value)
 
+    def shown_text(text: str):
+        """Data as literal terminal text: never rich markup, control characters (ESC…) made visible."""
+        return Text(re.sub(r"[\x00-\x1f\x7f-\x9f]", lambda m: f"\\x{ord(m.group()):02x}", text))
+
     def new_table(title_text, columns, name_width=None):
         view = Table(title=title_text)
         for column in columns:
             numeric = table[column].dtype.kind in "if"
             header = names[column]
-            view.add_column(header, justify="right" if numeric else "left", overflow="fold",
+            view.add_column(shown_text(header), justify="right" if numeric else "left", overflow="fold",
                             min_width=display_width(header) if numeric else None, no_wrap=numeric,
                             max_width=None if numeric else name_width)  # fmt: skip
         for i, row in enumerate(table[columns].itertuples(index=False)):
-            view.add_row(*[cell(c, v) for c, v in zip(columns, row, strict=True)], end_section=i == units - 1)
+            cells = [shown_text(cell(c, v)) for c, v in zip(columns, row, strict=True)]
+            view.add_row(*cells, end_section=i == units - 1)
         return view
 
     console.print(new_table(title, main))

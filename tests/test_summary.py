@@ -207,3 +207,17 @@ def test_terminal_table_at_100_columns_keeps_category_headers(joined, lang):
     for value in ("高新技术企业", "科技型中小企业", "孵化器", "众创空间", "新型研发机构"):
         assert f"{prefix}{value}" in text  # the whole header on one line
     assert ("合计" if lang != "en" else "total") in text
+
+
+def test_terminal_table_shows_category_values_literally(tmp_path, joined):
+    """Rich markup and escape sequences in data are printed as text, not interpreted."""
+    frame = joined.copy()
+    frame["category"] = ["[/bold]", "[red]x", "\x1b]0;pwned\x07", "\x1b[2J", "=1+1", "[link=http://x]y"]
+    path = tmp_path / "joined.csv"
+    frame.to_csv(path, index=False)
+    result = run_cli("stats", str(path), "--by", "core", "--category", "category")
+    out = result.stdout.decode()
+    assert result.returncode == 0, result.stderr.decode()
+    assert "\x1b" not in out and "\x07" not in out
+    for shown in ("count:[/bold]", "count:[red]x", "count:\\x1b]0;pwned\\x07", "count:\\x1b[2J", "count:=1+1"):
+        assert shown in out
