@@ -17,6 +17,9 @@ Guarantees (tested in tests/test_excel.py and tests/hostile/test_spreadsheet.py)
   more than 16,384 columns, a cell over 32,767 characters, or a character XML cannot hold
   (NUL and other control characters except tab, CR, LF) raise :class:`ExcelLimitError` naming the
   row (data rows count from 1) and column. Nothing is truncated or dropped.
+- Known limits of the format: a carriage return inside a cell reads back as a line feed (XML
+  line-end normalisation), and Excel (not openpyxl or pandas) shows a literal ``_x000D_``-style
+  sequence in text as the character it encodes.
 - Header row bold and frozen, an autofilter over the data rows, column widths fitted to the
   header and the widest cells (CJK characters count double).
 - Written through :func:`gzspatial.io.atomic_output`; openpyxl's write-only mode streams rows

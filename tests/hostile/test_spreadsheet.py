@@ -121,7 +121,7 @@ def test_join_writes_formula_like_cells_as_text(folder, kind):
 
 
 def test_formula_like_headers_stay_text(folder):
-    headers = [p for p in PAYLOADS if not p.startswith(("\r", "\t", " "))][:8]
+    headers = PAYLOADS[::3]  # every prefix, each with another body
     frame = pd.DataFrame({h: [f"v{i}"] for i, h in enumerate(headers)}).assign(lon=["113.3245"], lat=["23.1066"])
     source = _input(folder, "csv", frame)
     for command in (["join", str(source), "--quiet"], ["convert", str(source), "--from", "wgs84"]):
@@ -129,7 +129,7 @@ def test_formula_like_headers_stay_text(folder):
         result = run_cli(*command, "-o", str(out))
         assert result.returncode == 0, result.stderr.decode()
         _assert_text_only(out)
-        assert list(_columns(out))[: len(headers)] == headers
+        assert list(_columns(out))[: len(headers)] == [_stored(h) for h in headers]
 
 
 def test_convert_writes_formula_like_cells_as_text(folder):
