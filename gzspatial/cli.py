@@ -504,6 +504,10 @@ def join_command(
         progress.done()
     else:
         frame = io.read_input(source, encoding=encoding, sheet=sheet, layer=layer, delimiter=delimiter)
+        if suffix == ".xlsx":  # refuse before the join, not after it
+            from gzspatial.excel import check_rows
+
+            check_rows(len(frame))
         joined, w_lon, w_lat = attribute.join_frame(
             frame, lon=lon, lat=lat, options=options, address=address, geocoder=session
         )
@@ -597,30 +601,57 @@ class _Progress:
 @friendly
 def stats_command(
     joined: Annotated[str, typer.Argument(help="A table written by gzspatial join.")],
-    by: Annotated[str, typer.Option("--by", help="node, core, core_part, district, group or axis_section.")] = "node",
+    by: Annotated[
+        list[str] | None,
+        typer.Option("--by", help="node, core, core_part, district, group or axis_section; repeat for several."),
+    ] = None,
     category: Annotated[str | None, typer.Option("--category", help="Break counts down by this column.")] = None,
     corridor_km: Annotated[float, typer.Option("--corridor-km", help="Corridor for axis_section areas, km.")] = 2.0,
+    output: Annotated[
+        str | None, typer.Option("-o", "--output", help="Write .xlsx (a sheet per --by) or .csv instead of printing.")
+    ] = None,
+    excel_bom: Annotated[bool, typer.Option("--excel-bom", help="Write CSV with a UTF-8 BOM for Excel.")] = False,
+    lang: Annotated[
+        str | None, typer.Option("--lang", help="Headers: zh (Chinese) or en (default: the column names).")
+    ] = None,
     as_csv: Annotated[bool, typer.Option("--csv", help="CSV on stdout.")] = False,
     as_json: JsonOption = False,
     layers: LayersOption = None,
 ) -> None:
-    """Count joined rows per node, core, district… with share and density per km² (zeros listed)."""
-    from gzspatial import io
-    from gzspatial.summary import stats
+    """Count joined rows per node, core, district… with share and density per km² (zeros listed).
 
-    table = stats(io.read_input(joined), by=by, category=category, layers=layers, corridor_km=corridor_km)
-    version = table.attrs["layers"]["version"]
-    other = [v for v in table.attrs["joined_with"] if v != version]
+    Below the units: rows outside every unit, rows not located, and the total (counts add up).
+    """
+    from gzspatial import io
+    from gzspatial.summary import display, stats, write_stats
+
+    if lang not in (None, "zh", "en"):
+        raise _fail(f"language {lang!r} is not supported: use zh or en")
+    by = by or ["node"]
+    if output is not None and output != "-":
+        io.check_output_path(output)
+        io.check_not_input(output, joined)
+    frame = io.read_input(joined)
+    tables = [stats(frame, by=b, category=category, layers=layers, corridor_km=corridor_km, totals=True) for b in by]
+    version = tables[0].attrs["layers"]["version"]
+    other = [v for v in tables[0].attrs["joined_with"] if v != version]
     if other:
-        typer.echo(f"note: the table was joined with layers {', '.join(other)}; counted with {version}", err=True)
-    if as_csv or as_json:
-        table = table.assign(gz_layers_version=version)  # the layer set that answered, on every row
-    if as_csv:
-        table.to_csv(sys.stdout, index=False)
+        echo(f"note: the table was joined with layers {', '.join(other)}; counted with {version}", err=True)
+    if as_csv or as_json or (output is not None and not output.lower().endswith(".xlsx")):
+        tables = [t.assign(gz_layers_version=version) for t in tables]  # the layer set that answered, every row
+    if output is not None and output != "-":
+        write_stats(tables, output, lang=lang, excel_bom=excel_bom, source=joined)
+        echo(f"wrote {output}", err=True)
     elif as_json:
-        typer.echo(table.to_json(orient="records", force_ascii=False, indent=2))
+        records = {t.attrs["by"]: json.loads(t.to_json(orient="records", force_ascii=False)) for t in tables}
+        typer.echo(json.dumps(records if len(tables) > 1 else records[by[0]], ensure_ascii=False, indent=2))
+    elif as_csv or output == "-":
+        if len(tables) > 1:
+            raise _fail("several --by give several tables: use -o FILE.xlsx (a sheet each) or --json")
+        display(tables[0], lang).to_csv(sys.stdout, index=False)
     else:
-        _print_table(table)
+        for table in tables:
+            _print_stats(table, lang)
 
 
 def _cell(value):
@@ -630,26 +661,70 @@ def _cell(value):
     return Text(terminal_text(value))
 
 
-def _print_table(table) -> None:
+def _print_stats(table, lang: str | None, console=None) -> None:
+    """A stats table on the terminal: the unit columns, then the category counts in as many
+    tables as the width needs (headers are never cut to 'coun…'; long names wrap)."""
     from rich.console import Console
     from rich.table import Table
 
-    view = Table(
-        title=_cell(
-            f"rows per {table.attrs['by']} ({table.attrs['located_rows']:,} located of {table.attrs['rows']:,})"
-        )
+    from gzspatial.excel import display_width
+    from gzspatial.summary import display, sheet_title
+
+    console = console or Console(width=None if sys.stdout.isatty() else 160)
+    shown = display(table, lang)
+    names = dict(zip(table.columns, shown.columns, strict=True))
+    categories = [c for c in table.columns if c.startswith("count:")]
+    main = [c for c in table.columns if c not in categories]
+    if lang in ("zh", "en"):  # names in one language; the ids are for scripts (--json, --csv)
+        main = [c for c in main if c not in ("unit", "name_en" if lang == "zh" else "name_zh")]
+    units = len(table) - table.attrs.get("total_rows", 0)
+    located, rows = table.attrs["located_rows"], table.attrs["rows"]
+    title = (
+        f"{sheet_title(table.attrs['by'], 'zh')}统计（广州境内已定位 {located:,} 行，共 {rows:,} 行）"
+        if lang == "zh"
+        else f"rows per {table.attrs['by']} ({located:,} located of {rows:,})"
     )
-    for column in table.columns:
-        view.add_column(_cell(column), justify="right" if table[column].dtype.kind in "if" else "left")
-    for row in table.itertuples(index=False):
-        view.add_row(
-            *[
-                _cell(f"{v:.1%}" if name == "share" else f"{v:,.2f}" if isinstance(v, float) else v)
-                for name, v in zip(table.columns, row, strict=True)
-            ]
-        )
+    label = "name_zh" if lang != "en" else "name_en"
+
+    def cell(column, value) -> str:
+        if value is None or value != value:
+            return ""
+        if column == "share":
+            return f"{value:.1%}"
+        return f"{value:,.2f}" if isinstance(value, float) else str(value)
+
+    shown_text = _cell  # data as literal terminal text: never rich markup, control characters made visible
+
+    def new_table(title_text, columns, name_width=None):
+        view = Table(title=title_text)
+        for column in columns:
+            numeric = table[column].dtype.kind in "if"
+            header = names[column]
+            view.add_column(shown_text(header), justify="right" if numeric else "left", overflow="fold",
+                            min_width=display_width(header) if numeric else None, no_wrap=numeric,
+                            max_width=None if numeric else name_width)  # fmt: skip
+        for i, row in enumerate(table[columns].itertuples(index=False)):
+            cells = [shown_text(cell(c, v)) for c, v in zip(columns, row, strict=True)]
+            view.add_row(*cells, end_section=i == units - 1)
+        return view
+
+    view = new_table(title, main)
     view.caption = f"layers {table.attrs['layers']['version']} ({table.attrs['layers']['origin']})"
-    Console(width=None if sys.stdout.isatty() else 160).print(view)
+    console.print(view)
+    # Category counts: the unit's name, then as many category columns as fit beside it.
+    name_width = min(max(display_width(str(v)) for v in table[label]), 24)
+    room, chunk, chunks = console.width - name_width - 4, [], []
+    for column in categories:
+        width = max(display_width(names[column]), len(f"{table[column].max():,}")) + 3
+        if chunk and room - width < 0:
+            chunks.append(chunk)
+            chunk, room = [], console.width - name_width - 4
+        chunk.append(column)
+        room -= width
+    if chunk:
+        chunks.append(chunk)
+    for part in chunks:
+        console.print(new_table(None, [label, *part], name_width))
 
 
 @app.command("map")

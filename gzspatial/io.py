@@ -537,9 +537,13 @@ def find_crs_column(columns) -> str | None:
     return matches[0] if matches else None
 
 
-def write_table(frame, path: str | Path, *, excel_bom: bool = False, excel_safe: bool = False) -> None:
+def write_table(
+    frame, path: str | Path, *, excel_bom: bool = False, excel_safe: bool = False, sheet_name: str | None = None
+) -> None:
     """Write a DataFrame by extension (.csv, .xlsx), atomically; ``-`` writes CSV to stdout.
 
+    .xlsx goes through :mod:`gzspatial.excel` (text as text, numbers as numbers, limits checked);
+    its sheet is ``sheet_name``, else the sheet the frame was read from, else ``Sheet1``.
     ``excel_safe`` (CSV only) prefixes text cells that a spreadsheet would run as a formula with ``'``
     (see :func:`excel_safe_frame`).
     """
@@ -551,8 +555,9 @@ def write_table(frame, path: str | Path, *, excel_bom: bool = False, excel_safe:
     path = Path(path)
     suffix = path.suffix.lower()
     if suffix in (".xlsx", ".xlsm"):
-        with atomic_output(path, "wb") as handle:
-            frame.to_excel(handle, index=False, engine="openpyxl")
+        from gzspatial import excel
+
+        excel.write_xlsx(excel.Sheet(sheet_name or frame.attrs.get("sheet") or "Sheet1", frame), path)
     elif suffix in (".csv", ".txt", ".tsv", ""):
         with atomic_output(path, "wb") as handle:
             if excel_bom:

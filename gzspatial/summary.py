@@ -4,6 +4,8 @@ Every unit of the layers is listed, with zero where no row falls in it (planners
 empty nodes). Shares are of the rows located inside Guangzhou (gz_status ok, swapped or geocoded;
 by district also address_only and geocoded_coarse, whose district is known but not their site);
 density is rows per km² of the unit's area (EPSG:4547; axis sections: their corridor's area).
+With ``totals``, rows for "outside any unit", "not located" and the total follow, so the counts
+add up to the rows of the table; :func:`write_stats` writes tables to .xlsx or .csv for Excel.
 """
 
 from __future__ import annotations
@@ -24,6 +26,16 @@ GROUP_NAMES = {"central": ("中部", "central"), "east_north": ("东部北部", 
 LOCATED = ("ok", "swapped", "geocoded")
 #: Rows placed in a district without a site (from the address, or a coarse geocode) count by district only.
 DISTRICT_ONLY = ("address_only", "geocoded_coarse")
+#: Ids of the rows ``totals=True`` adds below the units (no layer id starts with "_").
+OUTSIDE, NOT_LOCATED, TOTAL = "_outside", "_not_located", "_total"
+#: What one unit of each kind is called (zh, en): for "outside any …" and sheet titles.
+KIND_NAMES = {"node": ("点位", "node"), "core": ("核心", "core"), "core_part": ("核心片区", "core part"),
+              "district": ("区", "district"), "group": ("点位组团", "node group"),
+              "axis_section": ("轴线廊道", "axis corridor")}  # fmt: skip
+#: Chinese headers (--lang zh); ``count:<value>`` becomes ``数量：<value>``.
+HEADERS_ZH = {"unit": "编号", "name_zh": "名称", "name_en": "英文名称", "count": "数量",
+              "count_primary": "数量(最小点位)", "share": "占比", "area_km2": "面积(km²)",
+              "density_per_km2": "密度(个/km²)"}  # fmt: skip
 
 
 def _unit(unit: str, name_zh: str, name_en: str, area_km2: float, keys: set[str]) -> dict:
@@ -95,6 +107,7 @@ def stats(
     category: str | None = None,
     layers: str | Path | None = None,
     corridor_km: float = DEFAULT_CORRIDOR_KM,
+    totals: bool = False,
 ):
     """Counts per unit of a joined table (from :func:`gzspatial.join`), zero units included.
 
@@ -103,6 +116,12 @@ def stats(
     A row inside two overlapping nodes counts for both. ``attrs``: by, rows, located_rows,
     ``layers`` (the layer set that answered: origin, folder, version) and ``joined_with`` (the
     gz_layers_version values found in the table).
+
+    ``totals`` adds three rows: ``_outside`` (located in Guangzhou but in no unit of this kind),
+    ``_not_located`` (rows this kind cannot count: outside, missing, invalid, and address-only
+    rows except by district) and ``_total`` (each count column summed). By node it also adds
+    ``count_primary`` (each row once, in its smallest node), whose total is the number of rows;
+    for the other kinds ``count`` itself adds up to the rows.
     """
     import pandas as pd
 
@@ -156,15 +175,147 @@ def stats(
     table.attrs.update(
         {"by": by, "located_rows": total, "rows": len(joined), "layers": answering, "joined_with": joined_with}
     )
-    return table[
-        [
-            "unit",
-            "name_zh",
-            "name_en",
-            "count",
-            "share",
-            "area_km2",
-            "density_per_km2",
-            *[c for c in table.columns if c.startswith("count:")],
-        ]
+    order = ["unit", "name_zh", "name_en", "count", "share", "area_km2", "density_per_km2"]
+    table = table[[*order, *[c for c in table.columns if c.startswith("count:")]]]
+    if totals:
+        table = _with_totals(table, joined, located, unit_of_row, key_to_unit, category)
+    return table
+
+
+def _with_totals(table, joined, located, unit_of_row, key_to_unit, category):
+    """``table`` plus the outside / not-located / total rows (and count_primary by node)."""
+    import pandas as pd
+
+    by = table.attrs["by"]
+    located_rows = joined.loc[located]
+    # A located row is outside every unit when none of its (exploded) values names a unit.
+    inside = unit_of_row.notna().groupby(level=0).any().reindex(located_rows.index, fill_value=False)
+    groups = {OUTSIDE: located_rows.loc[~inside.to_numpy()], NOT_LOCATED: joined.loc[~located]}
+    kind_zh, kind_en = KIND_NAMES[by]
+    names = {
+        OUTSIDE: (f"不在任何{kind_zh}内", f"outside any {kind_en}")
+        if by != "axis_section"
+        else ("轴线廊道外", "outside the axis corridor"),
+        NOT_LOCATED: (
+            "未定位（广州以外、缺失或无效坐标，或仅有地址）",
+            "not located (outside Guangzhou, missing or invalid, or an address only)",
+        ),
+    }
+    table = table.copy()
+    if category is not None:  # a value seen only outside every unit still gets its column
+        seen = joined[category].fillna("").astype(str).unique()
+        for value in sorted(set(seen) - {c.split(":", 1)[1] for c in table.columns if c.startswith("count:")}):
+            table[f"count:{value}"] = 0
+        fixed = [c for c in table.columns if not c.startswith("count:")]
+        table = table[[*fixed, *sorted(c for c in table.columns if c.startswith("count:"))]]
+    counts = [c for c in table.columns if c.startswith("count:")]
+    extra = []
+    for unit, rows in groups.items():
+        row = {"unit": unit, "name_zh": names[unit][0], "name_en": names[unit][1], "count": len(rows)}
+        row["share"] = len(rows) / len(located_rows) if unit == OUTSIDE and len(located_rows) else np.nan
+        if category is not None:
+            values = rows[category].fillna("").astype(str).value_counts()
+            row.update({c: int(values.get(c.split(":", 1)[1], 0)) for c in counts})
+        extra.append(row)
+    if by == "node":
+        primary = located_rows["gz_primary_node"].fillna("").astype(str).map(key_to_unit).value_counts()
+        table.insert(table.columns.get_loc("count") + 1, "count_primary", table["unit"].map(primary).fillna(0))
+        for row in extra:
+            row["count_primary"] = row["count"]
+    out = pd.concat([table, pd.DataFrame(extra)], ignore_index=True)
+    summed = [c for c in out.columns if c.startswith("count")]
+    total = {"unit": TOTAL, "name_zh": "合计", "name_en": "total", **out[summed].sum().to_dict()}
+    out = pd.concat([out, pd.DataFrame([total])], ignore_index=True)
+    for column in summed:
+        out[column] = out[column].astype(int)
+    out.attrs.update(table.attrs, total_rows=3)
+    return out
+
+
+def display(table, lang: str | None = None):
+    """``table`` with headers for people: Chinese with ``lang="zh"``, else the stable column names."""
+    if lang != "zh":
+        return table
+    return table.rename(columns=lambda c: HEADERS_ZH.get(c) or (f"数量：{c[6:]}" if c.startswith("count:") else c))
+
+
+def sheet_title(by: str, lang: str | None = None) -> str:
+    """The sheet title for the counts by ``by``: 按点位 (zh) or "by node"."""
+    return f"按{KIND_NAMES[by][0]}" if lang == "zh" else f"by {by}"
+
+
+def write_stats(tables, path: str | Path, *, lang: str | None = None, excel_bom: bool = False, source=None) -> None:
+    """Write :func:`stats` tables (``totals=True``) by extension, atomically.
+
+    .xlsx: one sheet per table (numbers as numbers, share as a percentage, total rows in bold)
+    and a sheet explaining the columns. .csv/.tsv (one table only; ``excel_bom`` for Excel).
+    """
+    from gzspatial import excel, io
+
+    suffix = Path(path).suffix.lower()
+    if suffix == ".xlsx":
+        formats = {"share": "0.0%", "area_km2": "0.000", "density_per_km2": "0.00"}
+        sheets = []
+        for table in tables:
+            shown = display(table, lang)
+            named = dict(zip(table.columns, shown.columns, strict=True))
+            sheets.append(
+                excel.Sheet(
+                    sheet_title(table.attrs["by"], lang),
+                    shown,
+                    number_formats={named[c]: f for c, f in formats.items() if c in named},
+                    total_rows=table.attrs.get("total_rows", 0),
+                )
+            )
+        sheets.append(excel.Sheet("说明" if lang == "zh" else "about", _about(tables, lang, source)))
+        excel.write_xlsx(sheets, path)
+    elif suffix in (".csv", ".tsv", ".txt"):
+        if len(tables) != 1:
+            raise InputError(f"{len(tables)} tables (one per --by) need -o FILE.xlsx (a sheet each), not {suffix}")
+        io.write_table(display(tables[0], lang), path, excel_bom=excel_bom)
+    else:
+        raise InputError(f"cannot write stats as {suffix or 'a file without extension'!r}: use .xlsx or .csv")
+
+
+def _about(tables, lang: str | None, source) -> object:
+    """The explanation sheet: input, row counts and what each column means."""
+    import pandas as pd
+
+    from gzspatial import __version__
+
+    first = tables[0].attrs
+    zh = lang == "zh"
+    rows = [
+        ("输入" if zh else "input", str(source) if source is not None else ""),
+        ("行数" if zh else "rows", first["rows"]),
+        ("图层版本" if zh else "layer set", f"{first['layers']['version']} ({first['layers']['origin']})"),
+        ("广州境内已定位行数" if zh else "rows located in Guangzhou", first["located_rows"]),
+        (
+            "占比" if zh else "share",
+            "单元行数 ÷ 广州境内已定位行数（gz_status 为 ok 或 swapped）"
+            if zh
+            else "rows in the unit / rows located in Guangzhou (gz_status ok or swapped)",
+        ),
+        (
+            "面积、密度" if zh else "area, density",
+            "面积按 EPSG:4547 计算（轴线廊道为廊道面积）；密度 = 行数 ÷ 面积"
+            if zh
+            else "areas in EPSG:4547 (axis sections: the corridor's area); density = rows / area",
+        ),
+        (
+            HEADERS_ZH["count_primary"] if zh else "count_primary",
+            "按点位统计时，一行只计入包含它的最小点位，合计等于行数；“数量”中一行计入每个包含它的点位"
+            if zh
+            else "by node: each row once, in its smallest node (adds up to the rows); "
+            "count counts a row in every node that contains it",
+        ),
+        (
+            "合计、不在任何…内、未定位" if zh else "_total, _outside, _not_located",
+            "合计为各数量列之和；“不在任何…内”为广州境内但不在该类单元内的行；“未定位”为广州以外、缺失或无效坐标的行"
+            if zh
+            else "_total sums each count column; _outside: located in Guangzhou but in no unit of the kind; "
+            "_not_located: outside Guangzhou, missing or invalid coordinates",
+        ),
+        ("生成" if zh else "generated by", f"gzspatial {__version__}"),
     ]
+    return pd.DataFrame(rows, columns=["项目", "说明"] if zh else ["item", "value"])
