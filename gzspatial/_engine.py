@@ -58,6 +58,9 @@ class PolygonLayer:
 
 #: From this many points on, containment uses the grid index and distances the numba kernels.
 FAST_MIN_POINTS = 50_000
+#: The distance grid covers the city's bounds widened by this much (metres); points beyond it
+#: are searched without the grid (same answers, slower).
+CELL_PAD_M = 20_000.0
 
 
 @dataclass
@@ -178,9 +181,17 @@ class LayoutIndex:
 
     @cached_property
     def _segments(self):
-        from gzspatial._distance import Segments
+        """Per distance layer: its outline segments and their candidate grid over the city."""
+        from gzspatial._distance import CellIndex, Segments
 
-        return {"axis": Segments.of(self.axis_metric), "nodes": Segments.of(self.nodes_metric)}
+        minx, miny, maxx, maxy = shapely.total_bounds(crs.to_metric(self.city.layer.geometries))
+        pad = CELL_PAD_M
+        bounds = (minx - pad, miny - pad, maxx + pad, maxy + pad)
+        result = {}
+        for name, geometries in (("axis", self.axis_metric), ("nodes", self.nodes_metric)):
+            segments = Segments.of(geometries)
+            result[name] = (segments, CellIndex.build(segments, bounds))
+        return result
 
     def axis_distance(self, x: np.ndarray, y: np.ndarray, *, fast: bool | None = None):
         """Nearest axis section (index, -1 for NaN) and distance to it (m), from metric coordinates.
@@ -190,7 +201,7 @@ class LayoutIndex:
         if len(x) >= FAST_MIN_POINTS if fast is None else fast:
             from gzspatial._distance import nearest
 
-            return nearest(self._segments["axis"], x, y)
+            return nearest(*self._segments["axis"][:1], x, y, cells=self._segments["axis"][1])
         index = np.full(len(x), -1, dtype=np.int64)
         distance = np.full(len(x), np.nan)
         rows = np.flatnonzero(~np.isnan(x) & ~np.isnan(y))
@@ -211,7 +222,7 @@ class LayoutIndex:
         if len(x) >= FAST_MIN_POINTS if fast is None else fast:
             from gzspatial._distance import nearest
 
-            return nearest(self._segments["nodes"], x, y, ~valid)
+            return nearest(self._segments["nodes"][0], x, y, ~valid, cells=self._segments["nodes"][1])
         index = np.full(len(x), -1, dtype=np.int64)
         distance = np.full(len(x), np.nan)
         if valid.any():
