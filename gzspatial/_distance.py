@@ -308,8 +308,8 @@ def nearest(
             return
         _nearest_cells(
             x[a:b], y[a:b], skip[a:b], s.x0, s.y0, s.x1, s.y1, s.offsets, bounds,
-            cells.x0, cells.y0, cells.cell, cells.nx, cells.ny, cells.cell_offsets, cells.entries, cells.lower, cells.feature,
-            index[a:b], distance[a:b],
+            cells.x0, cells.y0, cells.cell, cells.nx, cells.ny, cells.cell_offsets, cells.entries, cells.lower,
+            cells.feature, index[a:b], distance[a:b],
         )  # fmt: skip
 
     for_slices(run, len(x))

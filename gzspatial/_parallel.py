@@ -20,7 +20,7 @@ _pool: ThreadPoolExecutor | None = None
 
 
 def _executor() -> ThreadPoolExecutor:
-    global _pool  # noqa: PLW0603 - one lazily created pool per process
+    global _pool  # one lazily created pool per process
     if _pool is None:
         _pool = ThreadPoolExecutor(max_workers=WORKERS, thread_name_prefix="gzspatial")
     return _pool
