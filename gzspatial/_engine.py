@@ -112,8 +112,9 @@ def _pad(matrix: np.ndarray, width: int) -> np.ndarray:
 class LayoutIndex:
     """All layers of one layer folder, indexed for point queries (WGS84 in, metres out)."""
 
-    def __init__(self, layers: str | Path | None = None):
-        self.layers = read_layers(layers)
+    def __init__(self, layers: str | Path | dict[str, Layer] | None = None):
+        """``layers``: a layer folder (None: the packaged one) or Layer objects by name."""
+        self.layers = layers if isinstance(layers, dict) else read_layers(layers)
         self.districts = PolygonLayer.build(self.layers["districts"])
         self.city = PolygonLayer.build(self.layers["city"])
         self.cores = PolygonLayer.build(self.layers["cores"]) if "cores" in self.layers else None
