@@ -210,18 +210,25 @@ class LayoutIndex:
         return shapely.STRtree(self.nodes_metric)
 
     @cached_property
-    def _segments(self):
-        """Per distance layer: its outline segments and their candidate grid over the city."""
+    def _distance_bounds(self) -> tuple[float, float, float, float]:
+        minx, miny, maxx, maxy = shapely.total_bounds(crs.to_metric(self.city.layer.geometries))
+        return (minx - CELL_PAD_M, miny - CELL_PAD_M, maxx + CELL_PAD_M, maxy + CELL_PAD_M)
+
+    @cached_property
+    def _axis_index(self):
+        """The axis's outline segments and their candidate grid over the city (metres)."""
         from gzspatial._distance import CellIndex, Segments
 
-        minx, miny, maxx, maxy = shapely.total_bounds(crs.to_metric(self.city.layer.geometries))
-        pad = CELL_PAD_M
-        bounds = (minx - pad, miny - pad, maxx + pad, maxy + pad)
-        result = {}
-        for name, geometries in (("axis", self.axis_metric), ("nodes", self.nodes_metric)):
-            segments = Segments.of(geometries)
-            result[name] = (segments, CellIndex.build(segments, bounds))
-        return result
+        segments = Segments.of(self.axis_metric)
+        return segments, CellIndex.build(segments, self._distance_bounds)
+
+    @cached_property
+    def _nodes_index(self):
+        """The nodes' outline segments and their candidate grid over the city (metres)."""
+        from gzspatial._distance import CellIndex, Segments
+
+        segments = Segments.of(self.nodes_metric)
+        return segments, CellIndex.build(segments, self._distance_bounds)
 
     def axis_distance(self, x: np.ndarray, y: np.ndarray, *, fast: bool | None = None):
         """Nearest axis section (index, -1 for NaN) and distance to it (m), from metric coordinates.
@@ -231,7 +238,8 @@ class LayoutIndex:
         if len(x) >= FAST_MIN_POINTS if fast is None else fast:
             from gzspatial._distance import nearest
 
-            return nearest(*self._segments["axis"][:1], x, y, cells=self._segments["axis"][1])
+            segments, cells = self._axis_index
+            return nearest(segments, x, y, cells=cells)
         index = np.full(len(x), -1, dtype=np.int64)
         distance = np.full(len(x), np.nan)
         rows = np.flatnonzero(~np.isnan(x) & ~np.isnan(y))
@@ -252,7 +260,8 @@ class LayoutIndex:
         if len(x) >= FAST_MIN_POINTS if fast is None else fast:
             from gzspatial._distance import nearest
 
-            return nearest(self._segments["nodes"][0], x, y, ~valid, cells=self._segments["nodes"][1])
+            segments, cells = self._nodes_index
+            return nearest(segments, x, y, ~valid, cells=cells)
         index = np.full(len(x), -1, dtype=np.int64)
         distance = np.full(len(x), np.nan)
         if valid.any():

@@ -24,7 +24,10 @@ MARGIN_CELLS = 2
 
 @dataclass(frozen=True)
 class Grid:
-    """Region label per cell (0 = a boundary is near: test exactly) and the grid's placement."""
+    """Region label per cell (0 = a boundary is near: test exactly) and the grid's placement.
+
+    Cell (iy, ix) holds the points with floor((lon - x0) / CELL_DEG) == ix (and likewise lat).
+    """
 
     x0: float
     y0: float
@@ -32,16 +35,6 @@ class Grid:
     ny: int
     labels: np.ndarray  # (ny, nx) int32
     representatives: np.ndarray  # (n_labels + 1,) shapely points, index 0 unused
-
-    def cell_labels(self, lon: np.ndarray, lat: np.ndarray) -> np.ndarray:
-        """Region label of each point; -1 off the grid (outside every polygon), 0 near a boundary."""
-        with np.errstate(invalid="ignore"):
-            ix = np.floor((lon - self.x0) / CELL_DEG)
-            iy = np.floor((lat - self.y0) / CELL_DEG)
-        on_grid = (ix >= 0) & (ix < self.nx) & (iy >= 0) & (iy < self.ny)  # False for NaN
-        out = np.full(lon.shape, -1, dtype=np.int32)
-        out[on_grid] = self.labels[iy[on_grid].astype(np.int64), ix[on_grid].astype(np.int64)]
-        return out
 
 
 def build_grid(polygons: np.ndarray) -> Grid:

@@ -96,7 +96,7 @@ def test_grid_and_exact_attribution_identical(index):
 
 
 def _metric_segments(index, name):
-    return index._segments[name]
+    return index._axis_index if name == "axis" else index._nodes_index
 
 
 @pytest.mark.parametrize("name", ["axis", "nodes"])
