@@ -11,6 +11,8 @@ from __future__ import annotations
 import os
 from concurrent.futures import ThreadPoolExecutor
 
+import numba
+
 #: Threads used for one large call (the CPUs this process may use).
 WORKERS = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
 #: Rows per slice: large enough to amortise a task, small enough to keep slices in cache.
@@ -29,11 +31,12 @@ def _executor() -> ThreadPoolExecutor:
 def for_slices(run, n: int) -> None:
     """Call ``run(start, stop)`` for consecutive slices covering ``range(n)``.
 
-    Slices run on the pool when there are several and more than one worker; ``run`` must only
-    write its own rows (kernels releasing the GIL make this parallel).
+    Slices run on the pool when there are several and more than one worker (``WORKERS``, capped
+    by ``numba.set_num_threads`` of the calling thread); ``run`` must only write its own rows
+    (kernels releasing the GIL make this parallel).
     """
     bounds = [(start, min(n, start + SLICE_ROWS)) for start in range(0, n, SLICE_ROWS)]
-    if WORKERS <= 1 or len(bounds) <= 1:
+    if min(WORKERS, numba.get_num_threads()) <= 1 or len(bounds) <= 1:
         for start, stop in bounds:
             run(start, stop)
         return
