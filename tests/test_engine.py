@@ -191,3 +191,23 @@ def test_bench_peers_tiny_runs():
     for row in rows:
         assert any(line.startswith("| ") and row in line for line in done.stdout.splitlines()), row
     assert "speed-up 2 threads vs 1" in done.stdout and "denser synthetic layers" in done.stdout
+
+
+def test_concurrent_callers_get_their_own_answers(index):
+    """Callers in threads (a Dask worker's thread pool) share the kernels and the slice pool."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from gzspatial import crs
+
+    inputs = [_points(index, n=70_000, seed=seed) for seed in range(4)]
+    alone = [index.attribute(lon, lat, method="grid") for lon, lat in inputs]
+    gcj_alone = [crs.transform(lon, lat, "wgs84", "gcj02") for lon, lat in inputs]
+    with ThreadPoolExecutor(4) as pool:
+        together = list(pool.map(lambda p: index.attribute(*p, method="grid"), inputs))
+        gcj_together = list(pool.map(lambda p: crs.transform(*p, "wgs84", "gcj02"), inputs))
+    for a, b in zip(alone, together, strict=True):
+        np.testing.assert_array_equal(a.nearest_node_m, b.nearest_node_m)
+        np.testing.assert_array_equal(a.axis_section, b.axis_section)
+        np.testing.assert_array_equal(a.membership.district, b.membership.district)
+    for a, b in zip(gcj_alone, gcj_together, strict=True):
+        np.testing.assert_array_equal(a, b)
