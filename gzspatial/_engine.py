@@ -34,6 +34,9 @@ class PolygonLayer:
     def build(cls, layer: Layer) -> PolygonLayer:
         geometries = layer.geometries
         shapely.prepare(geometries)
+        # GEOS builds a prepared polygon's point locator on first use, which is not thread-safe
+        # (libgeos/geos#825): build it now, so that callers in threads only ever read it.
+        shapely.intersects(geometries, shapely.point_on_surface(geometries))
         area = shapely.area(crs.to_metric(geometries)) / 1e6
         return cls(layer, shapely.STRtree(geometries), area)
 
