@@ -157,6 +157,41 @@ def thread_scaling(rows: int, chunk: int) -> dict[str, tuple[float, float]]:
     return {"1 thread": one, "2 threads": two, "1 thread, kernels sliced on the pool": run(1)}
 
 
+def stage_cpu(index, lon, lat) -> dict[str, float]:
+    """CPU seconds of each stage of the attribution on one thread (best of 3; independent of the
+    machine's load, unlike wall time)."""
+    import numba
+    import pandas as pd
+
+    import gzspatial
+    from gzspatial._engine import to_metric_points
+
+    def cpu(fn) -> float:
+        best = np.inf
+        for _ in range(3):
+            start = time.process_time()
+            fn()
+            best = min(best, time.process_time() - start)
+        return best
+
+    threads = numba.get_num_threads()
+    numba.set_num_threads(1)  # the kernels' slicing follows it
+    try:
+        x, y = to_metric_points(lon, lat)
+        inside = index.membership_grid(lon, lat).nodes[:, 0] >= 0
+        frame = pd.DataFrame({"lon": lon, "lat": lat})
+        return {
+            "containment": cpu(lambda: index.membership_grid(lon, lat)),
+            "projection to metres (PROJ)": cpu(lambda: to_metric_points(lon, lat)),
+            "axis distance": cpu(lambda: index.axis_distance(x, y, fast=True)),
+            "nearest node": cpu(lambda: index.nearest_node(x, y, inside, fast=True)),
+            "LayoutIndex.attribute": cpu(lambda: index.attribute(lon, lat, method="grid")),
+            "gzspatial.join": cpu(lambda: gzspatial.join(frame, crs="wgs84")),
+        }
+    finally:
+        numba.set_num_threads(threads)
+
+
 def dense_layers(factor: int = 8):
     """The packaged layers with every outline segmentized (about ``factor`` x the vertices) and
     every node given a small second part: a stand-in for richer, multi-part layout geometry."""
@@ -224,6 +259,9 @@ def main() -> None:
         print(f"; vs SedonaDB containment count: {sedona / join:.2f}x (goal > 1)")
     else:
         print(f"; SedonaDB {sedona}")
+
+    stages = stage_cpu(index, lon, lat)
+    print(f"\nCPU seconds on one thread for the {n:,} points: " + "; ".join(f"{k} {v:.3f}" for k, v in stages.items()))
 
     if scale_rows:
         scaling = thread_scaling(scale_rows, chunk)
