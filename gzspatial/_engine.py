@@ -7,6 +7,7 @@ Used by ``locate`` (one point) and ``join`` (millions); both get the same answer
 
 from __future__ import annotations
 
+import threading
 from dataclasses import dataclass
 from functools import cached_property, lru_cache
 from pathlib import Path
@@ -33,6 +34,9 @@ class PolygonLayer:
     def build(cls, layer: Layer) -> PolygonLayer:
         geometries = layer.geometries
         shapely.prepare(geometries)
+        # GEOS builds a prepared polygon's point locator on first use, which is not thread-safe
+        # (libgeos/geos#825): build it now, so that callers in threads only ever read it.
+        shapely.intersects(geometries, shapely.point_on_surface(geometries))
         area = shapely.area(crs.to_metric(geometries)) / 1e6
         return cls(layer, shapely.STRtree(geometries), area)
 
@@ -58,6 +62,9 @@ class PolygonLayer:
 
 #: From this many points on, containment uses the grid index and distances the numba kernels.
 FAST_MIN_POINTS = 50_000
+#: The distance grid covers the city's bounds widened by this much (metres); points beyond it
+#: are searched without the grid (same answers, slower).
+CELL_PAD_M = 20_000.0
 
 
 @dataclass
@@ -108,8 +115,9 @@ def _pad(matrix: np.ndarray, width: int) -> np.ndarray:
 class LayoutIndex:
     """All layers of one layer folder, indexed for point queries (WGS84 in, metres out)."""
 
-    def __init__(self, layers: str | Path | None = None):
-        self.layers = read_layers(layers)
+    def __init__(self, layers: str | Path | dict[str, Layer] | None = None):
+        """``layers``: a layer folder (None: the packaged one) or Layer objects by name."""
+        self.layers = layers if isinstance(layers, dict) else read_layers(layers)
         self.districts = PolygonLayer.build(self.layers["districts"])
         self.city = PolygonLayer.build(self.layers["city"])
         self.cores = PolygonLayer.build(self.layers["cores"]) if "cores" in self.layers else None
@@ -139,21 +147,49 @@ class LayoutIndex:
         return build_grid(polygons)
 
     @cached_property
-    def _region_membership(self) -> Membership:
+    def _region_classes(self) -> tuple[np.ndarray, np.ndarray]:
+        """The grid's cells as small class numbers and the answer of each class.
+
+        Class 0 is "near a boundary" (answered exactly), the others each stand for one distinct
+        answer of the regions; the table's rows are (district, core, in_city, nodes...), row 0
+        "nothing" (also the answer off the grid). Small numbers keep the grid cache-friendly.
+        """
         regions = self.membership_exact(self.grid.representatives)
-        regions.district[0], regions.core[0], regions.in_city[0] = -1, -1, False
-        regions.nodes[0] = -1
-        return regions
+        table = np.column_stack([regions.district, regions.core, regions.in_city, regions.nodes])
+        nothing = np.append([-1, -1, 0], np.full(regions.nodes.shape[1], -1))
+        table[0] = nothing  # label 0: near a boundary
+        is_near = np.zeros((len(table), 1), dtype=np.int64)
+        is_near[0] = -1  # sorts first: class 0
+        distinct, class_of = np.unique(np.hstack([is_near, table]), axis=0, return_inverse=True)
+        dtype = np.uint8 if len(distinct) <= 255 else np.int16 if len(distinct) <= 32767 else np.int32
+        classes = class_of.ravel()[self.grid.labels].astype(dtype)
+        return classes, np.ascontiguousarray(distinct[:, 1:])
 
     def membership_grid(self, lon: np.ndarray, lat: np.ndarray) -> Membership:
         """Same answers as membership_exact, looked up in the grid; exact tests near boundaries."""
-        labels = self.grid.cell_labels(lon, lat)
-        regions = self._region_membership
-        region = np.where(labels > 0, labels, 0)
+        from gzspatial._grid import CELL_DEG, lookup_classes
+        from gzspatial._parallel import for_slices
+
+        lon = np.ascontiguousarray(lon, dtype=np.float64)
+        lat = np.ascontiguousarray(lat, dtype=np.float64)
+        classes, table = self._region_classes
+        n, grid = len(lon), self.grid
+        cls = np.empty(n, dtype=np.int32)
         result = Membership(
-            regions.district[region], regions.core[region], regions.in_city[region], regions.nodes[region]
+            np.empty(n, dtype=np.int64),
+            np.empty(n, dtype=np.int64),
+            np.empty(n, dtype=bool),
+            np.empty((n, table.shape[1] - 3), dtype=np.int64),
         )
-        near = np.flatnonzero(labels == 0)
+
+        def run(a, b):
+            lookup_classes(
+                lon[a:b], lat[a:b], grid.x0, grid.y0, CELL_DEG, classes, table, cls[a:b],
+                result.district[a:b], result.core[a:b], result.in_city[a:b], result.nodes[a:b],
+            )  # fmt: skip
+
+        for_slices(run, n)
+        near = np.flatnonzero(cls == 0)
         if len(near):
             exact = self.membership_exact(shapely.points(lon[near], lat[near]))
             width = max(result.nodes.shape[1], exact.nodes.shape[1])
@@ -177,10 +213,25 @@ class LayoutIndex:
         return shapely.STRtree(self.nodes_metric)
 
     @cached_property
-    def _segments(self):
-        from gzspatial._distance import Segments
+    def _distance_bounds(self) -> tuple[float, float, float, float]:
+        minx, miny, maxx, maxy = shapely.total_bounds(crs.to_metric(self.city.layer.geometries))
+        return (minx - CELL_PAD_M, miny - CELL_PAD_M, maxx + CELL_PAD_M, maxy + CELL_PAD_M)
 
-        return {"axis": Segments.of(self.axis_metric), "nodes": Segments.of(self.nodes_metric)}
+    @cached_property
+    def _axis_index(self):
+        """The axis's outline segments and their candidate grid over the city (metres)."""
+        from gzspatial._distance import CellIndex, Segments
+
+        segments = Segments.of(self.axis_metric)
+        return segments, CellIndex.build(segments, self._distance_bounds)
+
+    @cached_property
+    def _nodes_index(self):
+        """The nodes' outline segments and their candidate grid over the city (metres)."""
+        from gzspatial._distance import CellIndex, Segments
+
+        segments = Segments.of(self.nodes_metric)
+        return segments, CellIndex.build(segments, self._distance_bounds)
 
     def axis_distance(self, x: np.ndarray, y: np.ndarray, *, fast: bool | None = None):
         """Nearest axis section (index, -1 for NaN) and distance to it (m), from metric coordinates.
@@ -190,7 +241,8 @@ class LayoutIndex:
         if len(x) >= FAST_MIN_POINTS if fast is None else fast:
             from gzspatial._distance import nearest
 
-            return nearest(self._segments["axis"], x, y)
+            segments, cells = self._axis_index
+            return nearest(segments, x, y, cells=cells)
         index = np.full(len(x), -1, dtype=np.int64)
         distance = np.full(len(x), np.nan)
         rows = np.flatnonzero(~np.isnan(x) & ~np.isnan(y))
@@ -211,7 +263,8 @@ class LayoutIndex:
         if len(x) >= FAST_MIN_POINTS if fast is None else fast:
             from gzspatial._distance import nearest
 
-            return nearest(self._segments["nodes"], x, y, ~valid)
+            segments, cells = self._nodes_index
+            return nearest(segments, x, y, ~valid, cells=cells)
         index = np.full(len(x), -1, dtype=np.int64)
         distance = np.full(len(x), np.nan)
         if valid.any():
@@ -249,7 +302,7 @@ class LayoutIndex:
             membership.in_city[rows] = exact.in_city
             membership.nodes = _pad(membership.nodes, exact.nodes.shape[1])
             membership.nodes[rows] = exact.nodes
-        x, y = crs.transform(lon, lat, crs.WGS84, crs.METRIC_CRS)
+        x, y = to_metric_points(lon, lat) if use_grid else crs.transform(lon, lat, crs.WGS84, crs.METRIC_CRS)
         n = len(lon)
         axis_idx, axis_m = np.full(n, -1, dtype=np.int64), np.full(n, np.nan)
         if self.axis is not None:
@@ -260,6 +313,33 @@ class LayoutIndex:
             node_idx, node_m = self.nearest_node(x, y, inside, fast=use_grid)
             node_idx[inside], node_m[inside] = membership.nodes[inside, 0], 0.0
         return Attribution(membership, axis_idx, axis_m, node_idx, node_m)
+
+
+_local = threading.local()
+
+
+def to_metric_points(lon: np.ndarray, lat: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """WGS84 degrees to METRIC_CRS metres, as ``crs.transform`` does (same PROJ operation, same
+    numbers), in slices on the thread pool: PROJ releases the GIL; one Transformer per thread."""
+    from gzspatial._parallel import for_slices
+
+    lon = np.ascontiguousarray(lon, dtype=np.float64)
+    lat = np.ascontiguousarray(lat, dtype=np.float64)
+    x, y = np.empty_like(lon), np.empty_like(lat)
+
+    def run(a, b):
+        transformer = getattr(_local, "to_metric", None)
+        if transformer is None:
+            import pyproj
+
+            wgs84, metric = crs._pyproj_crs(crs.WGS84), crs._pyproj_crs(crs.METRIC_CRS)
+            transformer = _local.to_metric = pyproj.Transformer.from_crs(wgs84, metric, always_xy=True)
+        x[a:b], y[a:b] = transformer.transform(lon[a:b], lat[a:b])
+
+    for_slices(run, len(lon))
+    missing = np.isnan(lon) | np.isnan(lat)  # one NaN coordinate: no position
+    x[missing], y[missing] = np.nan, np.nan
+    return x, y
 
 
 @lru_cache(maxsize=4)

@@ -3,13 +3,15 @@
 The formulas are the ones in ``_gcj`` compiled per element: one fused, multi-threaded loop
 instead of numpy's dozens of temporary arrays. numpy alone cannot fuse the loop, and the
 inverse needs a per-point stopping test, hence numba. Imported only for large inputs, so a
-one-point ``gzspatial locate`` never pays numba's import cost.
+one-point ``gzspatial locate`` never pays numba's import cost. The loop releases the GIL and
+runs in slices on the shared thread pool (``_parallel``), so callers in threads scale too.
 """
 
 import numba
 import numpy as np
 
 from gzspatial import _gcj
+from gzspatial._parallel import for_slices
 
 _offset = numba.njit(cache=True)(_gcj.gcj_offset)
 _bd_encode = numba.njit(cache=True)(_gcj.gcj_to_bd)
@@ -44,9 +46,9 @@ def _solve(op, lon, lat, start_dlon, start_dlat, step_tol, max_iter):
 
 
 # Constants of _gcj are passed as arguments: numba's cache would not notice them change.
-@numba.njit(parallel=True, cache=True)
+@numba.njit(cache=True, nogil=True)
 def _apply(op, lon, lat, out_lon, out_lat, start_dlon, start_dlat, step_tol, max_iter):
-    for i in numba.prange(lon.shape[0]):
+    for i in range(lon.shape[0]):
         if op == WGS_TO_GCJ:
             out_lon[i], out_lat[i] = _wgs_to_gcj(lon[i], lat[i])
         elif op == GCJ_TO_BD:
@@ -60,5 +62,11 @@ def apply(op: int, lon: np.ndarray, lat: np.ndarray) -> tuple[np.ndarray, np.nda
     out_lon = np.empty_like(lon)
     out_lat = np.empty_like(lat)
     start = (_gcj.BD_DLON, _gcj.BD_DLAT) if op == BD_TO_GCJ else (0.0, 0.0)
-    _apply(op, lon, lat, out_lon, out_lat, *start, _gcj.STEP_TOL, _gcj.MAX_ITER)
+    lon = np.ascontiguousarray(lon, dtype=np.float64)
+    lat = np.ascontiguousarray(lat, dtype=np.float64)
+
+    def run(a, b):
+        _apply(op, lon[a:b], lat[a:b], out_lon[a:b], out_lat[a:b], *start, _gcj.STEP_TOL, _gcj.MAX_ITER)
+
+    for_slices(run, len(lon))
     return out_lon, out_lat

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import numba
 import numpy as np
 import shapely
 
@@ -23,7 +24,10 @@ MARGIN_CELLS = 2
 
 @dataclass(frozen=True)
 class Grid:
-    """Region label per cell (0 = a boundary is near: test exactly) and the grid's placement."""
+    """Region label per cell (0 = a boundary is near: test exactly) and the grid's placement.
+
+    Cell (iy, ix) holds the points with floor((lon - x0) / CELL_DEG) == ix (and likewise lat).
+    """
 
     x0: float
     y0: float
@@ -31,16 +35,6 @@ class Grid:
     ny: int
     labels: np.ndarray  # (ny, nx) int32
     representatives: np.ndarray  # (n_labels + 1,) shapely points, index 0 unused
-
-    def cell_labels(self, lon: np.ndarray, lat: np.ndarray) -> np.ndarray:
-        """Region label of each point; -1 off the grid (outside every polygon), 0 near a boundary."""
-        with np.errstate(invalid="ignore"):
-            ix = np.floor((lon - self.x0) / CELL_DEG)
-            iy = np.floor((lat - self.y0) / CELL_DEG)
-        on_grid = (ix >= 0) & (ix < self.nx) & (iy >= 0) & (iy < self.ny)  # False for NaN
-        out = np.full(lon.shape, -1, dtype=np.int32)
-        out[on_grid] = self.labels[iy[on_grid].astype(np.int64), ix[on_grid].astype(np.int64)]
-        return out
 
 
 def build_grid(polygons: np.ndarray) -> Grid:
@@ -69,3 +63,25 @@ def build_grid(polygons: np.ndarray) -> Grid:
     rep_y, rep_x = np.divmod(first, nx)
     representatives = shapely.points(x0 + (rep_x + 0.5) * CELL_DEG, y0 + (rep_y + 0.5) * CELL_DEG)
     return Grid(x0, y0, nx, ny, labels.astype(np.int32), representatives)
+
+
+@numba.njit(cache=True, nogil=True)
+def lookup_classes(lon, lat, x0, y0, cell, classes, table, out_class, district, core, in_city, nodes):
+    """Per point: its cell's class (-1 off the grid, 0 near a boundary) and that class's answers.
+
+    ``classes`` (ny, nx) numbers the cells' distinct answers; ``table`` row k is class k's
+    (district, core, in_city, nodes...), row 0 "nothing" (also used off the grid).
+    """
+    ny, nx = classes.shape
+    for i in range(lon.shape[0]):
+        fx, fy = np.floor((lon[i] - x0) / cell), np.floor((lat[i] - y0) / cell)
+        k = -1
+        if 0 <= fx < nx and 0 <= fy < ny:  # False for NaN
+            k = classes[int(fy), int(fx)]
+        out_class[i] = k
+        r = max(k, 0)
+        district[i] = table[r, 0]
+        core[i] = table[r, 1]
+        in_city[i] = table[r, 2] != 0
+        for j in range(nodes.shape[1]):
+            nodes[i, j] = table[r, 3 + j]

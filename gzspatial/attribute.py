@@ -140,8 +140,13 @@ class Coded:
         """A pandas Categorical (the few distinct names of millions of rows stored once)."""
         import pandas as pd
 
-        unique = self.unique()
-        return pd.Categorical.from_codes(unique.codes, categories=unique.categories)
+        # as unique(), but one table lookup per row (code -1 takes the table's last entry, ''),
+        # codes in the small integer type pandas keeps, and no second validation of the codes
+        remap, categories = pd.factorize(np.append(self.categories, ""))
+        small = np.int8 if len(categories) < 127 else np.int16 if len(categories) < 32767 else np.int32
+        codes = remap.astype(small)[self.codes]
+        dtype = pd.CategoricalDtype(np.asarray(categories, dtype=object))
+        return pd.Categorical.from_codes(codes, dtype=dtype, validate=False)
 
     def to_numpy(self) -> np.ndarray:
         return np.append(self.categories, "").astype(object)[self.codes]
