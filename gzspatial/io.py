@@ -683,32 +683,29 @@ def detect_file_encoding(path: Path, block: int = 16 << 20) -> str:
 
     A file mixing UTF-8 and other lines is an error (see :func:`check_single_encoding`).
     """
-    import codecs
-
-    decoder = codecs.getincrementaldecoder("utf-8-sig")()
-    try:
-        with open(path, "rb") as handle:
-            while chunk := handle.read(block):
-                decoder.decode(chunk)
-            decoder.decode(b"", final=True)
-    except UnicodeDecodeError:
-        pass
-    else:
+    if _decodes(path, "utf-8-sig", block):
         return "utf-8-sig"
     with open(path, "rb") as handle:
         check_single_encoding(handle, str(path))
-    decoder = codecs.getincrementaldecoder("gb18030")()
+    if _decodes(path, "gb18030", block):
+        return "gb18030"
+    with open(path, "rb") as handle:
+        return detect_encoding(handle.read(1 << 20), source=str(path))
+
+
+def _decodes(path: Path, encoding: str, block: int) -> bool:
+    """True when the whole file decodes as ``encoding`` (read in blocks of ``block`` bytes)."""
+    import codecs
+
+    decoder = codecs.getincrementaldecoder(encoding)()
     try:
         with open(path, "rb") as handle:
             while chunk := handle.read(block):
                 decoder.decode(chunk)
             decoder.decode(b"", final=True)
     except UnicodeDecodeError:
-        pass
-    else:
-        return "gb18030"
-    with open(path, "rb") as handle:
-        return detect_encoding(handle.read(1 << 20), source=str(path))
+        return False
+    return True
 
 
 def dbf_encoding(shp: Path) -> str | None:
