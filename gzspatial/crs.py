@@ -8,6 +8,7 @@ Areas (km²) and distances (m) in gzspatial are computed in :data:`METRIC_CRS`.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from functools import lru_cache
 from typing import TYPE_CHECKING, overload
 
@@ -17,7 +18,14 @@ from gzspatial import _gcj
 from gzspatial._errors import CoordinateError
 
 if TYPE_CHECKING:
+    import geopandas
+    import pandas as pd
     import pyproj
+    import shapely
+    from geopandas.array import GeometryArray
+
+    #: Geometries as ``transform_geometry`` accepts them: an array, a GeoSeries' values or a list.
+    GeometryArrayLike = np.ndarray | GeometryArray | Sequence[shapely.Geometry | None]
 
 WGS84 = "wgs84"
 CGCS2000 = "cgcs2000"
@@ -180,7 +188,9 @@ def transform(lon: float, lat: float, src: object, dst: object) -> tuple[float, 
 def transform(lon: np.ndarray, lat: np.ndarray, src: object, dst: object) -> tuple[np.ndarray, np.ndarray]: ...
 
 
-def transform(lon, lat, src, dst):
+def transform(
+    lon: float | np.ndarray, lat: float | np.ndarray, src: object, dst: object
+) -> tuple[float, float] | tuple[np.ndarray, np.ndarray]:
     """Convert coordinates from ``src`` to ``dst``; scalars give floats, arrays give arrays.
 
     ``lon``/``lat`` are degrees in geographic systems (easting/northing in metres in projected
@@ -213,17 +223,39 @@ def transform(lon, lat, src, dst):
     return np.asarray(out_lon, dtype=float), np.asarray(out_lat, dtype=float)
 
 
-def transform_geometry(geometry, src: object, dst: object):
+@overload
+def transform_geometry(geometry: shapely.Geometry, src: object, dst: object) -> shapely.Geometry: ...
+@overload
+def transform_geometry(geometry: GeometryArrayLike, src: object, dst: object) -> np.ndarray: ...
+
+
+def transform_geometry(
+    geometry: shapely.Geometry | GeometryArrayLike, src: object, dst: object
+) -> shapely.Geometry | np.ndarray:
     """Convert shapely geometries (any type, holes and multi-parts kept) from ``src`` to ``dst``.
 
     Accepts one geometry or an array-like of them (NumPy array, GeoSeries values).
     """
     import shapely
 
-    return shapely.transform(geometry, lambda x, y: transform(x, y, src, dst), interleaved=False)
+    def convert(x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        return transform(x, y, src, dst)
+
+    # types-shapely types only the interleaved=True callback (one (N, 2) array in, one out).
+    if isinstance(geometry, shapely.Geometry):
+        return shapely.transform(geometry, convert, interleaved=False)  # type: ignore[arg-type]
+    return shapely.transform(np.asarray(geometry, dtype=object), convert, interleaved=False)  # type: ignore[arg-type]
 
 
-def transform_frame(frame, src: object, dst: object):
+@overload
+def transform_frame(frame: geopandas.GeoDataFrame, src: object, dst: object) -> geopandas.GeoDataFrame: ...
+@overload
+def transform_frame(frame: geopandas.GeoSeries, src: object, dst: object) -> geopandas.GeoSeries: ...
+
+
+def transform_frame(
+    frame: geopandas.GeoDataFrame | geopandas.GeoSeries, src: object, dst: object
+) -> geopandas.GeoDataFrame | geopandas.GeoSeries:
     """Copy of a GeoDataFrame/GeoSeries with its geometries converted from ``src`` to ``dst``.
 
     The result's ``crs`` is set for pyproj systems; for GCJ-02/BD-09, which pyproj does not know,
@@ -245,12 +277,18 @@ def transform_frame(frame, src: object, dst: object):
     return out
 
 
-def to_metric(geometry, src: object = WGS84):
+@overload
+def to_metric(geometry: shapely.Geometry, src: object = WGS84) -> shapely.Geometry: ...
+@overload
+def to_metric(geometry: GeometryArrayLike, src: object = WGS84) -> np.ndarray: ...
+
+
+def to_metric(geometry: shapely.Geometry | GeometryArrayLike, src: object = WGS84) -> shapely.Geometry | np.ndarray:
     """Geometries in :data:`METRIC_CRS` (metres), for areas and distances."""
     return transform_geometry(geometry, src, METRIC_CRS)
 
 
-def convert_frame(frame, *, lon: str, lat: str, src: object, dst: object):
+def convert_frame(frame: pd.DataFrame, *, lon: str, lat: str, src: object, dst: object) -> pd.DataFrame:
     """Copy of a table with ``<dst>_lon``/``<dst>_lat`` columns added, plus ``gz_status``/``gz_note``.
 
     Every row is kept in order; rows whose coordinates are blank, not numbers or out of range get

@@ -18,9 +18,10 @@ import math
 import textwrap
 import unicodedata
 from dataclasses import dataclass, field, replace
+from enum import StrEnum
 from importlib import resources
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import shapely
@@ -31,22 +32,45 @@ from gzspatial._engine import DEFAULT_CORRIDOR_KM, layout_index
 from gzspatial._errors import InputError
 
 if TYPE_CHECKING:
+    import pandas as pd
+    from matplotlib.artist import Artist
+    from matplotlib.axes import Axes
+    from matplotlib.backend_bases import RendererBase
+    from matplotlib.colors import Colormap, Normalize
     from matplotlib.figure import Figure
     from matplotlib.font_manager import FontProperties
+    from matplotlib.text import Annotation
+    from matplotlib.typing import RcKeyType
 
 log = logging.getLogger(__name__)
 
 FORMATS = (".png", ".svg", ".pdf")
 CJK_FONT = "NotoSansCJKsc-Regular.otf"
+
+
+class Page(StrEnum):
+    """ISO 216 paper sizes of a print map (``--page``)."""
+
+    A4 = "A4"
+    A3 = "A3"
+
+
+class Orientation(StrEnum):
+    """Page orientations of a print map (``--orientation``)."""
+
+    PORTRAIT = "portrait"
+    LANDSCAPE = "landscape"
+
+
 #: ISO 216 paper, portrait (width, height) in inches: A4 210 × 297 mm, A3 297 × 420 mm.
-PAGES = {"A4": (210 / 25.4, 297 / 25.4), "A3": (297 / 25.4, 420 / 25.4)}
-ORIENTATIONS = ("portrait", "landscape")
+PAGES = {Page.A4: (210 / 25.4, 297 / 25.4), Page.A3: (297 / 25.4, 420 / 25.4)}
+ORIENTATIONS = tuple(Orientation)
 DEFAULT_SIZE = (15.0, 11.0)
 #: Largest figure side (inches) and image (pixels) drawn; beyond that the request is a mistake.
 MAX_SIDE_IN = 200.0
 MAX_PIXELS = 250_000_000
 #: Every text this module creates is literal: no mathtext ($…$), no TeX, whatever rcParams say.
-LITERAL_TEXT = {"text.parse_math": False, "text.usetex": False}
+LITERAL_TEXT: dict[RcKeyType, Any] = {"text.parse_math": False, "text.usetex": False}
 #: The enlarged central area (WGS84 lon/lat bounds), where most nodes crowd.
 CENTRAL_BOX = (113.18, 22.98, 113.50, 23.22)
 #: Side of the density grid's square cells, metres: a count per cell is then points per km².
@@ -84,24 +108,24 @@ def _registered_font() -> str:
     return path
 
 
-def page_size(page: str, orientation: str = "landscape") -> tuple[float, float]:
+def page_size(page: str, orientation: str = Orientation.LANDSCAPE) -> tuple[float, float]:
     """(width, height) in inches of an ISO page (A4, A3) in the given orientation."""
     key = page.upper()
     if key not in PAGES:
         raise InputError(f"page {page!r} is not supported: use {' or '.join(PAGES)}")
     if orientation not in ORIENTATIONS:
         raise InputError(f"orientation {orientation!r} is not supported: use portrait or landscape")
-    width, height = PAGES[key]
-    return (height, width) if orientation == "landscape" else (width, height)
+    width, height = PAGES[Page(key)]
+    return (height, width) if orientation == Orientation.LANDSCAPE else (width, height)
 
 
-def _figure_size(size, page, orientation) -> tuple[float, float]:
+def _figure_size(size: tuple[float, float] | None, page: str | None, orientation: str | None) -> tuple[float, float]:
     if page is not None and size is not None:
         raise InputError("give a page (--page) or a size (--size), not both")
     if page is None and orientation is not None:
         raise InputError("an orientation needs a page: add --page A4 or --page A3 (or give --size WxH)")
     if page is not None:
-        return page_size(page, orientation or "landscape")
+        return page_size(page, orientation or Orientation.LANDSCAPE)
     width, height = size or DEFAULT_SIZE
     if not (0 < width <= MAX_SIDE_IN and 0 < height <= MAX_SIDE_IN):  # also false for NaN
         raise InputError(
@@ -218,8 +242,8 @@ def _draw_layout(ax, layout: _Layout, density, scale: float) -> None:
 @dataclass
 class _Density:
     mesh: tuple[np.ndarray, np.ndarray, np.ndarray]  # cell edges x, y (m) and points per km² (masked 0)
-    norm: object
-    cmap: object
+    norm: Normalize
+    cmap: Colormap
     shown: int  # points inside the grid
 
 
@@ -350,9 +374,9 @@ def _xy(point) -> tuple[float, float]:
 class _Sheet:
     """The figure being built, its renderer, the font and the text scale (1 = A4)."""
 
-    fig: object
-    renderer: object
-    font: object
+    fig: Figure
+    renderer: RendererBase
+    font: FontProperties
     scale: float
     lang: str
     px_per_pt: float = field(init=False)
@@ -369,15 +393,15 @@ class _Sheet:
 
         fig = Figure(figsize=(width, height))
         canvas = FigureCanvasAgg(fig)
-        scale = min(max(min(width, height) / PAGES["A4"][0], 0.6), 1.6)
+        scale = min(max(min(width, height) / PAGES[Page.A4][0], 0.6), 1.6)
         return cls(fig, canvas.get_renderer(), cjk_font(), scale, lang)
 
-    def font_of(self, size_pt: float):
+    def font_of(self, size_pt: float) -> FontProperties:
         font = self.font.copy()
         font.set_size(size_pt * self.scale)
         return font
 
-    def text_box(self, text: str, font) -> tuple[float, float]:
+    def text_box(self, text: str, font: FontProperties) -> tuple[float, float]:
         """Width and height (px) of a text as drawn."""
         from matplotlib.text import Text
 
@@ -512,7 +536,7 @@ class _Free:
 # --- furniture ----------------------------------------------------------------------------------
 
 
-def _scale_bar(sheet: _Sheet, ax, extent):
+def _scale_bar(sheet: _Sheet, ax: Axes, extent: tuple[float, float, float, float]) -> Artist:
     """A scale bar (a round 1/2/5 × 10^n length near a fifth of the map width), lower left."""
     from mpl_toolkits.axes_grid1.anchored_artists import AnchoredSizeBar
 
@@ -538,7 +562,7 @@ def _scale_bar(sheet: _Sheet, ax, extent):
     return bar
 
 
-def _north_arrow(sheet: _Sheet, ax):
+def _north_arrow(sheet: _Sheet, ax: Axes) -> Annotation:
     """An 'N' arrow in the upper left corner (the map is drawn north-up in EPSG:4547)."""
     return ax.annotate(
         "N",
@@ -559,7 +583,7 @@ def _north_arrow(sheet: _Sheet, ax):
     )
 
 
-def _panel_title(sheet: _Sheet, ax, text: str):
+def _panel_title(sheet: _Sheet, ax: Axes, text: str) -> Artist:
     from matplotlib.offsetbox import AnchoredText
 
     box = AnchoredText(
@@ -693,7 +717,7 @@ def make_figure(
     layers: str | Path | None = None,
     lang: str = "zh",
     title: str | None = None,
-    points=None,
+    points: pd.DataFrame | str | Path | None = None,
     points_crs: str | None = None,
     size: tuple[float, float] | None = None,
     page: str | None = None,
@@ -754,7 +778,7 @@ def make_figure(
     return sheet.fig
 
 
-def _panel(sheet: _Sheet, name: str, rect):
+def _panel(sheet: _Sheet, name: str, rect: tuple[float, float, float, float]) -> Axes:
     """An axes at ``rect`` (inches: x, y, w, h), without ticks, named ``gz-<name>``."""
     width, height = sheet.fig.get_size_inches()
     x, y, w, h = rect
@@ -770,7 +794,14 @@ def _panel(sheet: _Sheet, name: str, rect):
     return ax
 
 
-def _map_panel(sheet: _Sheet, name: str, rect, extent, layout: _Layout, density):
+def _map_panel(
+    sheet: _Sheet,
+    name: str,
+    rect: tuple[float, float, float, float],
+    extent: tuple[float, float, float, float],
+    layout: _Layout,
+    density: _Density | None,
+) -> Axes:
     """A framed map of ``extent`` (m), which has the panel's aspect, so north-up and to scale."""
     ax = _panel(sheet, name, rect)
     _draw_layout(ax, layout, density, sheet.scale)
@@ -811,7 +842,8 @@ def save_figure(fig: Figure, path: str | Path, *, dpi: int = 200, transparent: b
     suffix = path.suffix.lower()
     if suffix not in FORMATS:
         raise InputError(f"cannot draw {suffix!r} files: use {', '.join(FORMATS)} (or .html for an interactive map)")
-    check_pixels(*fig.get_size_inches(), dpi)
+    width, height = fig.get_size_inches()
+    check_pixels(float(width), float(height), dpi)
     import matplotlib
 
     # Texts made while drawing (colour-bar ticks) are literal too, whatever the user's rcParams say.
@@ -850,7 +882,9 @@ def check_pixels(width: float, height: float, dpi: float) -> None:
         raise InputError(f"{width:g}x{height:g} inches at {dpi:g} dpi is less than one pixel: raise --size or --dpi")
 
 
-def check_request(size: str | None, page: str | None, orientation: str | None, dpi: float) -> tuple | None:
+def check_request(
+    size: str | None, page: str | None, orientation: str | None, dpi: float
+) -> tuple[float, float] | None:
     """Check a print-map request before any drawing: the parsed ``size`` (inches, or None)."""
     inches = parse_size(size)
     check_pixels(*_figure_size(inches, page, orientation), dpi)

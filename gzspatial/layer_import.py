@@ -151,11 +151,8 @@ def _read_source(path: Path, *, layer: str | None, encoding: str | None):
         raise LayerError(f"{path} has no layer {layer!r}; its layers are: {', '.join(names)}")
     if encoding is None and path.suffix.lower() == ".shp" and not path.with_suffix(".cpg").exists():
         encoding = _dbf_encoding(path.with_suffix(".dbf"))
-    kwargs = {"layer": layer} if layer is not None else {}
-    if encoding is not None:
-        kwargs["encoding"] = encoding
     try:
-        frame = geopandas.read_file(path, **kwargs)
+        frame = geopandas.read_file(path, layer=layer, encoding=encoding)  # None: the reader's default
     except (pyogrio.errors.DataSourceError, pyogrio.errors.DataLayerError, ValueError, LookupError) as exc:
         raise LayerError(f"{path} cannot be read: {str(exc).splitlines()[0]}") from None
     if len(frame) == 0:
@@ -248,7 +245,12 @@ def _to_wgs84(geometries: np.ndarray, src_crs) -> np.ndarray:
     from pyproj import Transformer
 
     transformer = Transformer.from_crs(src_crs, "EPSG:4326", always_xy=True)
-    return shapely.transform(np.asarray(geometries, dtype=object), transformer.transform, interleaved=False)
+    # types-shapely types only the interleaved=True callback (one (N, 2) array in, one out).
+    return shapely.transform(
+        np.asarray(geometries, dtype=object),
+        transformer.transform,  # type: ignore[arg-type]
+        interleaved=False,
+    )
 
 
 def _feature_values(frame, id_field: str | None, name_field: str | None, path: Path) -> list[tuple[str, str]]:
@@ -321,7 +323,9 @@ def _match(values, reference, mapping: dict[str, str], report: ImportReport) -> 
     if bad_map:
         raise LayerError(f"--map names unknown layout ids: {', '.join(bad_map)}; ids are: {', '.join(sorted(ids))}")
     names = _name_index(reference)
-    assignment, unmatched, ambiguous = [], [], []
+    assignment: list[str | None] = []
+    unmatched: list[str] = []
+    ambiguous: list[str] = []
     for id_value, name_value in values:
         label = name_value or id_value
         mapped = next((mapping[v] for v in (id_value, name_value) if v and v in mapping), None)

@@ -137,7 +137,8 @@ def read_layer(name: str, path: Path) -> Layer:
     if not isinstance(features, list):
         raise LayerError(f"{path}: 'features' is {type(features).__name__}, expected a list of GeoJSON Features")
     problems = _crs_problems(collection)
-    properties, geometries = [], []
+    properties: list[dict] = []
+    geometries: list[shapely.Geometry | None] = []
     for index, feature in enumerate(features):
         if not isinstance(feature, dict):
             problems.append(f"feature {index}: is {type(feature).__name__}, expected a GeoJSON Feature")
@@ -162,7 +163,9 @@ def read_layer(name: str, path: Path) -> Layer:
         problems.append(f"duplicate ids: {', '.join(duplicates)}")
     if problems:
         raise LayerError(f"{path}: {len(problems)} problem(s): " + "; ".join(problems))
-    metadata = collection.get("metadata") if isinstance(collection.get("metadata"), dict) else {}
+    metadata = collection.get("metadata")
+    if not isinstance(metadata, dict):
+        metadata = {}
     sha = hashlib.sha256(data).hexdigest()
     return Layer(name, Path(path), properties, np.array(geometries, dtype=object), metadata, sha)
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import shapely
@@ -95,7 +96,7 @@ def locate(
             f"{x:g}, {y:g} in {system} converts to {w_lon[0]:g}, {w_lat[0]:g}, out of range: check the values and --crs"
         )
     index = layout_index(layers)
-    point = shapely.points(w_lon, w_lat)
+    point = np.asarray(shapely.points(w_lon, w_lat), dtype=object)  # one point, an array as the layers take
     status, note = checked.status[0], checked.note[0]
     in_city = bool(index.city.first_containing(point)[0] >= 0)
     if not in_city and status == STATUS_OK:
@@ -242,7 +243,7 @@ def find(query: str, *, layers: str | Path | None = None, limit: int = 10) -> li
         raise CoordinateError("name query is blank: give part of a name, e.g. 琶洲 or Knowledge City")
     index = layout_index(layers)
     district_names = {p["adcode"]: p["name_zh"] for p in index.districts.layer.properties}
-    results = []
+    results: list[dict[str, Any]] = []
     for name in _SEARCH_LAYERS:
         layer = index.layers.get(name)
         if layer is None:
