@@ -193,9 +193,31 @@ def transform(
 ) -> tuple[float, float] | tuple[np.ndarray, np.ndarray]:
     """Convert coordinates from ``src`` to ``dst``; scalars give floats, arrays give arrays.
 
-    ``lon``/``lat`` are degrees in geographic systems (easting/northing in metres in projected
-    EPSG systems). NaN stays NaN. A longitude beyond ±180° or latitude beyond ±90° in a
-    geographic system raises CoordinateError.
+    Parameters
+    ----------
+    lon, lat : float or ndarray
+        Degrees in geographic systems (easting/northing in metres in projected EPSG systems).
+        NaN stays NaN; a point with one NaN coordinate gives NaN for both.
+    src, dst : str or pyproj.CRS
+        wgs84, cgcs2000, gcj02, bd09, or anything pyproj reads (``"EPSG:4547"``).
+
+    Returns
+    -------
+    tuple of (float, float) or (ndarray, ndarray)
+        ``(lon, lat)`` (or x, y) in ``dst``, floats for scalar input.
+
+    Raises
+    ------
+    CoordinateError
+        An unknown system, non-numeric input, or a longitude beyond ±180° / latitude beyond
+        ±90° in a geographic system.
+
+    Examples
+    --------
+    >>> from gzspatial import crs
+    >>> lon, lat = crs.transform(113.3245, 23.1066, "gcj02", "wgs84")
+    >>> round(lon, 6), round(lat, 6)
+    (113.31909, 23.109211)
     """
     src, dst = normalize_crs(src), normalize_crs(dst)
     scalar = np.ndim(lon) == 0 and np.ndim(lat) == 0
@@ -234,7 +256,24 @@ def transform_geometry(
 ) -> shapely.Geometry | np.ndarray:
     """Convert shapely geometries (any type, holes and multi-parts kept) from ``src`` to ``dst``.
 
-    Accepts one geometry or an array-like of them (NumPy array, GeoSeries values).
+    Parameters
+    ----------
+    geometry : shapely.Geometry or array-like of them
+        One geometry, or a NumPy array, GeoSeries ``values`` or list of geometries (None kept).
+    src, dst : str or pyproj.CRS
+        As in :func:`transform`.
+
+    Returns
+    -------
+    shapely.Geometry or ndarray
+        The converted geometry, or an object array of them in the input's order.
+
+    Examples
+    --------
+    >>> import shapely
+    >>> from gzspatial import crs
+    >>> crs.transform_geometry(shapely.Point(113.3245, 23.1066), "gcj02", "wgs84").wkt
+    'POINT (113.31908969027269 23.109210959650884)'
     """
     import shapely
 
@@ -258,8 +297,27 @@ def transform_frame(
 ) -> geopandas.GeoDataFrame | geopandas.GeoSeries:
     """Copy of a GeoDataFrame/GeoSeries with its geometries converted from ``src`` to ``dst``.
 
-    The result's ``crs`` is set for pyproj systems; for GCJ-02/BD-09, which pyproj does not know,
-    it is None and ``attrs['gz_crs']`` names the system.
+    Parameters
+    ----------
+    frame : GeoDataFrame or GeoSeries
+        Its rows, index and other columns are kept as they are; the input is not changed.
+    src, dst : str or pyproj.CRS
+        As in :func:`transform`.
+
+    Returns
+    -------
+    GeoDataFrame or GeoSeries
+        Same type as ``frame``. Its ``crs`` is set for pyproj systems; for GCJ-02/BD-09, which
+        pyproj does not know, it is None and ``attrs["gz_crs"]`` names the system.
+
+    Examples
+    --------
+    >>> import gzspatial
+    >>> from gzspatial import crs
+    >>> districts = gzspatial.load_layers()["districts"]
+    >>> amap = crs.transform_frame(districts, "wgs84", "gcj02")
+    >>> amap.crs is None, amap.attrs["gz_crs"]
+    (True, 'gcj02')
     """
     import geopandas
 

@@ -724,14 +724,53 @@ def make_figure(
     orientation: str | None = None,
     corridor_km: float = DEFAULT_CORRIDOR_KM,
 ) -> Figure:
-    """A print map of the layout as a matplotlib Figure.
+    """A print map of the layout as a matplotlib Figure (EPSG:4547, north up, to scale).
 
     The main map (districts, axis, cores, nodes), the crowded centre enlarged in a second panel,
     legend, scale bars, north arrow, title and source line, laid out in fixed margins; every core,
-    AI-zone part and node is labelled and no two labels overlap. ``size`` is (width, height) in
-    inches (default 15 × 11), or ``page`` ("A4", "A3") with ``orientation`` ("portrait",
-    "landscape" — the default). ``points`` (a DataFrame or a file ``join`` reads, in
-    ``points_crs``) are drawn as a density in points per km² with a colour bar.
+    AI-zone part and node is labelled and no two labels overlap. Drawn on its own Agg canvas:
+    pyplot's state, the backend and the user's rcParams are left alone.
+
+    Parameters
+    ----------
+    layers : str or Path, optional
+        A folder of replacement layers (see :func:`gzspatial.load_layers`).
+    lang : {"zh", "en"}, default "zh"
+        Language of labels, legend, title and source line.
+    title : str, optional
+        Title text (drawn literally: no mathtext); default the layout's name.
+    points : DataFrame, str or Path, optional
+        Points (a DataFrame or a file ``join`` reads) drawn as a density in points per km² on a
+        1 km grid, with a colour bar.
+    points_crs : str, optional
+        The points' CRS when their columns do not say (as ``join``'s ``crs``).
+    size : (float, float), optional
+        (width, height) in inches; default 15 × 11. Not together with ``page``.
+    page : {"A4", "A3"}, optional
+        An ISO page instead of ``size`` (see :class:`Page`).
+    orientation : {"portrait", "landscape"}, optional
+        Orientation of ``page`` (default landscape; see :class:`Orientation`).
+    corridor_km : float, default 2.0
+        Axis corridor half-width (km) used when attributing ``points``.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        Write it with :func:`save_figure` (or ``fig.savefig``).
+
+    Raises
+    ------
+    InputError
+        An unsupported language, page or orientation, both ``size`` and ``page``, or an unusable size.
+
+    Examples
+    --------
+    >>> from gzspatial import make_figure, save_figure
+    >>> fig = make_figure(lang="en", page="A4", orientation="portrait")
+    >>> [round(float(side), 2) for side in fig.get_size_inches()]
+    [8.27, 11.69]
+    >>> save_figure(fig, "layout.png", dpi=150)  # doctest: +SKIP
+    PosixPath('layout.png')
     """
     import matplotlib
 
@@ -835,7 +874,35 @@ def _metric_box(bounds: tuple[float, float, float, float]) -> shapely.Polygon:
 
 
 def save_figure(fig: Figure, path: str | Path, *, dpi: int = 200, transparent: bool = False) -> Path:
-    """Write a figure by extension (.png, .svg, .pdf), atomically; ``transparent`` for slides."""
+    """Write a figure by extension (.png, .svg, .pdf), atomically.
+
+    Parameters
+    ----------
+    fig : matplotlib.figure.Figure
+        Usually from :func:`make_figure`.
+    path : str or Path
+        Output file; its suffix chooses the format. Replaced only once the drawing succeeded.
+    dpi : int, default 200
+        Dots per inch of a PNG (and of rasterised parts of SVG/PDF).
+    transparent : bool, default False
+        A transparent background, for slides.
+
+    Returns
+    -------
+    Path
+        The file written.
+
+    Raises
+    ------
+    InputError
+        An unsupported suffix, or a drawing empty or too large at this ``dpi`` (see :func:`check_pixels`).
+
+    Examples
+    --------
+    >>> from gzspatial import make_figure, save_figure
+    >>> save_figure(make_figure(), "layout.pdf")  # doctest: +SKIP
+    PosixPath('layout.pdf')
+    """
     from gzspatial.io import atomic_output
 
     path = Path(path)

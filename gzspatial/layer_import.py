@@ -81,10 +81,46 @@ def import_layer(
 ) -> ImportReport:
     """Import ``source`` as layer ``kind`` into ``output_dir``/``<kind>.geojson`` (WGS84, ``precision: official``).
 
-    ``crs``: the file's CRS when it declares none (EPSG code, WKT or PROJ string; one it declares
-    must agree). ``mapping``: CSV of ``user_value,layout_id`` pairs (``-`` leaves a feature out).
-    ``keep_missing``: keep the packaged feature for layout ids the file lacks (else an error).
-    Raises LayerError naming every problem; nothing is written unless the whole layer is valid.
+    Parameters
+    ----------
+    source : str or Path
+        A vector file GDAL reads (GeoPackage, Shapefile, GeoJSON…); never modified.
+    kind : str
+        The layout layer it replaces (see ``KINDS``, e.g. ``"cores"`` or ``"nodes"``).
+    output_dir : str or Path
+        Folder for ``<kind>.geojson`` (not the packaged layers folder); use it as ``--layers``.
+    crs : str, optional
+        The file's CRS when it declares none (EPSG code, WKT or PROJ string); one it declares
+        must agree.
+    encoding : str, optional
+        Attribute encoding; a Shapefile without .cpg has its .dbf encoding detected.
+    layer : str, optional
+        The layer to read from a file that holds several.
+    id_field, name_field : str, optional
+        Fields holding the layout id and the name used to match features to the layout.
+    mapping : str or Path, optional
+        CSV of ``user_value,layout_id`` pairs (``-`` leaves a feature out).
+    keep_missing : bool, default False
+        Keep the packaged feature for layout ids the file lacks (else an error).
+    today : datetime.date, optional
+        Import date written to the features (default: today).
+
+    Returns
+    -------
+    ImportReport
+        What was matched, skipped and kept, and where the layer was written.
+
+    Raises
+    ------
+    LayerError
+        Naming every problem; nothing is written unless the whole layer is valid.
+
+    Examples
+    --------
+    >>> from gzspatial import import_layer
+    >>> report = import_layer("cores_official.gpkg", "cores", "my_layers", id_field="id")  # doctest: +SKIP
+    >>> report.matched[:1]  # doctest: +SKIP
+    [('knowledge-city', 'knowledge-city')]
     """
     if kind not in KINDS:
         raise LayerError(f"cannot import as {kind!r}: use one of {', '.join(KINDS)}")

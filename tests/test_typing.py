@@ -4,6 +4,8 @@ matching the strings the data and the outputs use."""
 from __future__ import annotations
 
 import ast
+import doctest
+import importlib
 import json
 from importlib.metadata import version
 
@@ -69,6 +71,13 @@ def test_public_functions_declare_return_types(module):
 
     visit(tree, "")
     assert missing == []
+
+
+@pytest.mark.parametrize("module", ["layers", "locator", "crs", "figure", "layer_import", "address"])
+def test_docstring_examples_run(module):
+    result = doctest.testmod(importlib.import_module(f"gzspatial.{module}"))
+    assert result.attempted > 0
+    assert result.failed == 0
 
 
 # --- vocabularies ---------------------------------------------------------------------------
