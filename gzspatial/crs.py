@@ -9,6 +9,7 @@ Areas (km²) and distances (m) in gzspatial are computed in :data:`METRIC_CRS`.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from enum import StrEnum
 from functools import lru_cache
 from typing import TYPE_CHECKING, overload
 
@@ -27,10 +28,21 @@ if TYPE_CHECKING:
     #: Geometries as ``transform_geometry`` accepts them: an array, a GeoSeries' values or a list.
     GeometryArrayLike = np.ndarray | GeometryArray | Sequence[shapely.Geometry | None]
 
-WGS84 = "wgs84"
-CGCS2000 = "cgcs2000"
-GCJ02 = "gcj02"
-BD09 = "bd09"
+
+class System(StrEnum):
+    """The coordinate systems known by name (any other is ``EPSG:<n>``)."""
+
+    WGS84 = "wgs84"  # EPSG:4326, the storage CRS
+    CGCS2000 = "cgcs2000"  # EPSG:4490
+    GCJ02 = "gcj02"  # Amap, Tencent
+    BD09 = "bd09"  # Baidu
+
+
+# Plain-text names, as written to outputs and accepted by every ``crs`` argument.
+WGS84 = System.WGS84.value
+CGCS2000 = System.CGCS2000.value
+GCJ02 = System.GCJ02.value
+BD09 = System.BD09.value
 #: CGCS2000 / 3-degree Gauss-Kruger CM 114E: metres, covers Guangzhou.
 METRIC_CRS = "EPSG:4547"
 NAMED_SYSTEMS = (WGS84, CGCS2000, GCJ02, BD09)

@@ -774,7 +774,7 @@ def make_figure(
     """
     import matplotlib
 
-    if lang not in ("zh", "en"):
+    if lang not in tuple(style.Lang):
         raise InputError(f"language {lang!r} is not supported: use zh or en")
     width, height = _figure_size(size, page, orientation)
     index = layout_index(layers)

@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 
 import gzspatial
-from gzspatial import _validate, figure, geocode, schema, style
+from gzspatial import _validate, crs, figure, geocode, schema, style
 
 from .conftest import ROOT
 
@@ -137,3 +137,11 @@ def test_page_enums_and_strings_give_the_same_size(page, orientation):
     width, height = figure.page_size(str(page), str(orientation))
     assert figure.page_size(page, orientation) == (width, height)
     assert (width > height) == (orientation == "landscape")
+
+
+def test_named_systems_and_languages():
+    assert crs.NAMED_SYSTEMS == ("wgs84", "cgcs2000", "gcj02", "bd09") == tuple(crs.System)
+    assert all(crs.normalize_crs(system) == system for system in crs.System)
+    assert tuple(style.Lang) == ("zh", "en")
+    with pytest.raises(figure.InputError, match="use zh or en"):
+        figure.make_figure(lang="fr")
