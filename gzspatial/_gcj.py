@@ -8,6 +8,9 @@ numpy arrays (the plain path) and is compiled per element by numba (``_gcj_fast`
 
 import numpy as np
 
+#: One coordinate (the numba path, per element) or an array of them (the numpy path), degrees.
+Degrees = float | np.ndarray
+
 # Krasovsky 1940 ellipsoid, as in the published GCJ-02 algorithm.
 KRASOVSKY_A = 6378245.0
 KRASOVSKY_EE = 0.00669342162296594323
@@ -26,12 +29,12 @@ STEP_TOL = 1e-10
 MAX_ITER = 30
 
 
-def in_china(lon, lat):
+def in_china(lon: Degrees, lat: Degrees) -> bool | np.ndarray:
     """True where GCJ-02 applies (inside the published box); False for NaN."""
     return (lon >= CHINA_LON_MIN) & (lon <= CHINA_LON_MAX) & (lat >= CHINA_LAT_MIN) & (lat <= CHINA_LAT_MAX)
 
 
-def gcj_offset(lon, lat):
+def gcj_offset(lon: Degrees, lat: Degrees) -> tuple[Degrees, Degrees]:
     """GCJ-02 minus WGS84 at a WGS84 point, in degrees (no out-of-China test).
 
     The published formula, with sin(6πx), sin(πx) and sin(πy) taken from sin(2πx), sin(πx/3)
@@ -75,7 +78,7 @@ def gcj_offset(lon, lat):
     return dlon, dlat
 
 
-def gcj_to_bd(lon, lat):
+def gcj_to_bd(lon: Degrees, lat: Degrees) -> tuple[Degrees, Degrees]:
     """BD-09 coordinates of a GCJ-02 point, in degrees (Baidu's published formula)."""
     z = np.sqrt(lon * lon + lat * lat) + 0.00002 * np.sin(lat * BD_X_PI)
     theta = np.arctan2(lat, lon) + 0.000003 * np.cos(lon * BD_X_PI)
@@ -85,7 +88,7 @@ def gcj_to_bd(lon, lat):
 # --- plain numpy path (small inputs, and the reference the compiled path is tested against) ---
 
 
-def wgs_to_gcj(lon, lat):
+def wgs_to_gcj(lon: Degrees, lat: Degrees) -> tuple[Degrees, Degrees]:
     """WGS84 -> GCJ-02 on numpy arrays (identity outside China, NaN stays NaN)."""
     dlon, dlat = gcj_offset(lon, lat)
     inside = in_china(lon, lat)
@@ -106,11 +109,11 @@ def _solve(forward, target_lon, target_lat, start_lon, start_lat):
     return w_lon, w_lat
 
 
-def gcj_to_wgs(lon, lat):
+def gcj_to_wgs(lon: Degrees, lat: Degrees) -> tuple[Degrees, Degrees]:
     """GCJ-02 -> WGS84 on numpy arrays: the exact inverse of :func:`wgs_to_gcj`."""
     return _solve(wgs_to_gcj, lon, lat, lon, lat)
 
 
-def bd_to_gcj(lon, lat):
+def bd_to_gcj(lon: Degrees, lat: Degrees) -> tuple[Degrees, Degrees]:
     """BD-09 -> GCJ-02 on numpy arrays: the exact inverse of :func:`gcj_to_bd`."""
     return _solve(gcj_to_bd, lon, lat, lon - BD_DLON, lat - BD_DLAT)

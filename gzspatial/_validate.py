@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from dataclasses import dataclass
+from enum import StrEnum
 
 import numpy as np
 
@@ -15,16 +16,30 @@ from gzspatial._errors import CoordinateError
 GZ_WIDE_LON = (112.4, 114.6)
 GZ_WIDE_LAT = (22.0, 24.5)
 
-STATUS_OK = "ok"
-STATUS_OUTSIDE = "outside"
-STATUS_SWAPPED = "swapped"
-STATUS_MISSING = "missing"
-STATUS_INVALID = "invalid"
-STATUS_ADDRESS_ONLY = "address_only"  # district read from the address offline; no site
-STATUS_GEOCODED = "geocoded"  # a geocoder placed the address at street level or finer: a site
-STATUS_GEOCODED_COARSE = "geocoded_coarse"  # a geocoder placed it only coarsely: district at most
-STATUSES = (STATUS_OK, STATUS_OUTSIDE, STATUS_SWAPPED, STATUS_MISSING, STATUS_INVALID,
-            STATUS_ADDRESS_ONLY, STATUS_GEOCODED, STATUS_GEOCODED_COARSE)  # fmt: skip
+
+class Status(StrEnum):
+    """``gz_status`` of a row (a StrEnum: members compare equal to the text written to data)."""
+
+    OK = "ok"
+    OUTSIDE = "outside"
+    SWAPPED = "swapped"
+    MISSING = "missing"
+    INVALID = "invalid"
+    ADDRESS_ONLY = "address_only"  # district read from the address offline; no site
+    GEOCODED = "geocoded"  # a geocoder placed the address at street level or finer: a site
+    GEOCODED_COARSE = "geocoded_coarse"  # a geocoder placed it only coarsely: district at most
+
+
+# Plain-text names, as written to data (gz_status columns hold str, not the enum).
+STATUS_OK = Status.OK.value
+STATUS_OUTSIDE = Status.OUTSIDE.value
+STATUS_SWAPPED = Status.SWAPPED.value
+STATUS_MISSING = Status.MISSING.value
+STATUS_INVALID = Status.INVALID.value
+STATUS_ADDRESS_ONLY = Status.ADDRESS_ONLY.value
+STATUS_GEOCODED = Status.GEOCODED.value
+STATUS_GEOCODED_COARSE = Status.GEOCODED_COARSE.value
+STATUSES = tuple(status.value for status in Status)  # order = status codes (CheckedPoints.status_code)
 
 _DMS = re.compile(
     r"""^\s*(?P<sign>[-+])?\s*(?P<deg>\d+(?:\.\d+)?)\s*(?:°|度|d|\s)?\s*
@@ -110,9 +125,9 @@ def parse_degrees(values, axis: str | None = None) -> tuple[np.ndarray, dict[int
     else:
         text = pc.utf8_trim_whitespace(array.cast(pa.string()))
         decimal = pc.fill_null(pc.match_substring_regex(text, _DECIMAL), False)
-        numbers = np.array(pc.cast(pc.if_else(decimal, text, None), pa.float64()).to_numpy(zero_copy_only=False))
-        others = np.flatnonzero(~decimal.to_numpy(zero_copy_only=False))
-        for index, cell in zip(others.tolist(), pc.take(text, pa.array(others)).to_pylist(), strict=True):
+        numbers = np.array(pc.cast(pc.if_else(decimal, text, None), pa.float64()), dtype=np.float64)  # null: NaN
+        others = np.flatnonzero(~np.asarray(decimal, dtype=bool))
+        for index, cell in zip(others.tolist(), pc.take(text, pa.array(others, pa.int64())).to_pylist(), strict=True):
             numbers[index], problem = parse_number(cell, axis)
             problems[index] = problem
     problems.update(dict.fromkeys(np.flatnonzero(np.isinf(numbers)).tolist(), "not a finite number"))
@@ -205,17 +220,18 @@ def parse_number(text, axis: str | None = None) -> tuple[float, str]:
     if text is None:
         return np.nan, "blank"
     if isinstance(text, int | float | np.integer | np.floating):
-        value = float(text)
+        number = float(text)
         return (
-            (value, "")
-            if np.isfinite(value)
-            else (np.nan, "not a number: NaN" if np.isnan(value) else "not a finite number")
+            (number, "")
+            if np.isfinite(number)
+            else (np.nan, "not a number: NaN" if np.isnan(number) else "not a finite number")
         )
     stripped = unicodedata.normalize("NFKC", str(text)).strip().replace("−", "-")
     if not stripped:
         return np.nan, "blank"
     if _NOT_A_NUMBER.match(stripped):
         return np.nan, "not a number: NaN" if "nan" in stripped.lower() else "not a finite number"
+    value: float | None
     if _STRICT_DECIMAL.match(stripped):
         value = float(stripped)
     else:

@@ -17,6 +17,7 @@ import unicodedata
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -180,7 +181,7 @@ def _alternation(words) -> re.Pattern:
 
 
 @lru_cache(maxsize=1)
-def _patterns():
+def _patterns() -> dict[str, Any]:
     """Compiled patterns: district mentions, townships, openings of other provinces/cities."""
     mentions: dict[str, tuple[str | None, str]] = {}
     for code, (name, short) in DISTRICTS.items():
@@ -230,8 +231,29 @@ def _strip_opening(text: str) -> tuple[str, bool]:
     return rest, named
 
 
-def parse_address(text) -> ParsedAddress:
-    """Read district and 街道/镇 from one address (with or without 广东省/广州市; see module doc)."""
+def parse_address(text: object) -> ParsedAddress:
+    """Read district and 街道/镇 from one address (with or without 广东省/广州市; see module doc).
+
+    Offline: no service is asked, nothing is geocoded.
+
+    Parameters
+    ----------
+    text : str
+        One address (full-width characters and spaces are normalised first).
+
+    Returns
+    -------
+    ParsedAddress
+        ``status`` (guangzhou, outside, unknown…), district name and code, 街道/镇 name and code
+        when named, the place read and a note on any guess made.
+
+    Examples
+    --------
+    >>> from gzspatial import parse_address
+    >>> found = parse_address("广东省广州市天河区天河路385号")
+    >>> found.status, found.district, found.district_code
+    ('guangzhou', '天河区', '440106')
+    """
     norm = normalize(text)
     if not re.search(r"[\u4e00-\u9fff]", norm):
         return ParsedAddress(norm, STATUS_UNKNOWN, note="no Chinese place name in the address")

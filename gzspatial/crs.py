@@ -8,6 +8,8 @@ Areas (km²) and distances (m) in gzspatial are computed in :data:`METRIC_CRS`.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from enum import StrEnum
 from functools import lru_cache
 from typing import TYPE_CHECKING, overload
 
@@ -17,12 +19,30 @@ from gzspatial import _gcj
 from gzspatial._errors import CoordinateError
 
 if TYPE_CHECKING:
+    import geopandas
+    import pandas as pd
     import pyproj
+    import shapely
+    from geopandas.array import GeometryArray
 
-WGS84 = "wgs84"
-CGCS2000 = "cgcs2000"
-GCJ02 = "gcj02"
-BD09 = "bd09"
+    #: Geometries as ``transform_geometry`` accepts them: an array, a GeoSeries' values or a list.
+    GeometryArrayLike = np.ndarray | GeometryArray | Sequence[shapely.Geometry | None]
+
+
+class System(StrEnum):
+    """The coordinate systems known by name (any other is ``EPSG:<n>``)."""
+
+    WGS84 = "wgs84"  # EPSG:4326, the storage CRS
+    CGCS2000 = "cgcs2000"  # EPSG:4490
+    GCJ02 = "gcj02"  # Amap, Tencent
+    BD09 = "bd09"  # Baidu
+
+
+# Plain-text names, as written to outputs and accepted by every ``crs`` argument.
+WGS84 = System.WGS84.value
+CGCS2000 = System.CGCS2000.value
+GCJ02 = System.GCJ02.value
+BD09 = System.BD09.value
 #: CGCS2000 / 3-degree Gauss-Kruger CM 114E: metres, covers Guangzhou.
 METRIC_CRS = "EPSG:4547"
 NAMED_SYSTEMS = (WGS84, CGCS2000, GCJ02, BD09)
@@ -180,12 +200,36 @@ def transform(lon: float, lat: float, src: object, dst: object) -> tuple[float, 
 def transform(lon: np.ndarray, lat: np.ndarray, src: object, dst: object) -> tuple[np.ndarray, np.ndarray]: ...
 
 
-def transform(lon, lat, src, dst):
+def transform(
+    lon: float | np.ndarray, lat: float | np.ndarray, src: object, dst: object
+) -> tuple[float, float] | tuple[np.ndarray, np.ndarray]:
     """Convert coordinates from ``src`` to ``dst``; scalars give floats, arrays give arrays.
 
-    ``lon``/``lat`` are degrees in geographic systems (easting/northing in metres in projected
-    EPSG systems). NaN stays NaN. A longitude beyond ±180° or latitude beyond ±90° in a
-    geographic system raises CoordinateError.
+    Parameters
+    ----------
+    lon, lat : float or ndarray
+        Degrees in geographic systems (easting/northing in metres in projected EPSG systems).
+        NaN stays NaN; a point with one NaN coordinate gives NaN for both.
+    src, dst : str or pyproj.CRS
+        wgs84, cgcs2000, gcj02, bd09, or anything pyproj reads (``"EPSG:4547"``).
+
+    Returns
+    -------
+    tuple of (float, float) or (ndarray, ndarray)
+        ``(lon, lat)`` (or x, y) in ``dst``, floats for scalar input.
+
+    Raises
+    ------
+    CoordinateError
+        An unknown system, non-numeric input, or a longitude beyond ±180° / latitude beyond
+        ±90° in a geographic system.
+
+    Examples
+    --------
+    >>> from gzspatial import crs
+    >>> lon, lat = crs.transform(113.3245, 23.1066, "gcj02", "wgs84")
+    >>> round(lon, 6), round(lat, 6)
+    (113.31909, 23.109211)
     """
     src, dst = normalize_crs(src), normalize_crs(dst)
     scalar = np.ndim(lon) == 0 and np.ndim(lat) == 0
@@ -213,21 +257,79 @@ def transform(lon, lat, src, dst):
     return np.asarray(out_lon, dtype=float), np.asarray(out_lat, dtype=float)
 
 
-def transform_geometry(geometry, src: object, dst: object):
+@overload
+def transform_geometry(geometry: shapely.Geometry, src: object, dst: object) -> shapely.Geometry: ...
+@overload
+def transform_geometry(geometry: GeometryArrayLike, src: object, dst: object) -> np.ndarray: ...
+
+
+def transform_geometry(
+    geometry: shapely.Geometry | GeometryArrayLike, src: object, dst: object
+) -> shapely.Geometry | np.ndarray:
     """Convert shapely geometries (any type, holes and multi-parts kept) from ``src`` to ``dst``.
 
-    Accepts one geometry or an array-like of them (NumPy array, GeoSeries values).
+    Parameters
+    ----------
+    geometry : shapely.Geometry or array-like of them
+        One geometry, or a NumPy array, GeoSeries ``values`` or list of geometries (None kept).
+    src, dst : str or pyproj.CRS
+        As in :func:`transform`.
+
+    Returns
+    -------
+    shapely.Geometry or ndarray
+        The converted geometry, or an object array of them in the input's order.
+
+    Examples
+    --------
+    >>> import shapely
+    >>> from gzspatial import crs
+    >>> crs.transform_geometry(shapely.Point(113.3245, 23.1066), "gcj02", "wgs84").wkt
+    'POINT (113.31908969027269 23.109210959650884)'
     """
     import shapely
 
-    return shapely.transform(geometry, lambda x, y: transform(x, y, src, dst), interleaved=False)
+    def convert(x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        return transform(x, y, src, dst)
+
+    # types-shapely types only the interleaved=True callback (one (N, 2) array in, one out).
+    if isinstance(geometry, shapely.Geometry):
+        return shapely.transform(geometry, convert, interleaved=False)  # type: ignore[arg-type]
+    return shapely.transform(np.asarray(geometry, dtype=object), convert, interleaved=False)  # type: ignore[arg-type]
 
 
-def transform_frame(frame, src: object, dst: object):
+@overload
+def transform_frame(frame: geopandas.GeoDataFrame, src: object, dst: object) -> geopandas.GeoDataFrame: ...
+@overload
+def transform_frame(frame: geopandas.GeoSeries, src: object, dst: object) -> geopandas.GeoSeries: ...
+
+
+def transform_frame(
+    frame: geopandas.GeoDataFrame | geopandas.GeoSeries, src: object, dst: object
+) -> geopandas.GeoDataFrame | geopandas.GeoSeries:
     """Copy of a GeoDataFrame/GeoSeries with its geometries converted from ``src`` to ``dst``.
 
-    The result's ``crs`` is set for pyproj systems; for GCJ-02/BD-09, which pyproj does not know,
-    it is None and ``attrs['gz_crs']`` names the system.
+    Parameters
+    ----------
+    frame : GeoDataFrame or GeoSeries
+        Its rows, index and other columns are kept as they are; the input is not changed.
+    src, dst : str or pyproj.CRS
+        As in :func:`transform`.
+
+    Returns
+    -------
+    GeoDataFrame or GeoSeries
+        Same type as ``frame``. Its ``crs`` is set for pyproj systems; for GCJ-02/BD-09, which
+        pyproj does not know, it is None and ``attrs["gz_crs"]`` names the system.
+
+    Examples
+    --------
+    >>> import gzspatial
+    >>> from gzspatial import crs
+    >>> districts = gzspatial.load_layers()["districts"]
+    >>> amap = crs.transform_frame(districts, "wgs84", "gcj02")
+    >>> amap.crs is None, amap.attrs["gz_crs"]
+    (True, 'gcj02')
     """
     import geopandas
 
@@ -245,12 +347,18 @@ def transform_frame(frame, src: object, dst: object):
     return out
 
 
-def to_metric(geometry, src: object = WGS84):
+@overload
+def to_metric(geometry: shapely.Geometry, src: object = WGS84) -> shapely.Geometry: ...
+@overload
+def to_metric(geometry: GeometryArrayLike, src: object = WGS84) -> np.ndarray: ...
+
+
+def to_metric(geometry: shapely.Geometry | GeometryArrayLike, src: object = WGS84) -> shapely.Geometry | np.ndarray:
     """Geometries in :data:`METRIC_CRS` (metres), for areas and distances."""
     return transform_geometry(geometry, src, METRIC_CRS)
 
 
-def convert_frame(frame, *, lon: str, lat: str, src: object, dst: object):
+def convert_frame(frame: pd.DataFrame, *, lon: str, lat: str, src: object, dst: object) -> pd.DataFrame:
     """Copy of a table with ``<dst>_lon``/``<dst>_lat`` columns added, plus ``gz_status``/``gz_note``.
 
     Every row is kept in order; rows whose coordinates are blank, not numbers or out of range get

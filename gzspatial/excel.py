@@ -37,10 +37,14 @@ import unicodedata
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from gzspatial._errors import InputError
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 MAX_ROWS = 1_048_576  #: rows in a sheet, header included
 MAX_COLUMNS = 16_384
@@ -70,7 +74,7 @@ class Sheet:
     (e.g. ``{"share": "0.0%"}``) and how many last rows are totals (bold, outside the filter)."""
 
     title: str
-    frame: object
+    frame: pd.DataFrame
     number_formats: Mapping[str, str] = field(default_factory=dict)
     total_rows: int = 0
 
@@ -123,7 +127,7 @@ def display_width(text: str) -> int:
 class _Column:
     name: str
     kind: str  # number, bool, decimal_text, text, datetime, object
-    values: object  # a pandas Series, prepared for its kind
+    values: pd.Series  # prepared for its kind
     width: float
     number_format: str | None = None
 
@@ -157,7 +161,7 @@ def _plan(sheet: Sheet) -> _Plan:
     return _Plan(title, columns, len(frame), sheet.total_rows)
 
 
-def _prepare(series):
+def _prepare(series: pd.Series) -> tuple[str, pd.Series]:
     """(kind, values) of a column: numeric and boolean dtypes as they are, text as text unless
     every non-blank cell is a plain decimal Excel holds exactly (then numbers)."""
     import pandas as pd
@@ -183,7 +187,7 @@ def _prepare(series):
         return "datetime", series
     values = series.astype(object)
     blank = values.isna()
-    if not (values.map(type).eq(str) | blank).all():
+    if not (values.map(_is_exact_str) | blank).all():
         return "object", values
     values = values.where(~blank, "")  # text kinds hold only str; "" is a blank cell
     return ("decimal_text" if _is_decimal_column(values[values != ""]) else "text"), values
@@ -255,11 +259,16 @@ def _fit_width(name: str, kind: str, values, number_format: str | None) -> float
     return float(min(max(widest + WIDTH_PADDING, MIN_WIDTH), MAX_WIDTH))
 
 
-def _as_text(values):
+def _as_text(values: pd.Series) -> pd.Series:
     """A text column as it is; a column of mixed objects as the text each cell will show."""
-    if values.map(type).eq(str).all():
+    if values.map(_is_exact_str).all():
         return values
     return values.map(lambda v: v if isinstance(v, str) else "" if _is_missing(v) else str(v))
+
+
+def _is_exact_str(value: object) -> bool:
+    """True for an exact str; a str subclass takes the mixed-objects path."""
+    return type(value) is str
 
 
 def _general(value) -> str:
@@ -294,9 +303,7 @@ def _write_sheet(workbook, plan: _Plan) -> None:
         stop = min(start + ROWS_PER_CHUNK, plan.rows)
         cells = [_cells(sheet, column, start, stop) for column in plan.columns]
         for offset, row in enumerate(zip(*cells, strict=True)):
-            if start + offset >= data_rows:
-                row = [_styled(sheet, value, font=bold) for value in row]
-            sheet.append(row)
+            sheet.append([_styled(sheet, value, font=bold) for value in row] if start + offset >= data_rows else row)
 
 
 def _cells(sheet, column: _Column, start: int, stop: int) -> list:

@@ -18,9 +18,10 @@ import math
 import textwrap
 import unicodedata
 from dataclasses import dataclass, field, replace
+from enum import StrEnum
 from importlib import resources
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import shapely
@@ -31,22 +32,45 @@ from gzspatial._engine import DEFAULT_CORRIDOR_KM, layout_index
 from gzspatial._errors import InputError
 
 if TYPE_CHECKING:
+    import pandas as pd
+    from matplotlib.artist import Artist
+    from matplotlib.axes import Axes
+    from matplotlib.backend_bases import RendererBase
+    from matplotlib.colors import Colormap, Normalize
     from matplotlib.figure import Figure
     from matplotlib.font_manager import FontProperties
+    from matplotlib.text import Annotation
+    from matplotlib.typing import RcKeyType
 
 log = logging.getLogger(__name__)
 
 FORMATS = (".png", ".svg", ".pdf")
 CJK_FONT = "NotoSansCJKsc-Regular.otf"
+
+
+class Page(StrEnum):
+    """ISO 216 paper sizes of a print map (``--page``)."""
+
+    A4 = "A4"
+    A3 = "A3"
+
+
+class Orientation(StrEnum):
+    """Page orientations of a print map (``--orientation``)."""
+
+    PORTRAIT = "portrait"
+    LANDSCAPE = "landscape"
+
+
 #: ISO 216 paper, portrait (width, height) in inches: A4 210 × 297 mm, A3 297 × 420 mm.
-PAGES = {"A4": (210 / 25.4, 297 / 25.4), "A3": (297 / 25.4, 420 / 25.4)}
-ORIENTATIONS = ("portrait", "landscape")
+PAGES = {Page.A4: (210 / 25.4, 297 / 25.4), Page.A3: (297 / 25.4, 420 / 25.4)}
+ORIENTATIONS = tuple(Orientation)
 DEFAULT_SIZE = (15.0, 11.0)
 #: Largest figure side (inches) and image (pixels) drawn; beyond that the request is a mistake.
 MAX_SIDE_IN = 200.0
 MAX_PIXELS = 250_000_000
 #: Every text this module creates is literal: no mathtext ($…$), no TeX, whatever rcParams say.
-LITERAL_TEXT = {"text.parse_math": False, "text.usetex": False}
+LITERAL_TEXT: dict[RcKeyType, Any] = {"text.parse_math": False, "text.usetex": False}
 #: The enlarged central area (WGS84 lon/lat bounds), where most nodes crowd.
 CENTRAL_BOX = (113.18, 22.98, 113.50, 23.22)
 #: Side of the density grid's square cells, metres: a count per cell is then points per km².
@@ -84,24 +108,24 @@ def _registered_font() -> str:
     return path
 
 
-def page_size(page: str, orientation: str = "landscape") -> tuple[float, float]:
+def page_size(page: str, orientation: str = Orientation.LANDSCAPE) -> tuple[float, float]:
     """(width, height) in inches of an ISO page (A4, A3) in the given orientation."""
     key = page.upper()
     if key not in PAGES:
         raise InputError(f"page {page!r} is not supported: use {' or '.join(PAGES)}")
     if orientation not in ORIENTATIONS:
         raise InputError(f"orientation {orientation!r} is not supported: use portrait or landscape")
-    width, height = PAGES[key]
-    return (height, width) if orientation == "landscape" else (width, height)
+    width, height = PAGES[Page(key)]
+    return (height, width) if orientation == Orientation.LANDSCAPE else (width, height)
 
 
-def _figure_size(size, page, orientation) -> tuple[float, float]:
+def _figure_size(size: tuple[float, float] | None, page: str | None, orientation: str | None) -> tuple[float, float]:
     if page is not None and size is not None:
         raise InputError("give a page (--page) or a size (--size), not both")
     if page is None and orientation is not None:
         raise InputError("an orientation needs a page: add --page A4 or --page A3 (or give --size WxH)")
     if page is not None:
-        return page_size(page, orientation or "landscape")
+        return page_size(page, orientation or Orientation.LANDSCAPE)
     width, height = size or DEFAULT_SIZE
     if not (0 < width <= MAX_SIDE_IN and 0 < height <= MAX_SIDE_IN):  # also false for NaN
         raise InputError(
@@ -218,8 +242,8 @@ def _draw_layout(ax, layout: _Layout, density, scale: float) -> None:
 @dataclass
 class _Density:
     mesh: tuple[np.ndarray, np.ndarray, np.ndarray]  # cell edges x, y (m) and points per km² (masked 0)
-    norm: object
-    cmap: object
+    norm: Normalize
+    cmap: Colormap
     shown: int  # points inside the grid
 
 
@@ -350,9 +374,9 @@ def _xy(point) -> tuple[float, float]:
 class _Sheet:
     """The figure being built, its renderer, the font and the text scale (1 = A4)."""
 
-    fig: object
-    renderer: object
-    font: object
+    fig: Figure
+    renderer: RendererBase
+    font: FontProperties
     scale: float
     lang: str
     px_per_pt: float = field(init=False)
@@ -369,15 +393,15 @@ class _Sheet:
 
         fig = Figure(figsize=(width, height))
         canvas = FigureCanvasAgg(fig)
-        scale = min(max(min(width, height) / PAGES["A4"][0], 0.6), 1.6)
+        scale = min(max(min(width, height) / PAGES[Page.A4][0], 0.6), 1.6)
         return cls(fig, canvas.get_renderer(), cjk_font(), scale, lang)
 
-    def font_of(self, size_pt: float):
+    def font_of(self, size_pt: float) -> FontProperties:
         font = self.font.copy()
         font.set_size(size_pt * self.scale)
         return font
 
-    def text_box(self, text: str, font) -> tuple[float, float]:
+    def text_box(self, text: str, font: FontProperties) -> tuple[float, float]:
         """Width and height (px) of a text as drawn."""
         from matplotlib.text import Text
 
@@ -512,7 +536,7 @@ class _Free:
 # --- furniture ----------------------------------------------------------------------------------
 
 
-def _scale_bar(sheet: _Sheet, ax, extent):
+def _scale_bar(sheet: _Sheet, ax: Axes, extent: tuple[float, float, float, float]) -> Artist:
     """A scale bar (a round 1/2/5 × 10^n length near a fifth of the map width), lower left."""
     from mpl_toolkits.axes_grid1.anchored_artists import AnchoredSizeBar
 
@@ -538,7 +562,7 @@ def _scale_bar(sheet: _Sheet, ax, extent):
     return bar
 
 
-def _north_arrow(sheet: _Sheet, ax):
+def _north_arrow(sheet: _Sheet, ax: Axes) -> Annotation:
     """An 'N' arrow in the upper left corner (the map is drawn north-up in EPSG:4547)."""
     return ax.annotate(
         "N",
@@ -559,7 +583,7 @@ def _north_arrow(sheet: _Sheet, ax):
     )
 
 
-def _panel_title(sheet: _Sheet, ax, text: str):
+def _panel_title(sheet: _Sheet, ax: Axes, text: str) -> Artist:
     from matplotlib.offsetbox import AnchoredText
 
     box = AnchoredText(
@@ -693,25 +717,64 @@ def make_figure(
     layers: str | Path | None = None,
     lang: str = "zh",
     title: str | None = None,
-    points=None,
+    points: pd.DataFrame | str | Path | None = None,
     points_crs: str | None = None,
     size: tuple[float, float] | None = None,
     page: str | None = None,
     orientation: str | None = None,
     corridor_km: float = DEFAULT_CORRIDOR_KM,
 ) -> Figure:
-    """A print map of the layout as a matplotlib Figure.
+    """A print map of the layout as a matplotlib Figure (EPSG:4547, north up, to scale).
 
     The main map (districts, axis, cores, nodes), the crowded centre enlarged in a second panel,
     legend, scale bars, north arrow, title and source line, laid out in fixed margins; every core,
-    AI-zone part and node is labelled and no two labels overlap. ``size`` is (width, height) in
-    inches (default 15 × 11), or ``page`` ("A4", "A3") with ``orientation`` ("portrait",
-    "landscape" — the default). ``points`` (a DataFrame or a file ``join`` reads, in
-    ``points_crs``) are drawn as a density in points per km² with a colour bar.
+    AI-zone part and node is labelled and no two labels overlap. Drawn on its own Agg canvas:
+    pyplot's state, the backend and the user's rcParams are left alone.
+
+    Parameters
+    ----------
+    layers : str or Path, optional
+        A folder of replacement layers (see :func:`gzspatial.load_layers`).
+    lang : {"zh", "en"}, default "zh"
+        Language of labels, legend, title and source line.
+    title : str, optional
+        Title text (drawn literally: no mathtext); default the layout's name.
+    points : DataFrame, str or Path, optional
+        Points (a DataFrame or a file ``join`` reads) drawn as a density in points per km² on a
+        1 km grid, with a colour bar.
+    points_crs : str, optional
+        The points' CRS when their columns do not say (as ``join``'s ``crs``).
+    size : (float, float), optional
+        (width, height) in inches; default 15 × 11. Not together with ``page``.
+    page : {"A4", "A3"}, optional
+        An ISO page instead of ``size`` (see :class:`Page`).
+    orientation : {"portrait", "landscape"}, optional
+        Orientation of ``page`` (default landscape; see :class:`Orientation`).
+    corridor_km : float, default 2.0
+        Axis corridor half-width (km) used when attributing ``points``.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        Write it with :func:`save_figure` (or ``fig.savefig``).
+
+    Raises
+    ------
+    InputError
+        An unsupported language, page or orientation, both ``size`` and ``page``, or an unusable size.
+
+    Examples
+    --------
+    >>> from gzspatial import make_figure, save_figure
+    >>> fig = make_figure(lang="en", page="A4", orientation="portrait")
+    >>> [round(float(side), 2) for side in fig.get_size_inches()]
+    [8.27, 11.69]
+    >>> save_figure(fig, "layout.png", dpi=150)  # doctest: +SKIP
+    PosixPath('layout.png')
     """
     import matplotlib
 
-    if lang not in ("zh", "en"):
+    if lang not in tuple(style.Lang):
         raise InputError(f"language {lang!r} is not supported: use zh or en")
     width, height = _figure_size(size, page, orientation)
     index = layout_index(layers)
@@ -754,7 +817,7 @@ def make_figure(
     return sheet.fig
 
 
-def _panel(sheet: _Sheet, name: str, rect):
+def _panel(sheet: _Sheet, name: str, rect: tuple[float, float, float, float]) -> Axes:
     """An axes at ``rect`` (inches: x, y, w, h), without ticks, named ``gz-<name>``."""
     width, height = sheet.fig.get_size_inches()
     x, y, w, h = rect
@@ -770,7 +833,14 @@ def _panel(sheet: _Sheet, name: str, rect):
     return ax
 
 
-def _map_panel(sheet: _Sheet, name: str, rect, extent, layout: _Layout, density):
+def _map_panel(
+    sheet: _Sheet,
+    name: str,
+    rect: tuple[float, float, float, float],
+    extent: tuple[float, float, float, float],
+    layout: _Layout,
+    density: _Density | None,
+) -> Axes:
     """A framed map of ``extent`` (m), which has the panel's aspect, so north-up and to scale."""
     ax = _panel(sheet, name, rect)
     _draw_layout(ax, layout, density, sheet.scale)
@@ -804,14 +874,43 @@ def _metric_box(bounds: tuple[float, float, float, float]) -> shapely.Polygon:
 
 
 def save_figure(fig: Figure, path: str | Path, *, dpi: int = 200, transparent: bool = False) -> Path:
-    """Write a figure by extension (.png, .svg, .pdf), atomically; ``transparent`` for slides."""
+    """Write a figure by extension (.png, .svg, .pdf), atomically.
+
+    Parameters
+    ----------
+    fig : matplotlib.figure.Figure
+        Usually from :func:`make_figure`.
+    path : str or Path
+        Output file; its suffix chooses the format. Replaced only once the drawing succeeded.
+    dpi : int, default 200
+        Dots per inch of a PNG (and of rasterised parts of SVG/PDF).
+    transparent : bool, default False
+        A transparent background, for slides.
+
+    Returns
+    -------
+    Path
+        The file written.
+
+    Raises
+    ------
+    InputError
+        An unsupported suffix, or a drawing empty or too large at this ``dpi`` (see :func:`check_pixels`).
+
+    Examples
+    --------
+    >>> from gzspatial import make_figure, save_figure
+    >>> save_figure(make_figure(), "layout.pdf")  # doctest: +SKIP
+    PosixPath('layout.pdf')
+    """
     from gzspatial.io import atomic_output
 
     path = Path(path)
     suffix = path.suffix.lower()
     if suffix not in FORMATS:
         raise InputError(f"cannot draw {suffix!r} files: use {', '.join(FORMATS)} (or .html for an interactive map)")
-    check_pixels(*fig.get_size_inches(), dpi)
+    width, height = fig.get_size_inches()
+    check_pixels(float(width), float(height), dpi)
     import matplotlib
 
     # Texts made while drawing (colour-bar ticks) are literal too, whatever the user's rcParams say.
@@ -850,7 +949,9 @@ def check_pixels(width: float, height: float, dpi: float) -> None:
         raise InputError(f"{width:g}x{height:g} inches at {dpi:g} dpi is less than one pixel: raise --size or --dpi")
 
 
-def check_request(size: str | None, page: str | None, orientation: str | None, dpi: float) -> tuple | None:
+def check_request(
+    size: str | None, page: str | None, orientation: str | None, dpi: float
+) -> tuple[float, float] | None:
     """Check a print-map request before any drawing: the parsed ``size`` (inches, or None)."""
     inches = parse_size(size)
     check_pixels(*_figure_size(inches, page, orientation), dpi)

@@ -18,16 +18,41 @@ import urllib.error
 import urllib.parse
 import urllib.request
 from dataclasses import dataclass
+from enum import StrEnum
 from pathlib import Path
-from typing import ClassVar
+from typing import Any, ClassVar
 
 import numpy as np
 
 from gzspatial import crs as _crs
 from gzspatial._errors import GzError, InputError
 
-#: The shared match-level scale, finest first. Levels after "street" are coarse: never a site.
-LEVELS = ("house_number", "poi", "street", "area", "town", "district", "city", "province", "country", "unknown")
+
+class Level(StrEnum):
+    """The shared match-level scale, finest first (``gz_geocode_level``). After STREET: coarse, never a site."""
+
+    HOUSE_NUMBER = "house_number"
+    POI = "poi"
+    STREET = "street"
+    AREA = "area"
+    TOWN = "town"
+    DISTRICT = "district"
+    CITY = "city"
+    PROVINCE = "province"
+    COUNTRY = "country"
+    UNKNOWN = "unknown"
+
+
+class ProviderName(StrEnum):
+    """The geocoding services (``--geocoder``, ``gz_geocode_source``)."""
+
+    AMAP = "amap"
+    BAIDU = "baidu"
+    TIANDITU = "tianditu"
+
+
+#: Level names as plain text, the way they are written to data.
+LEVELS = tuple(level.value for level in Level)
 SITE_LEVELS = frozenset(LEVELS[:3])
 CITY = "广州市"
 #: Requests per second when --qps is not given: below each provider's free-tier limit.
@@ -86,7 +111,7 @@ class Provider:
         raise NotImplementedError
 
     def level(self, provider_level: str) -> str:
-        return self.level_map.get(provider_level, "poi" if provider_level else "unknown")
+        return self.level_map.get(provider_level, Level.POI.value if provider_level else Level.UNKNOWN.value)
 
     def result(self, lon, lat, provider_level: str, score) -> Result:
         w_lon, w_lat = _crs.transform(float(lon), float(lat), self.crs, _crs.WGS84)
@@ -97,7 +122,12 @@ class Provider:
 class Amap(Provider):
     """Amap (高德) Web service v3 ``geocode/geo``: GCJ-02; status/info/infocode, geocodes[]."""
 
-    name, env_key, url, crs = "amap", "GZ_AMAP_KEY", "https://restapi.amap.com/v3/geocode/geo", _crs.GCJ02
+    name, env_key, url, crs = (
+        ProviderName.AMAP.value,
+        "GZ_AMAP_KEY",
+        "https://restapi.amap.com/v3/geocode/geo",
+        _crs.GCJ02,
+    )
     level_map: ClassVar[dict[str, str]] = {
         "门牌号": "house_number",
         "单元号": "house_number",
@@ -131,10 +161,10 @@ class Amap(Provider):
     _QUOTA: ClassVar[set[str]] = {"10003", "10010", "10029", "10044", "10045"}
     _RETRY: ClassVar[set[str]] = {"10004", "10014", "10015", "10016", "10019", "10020", "10021"}
 
-    def params(self, address, city, key):
+    def params(self, address: str, city: str, key: str) -> dict[str, str]:
         return {"key": key, "address": address, "city": city, "output": "JSON"}
 
-    def parse(self, payload):
+    def parse(self, payload: dict) -> Answer:
         if str(payload.get("status")) != "1":
             code, info = str(payload.get("infocode")), payload.get("info", "")
             if code in self._RETRY:
@@ -160,7 +190,7 @@ class Baidu(Provider):
     """Baidu geocoding v3: BD-09 (bd09ll) unless ``coordtype='gcj02ll'``; status, result{location,
     precise, confidence, comprehension, level}."""
 
-    name, env_key, url = "baidu", "GZ_BAIDU_AK", "https://api.map.baidu.com/geocoding/v3/"
+    name, env_key, url = ProviderName.BAIDU.value, "GZ_BAIDU_AK", "https://api.map.baidu.com/geocoding/v3/"
     level_map: ClassVar[dict[str, str]] = {
         "门址": "house_number",
         "道路": "street",
@@ -179,19 +209,19 @@ class Baidu(Provider):
     #: Below this comprehension (0-100, Baidu's recommended quality measure) a result is not used.
     MIN_COMPREHENSION = 50
 
-    def __init__(self, coordtype: str = "bd09ll"):
+    def __init__(self, coordtype: str = "bd09ll") -> None:
         if coordtype not in ("bd09ll", "gcj02ll"):
             raise InputError(f"baidu coordtype {coordtype!r} is not supported: use bd09ll or gcj02ll")
         self.coordtype = coordtype
         self.crs = _crs.BD09 if coordtype == "bd09ll" else _crs.GCJ02
 
-    def params(self, address, city, key):
+    def params(self, address: str, city: str, key: str) -> dict[str, str]:
         params = {"address": address, "city": city, "output": "json", "ak": key}
         if self.coordtype != "bd09ll":
             params["ret_coordtype"] = self.coordtype
         return params
 
-    def parse(self, payload):
+    def parse(self, payload: dict) -> Answer:
         status = int(payload.get("status", -1))
         message = payload.get("msg") or payload.get("message") or ""
         if status in (401, 402):
@@ -223,7 +253,12 @@ class Tianditu(Provider):
     """Tianditu (天地图) geocoder: CGCS2000; ``ds={"keyWord": ...}``, ``tk``; status, location{lon, lat,
     level, score}."""
 
-    name, env_key, url, crs = "tianditu", "GZ_TIANDITU_KEY", "https://api.tianditu.gov.cn/geocoder", _crs.CGCS2000
+    name, env_key, url, crs = (
+        ProviderName.TIANDITU.value,
+        "GZ_TIANDITU_KEY",
+        "https://api.tianditu.gov.cn/geocoder",
+        _crs.CGCS2000,
+    )
     level_map: ClassVar[dict[str, str]] = {
         "门址": "house_number",
         "兴趣点": "poi",
@@ -236,11 +271,11 @@ class Tianditu(Provider):
         "国家": "country",
     }
 
-    def params(self, address, city, key):
+    def params(self, address: str, city: str, key: str) -> dict[str, str]:
         keyword = address if "广州" in address or not city else f"{city}{address}"
         return {"ds": json.dumps({"keyWord": keyword}, ensure_ascii=False), "tk": key}
 
-    def parse(self, payload):
+    def parse(self, payload: dict) -> Answer:
         status, message = str(payload.get("status", "")), str(payload.get("msg", ""))
         location = payload.get("location") or {}
         if status == "0" and "lon" in location:
@@ -254,7 +289,7 @@ class Tianditu(Provider):
         return Answer(None, f"tianditu found no match ({status} {message})".replace(" )", ")"))
 
 
-PROVIDERS = {"amap": Amap, "baidu": Baidu, "tianditu": Tianditu}
+PROVIDERS: dict[str, type[Provider]] = {provider.name: provider for provider in (Amap, Baidu, Tianditu)}
 
 
 # --- cache --------------------------------------------------------------------------------
@@ -272,7 +307,7 @@ def cache_path() -> Path:
 class Cache:
     """Answers by (provider, normalised address, city); 'no match' answers are kept too. Holds no key."""
 
-    def __init__(self, path: Path | None = None):
+    def __init__(self, path: Path | None = None) -> None:
         self.path = Path(path or cache_path())
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self.db = sqlite3.connect(self.path)
@@ -328,10 +363,10 @@ class Geocoder:
 
     def __init__(self, provider: str, key: str | None = None, *, url: str | None = None, qps: float | None = None,
                  cache: bool = True, city: str = CITY, timeout: float = 10.0, retries: int = 3,
-                 backoff: float = 1.0, coordtype: str = "bd09ll"):  # fmt: skip
+                 backoff: float = 1.0, coordtype: str = "bd09ll") -> None:  # fmt: skip
         if provider not in PROVIDERS:
             raise InputError(f"geocoder {provider!r} is not supported: use {', '.join(PROVIDERS)}")
-        self.provider = Baidu(coordtype) if provider == "baidu" else PROVIDERS[provider]()
+        self.provider = Baidu(coordtype) if provider == ProviderName.BAIDU else PROVIDERS[provider]()
         self._key = key or os.environ.get(self.provider.env_key, "")
         if not self._key:
             raise InputError(f"{provider} needs a key: give --key or set {self.provider.env_key}")
@@ -421,7 +456,11 @@ class Geocoder:
         give the district read from the address only, and no point (status geocoded_coarse).
         """
         answers = self._answers(dict.fromkeys(texts[rows].tolist()))
-        fine, coarse, left = [], [], []
+        fine: list[int] = []
+        coarse: list[int] = []
+        left: list[int] = []
+        fine_results: list[Result] = []
+        coarse_results: list[Result] = []
         for row in rows.tolist():
             answer = answers[texts[row]]
             if answer.result is None:
@@ -429,14 +468,16 @@ class Geocoder:
                 before = out["gz_note"][row] if coordinates else ""
                 out["gz_note"][row] = "; ".join(filter(None, [before, answer.note]))
                 continue
-            (coarse if answer.result.coarse else fine).append(row)
             r = answer.result
+            (coarse if r.coarse else fine).append(row)
+            (coarse_results if r.coarse else fine_results).append(r)
             out["gz_geocode_source"][row], out["gz_geocode_level"][row] = r.source, r.level
             out["gz_geocode_score"][row] = np.nan if r.score is None else r.score
             out["gz_geocode_lon"][row], out["gz_geocode_lat"][row] = r.lon, r.lat
         if fine:
-            _place_sites(out, np.array(fine), [answers[texts[row]] for row in fine], lon, lat, options)
-        _place_coarse(out, coarse, [answers[texts[row]].result for row in coarse], texts, options)
+            notes = [answers[texts[row]].note for row in fine]
+            _place_sites(out, np.array(fine), fine_results, notes, lon, lat, options)
+        _place_coarse(out, coarse, coarse_results, texts, options)
         return np.array(left, dtype=np.int64)
 
     def _answers(self, texts) -> dict[str, Answer]:
@@ -453,7 +494,9 @@ class Geocoder:
         return answers
 
 
-def _place_sites(out: dict, at: np.ndarray, answers: list[Answer], lon, lat, options) -> None:
+def _place_sites(
+    out: dict[str, Any], at: np.ndarray, results: list[Result], notes: list[str], lon, lat, options
+) -> None:
     """Attribute site-level results at rows ``at`` like any WGS84 point (status geocoded or outside)."""
     from gzspatial.attribute import Options, attribute_coordinates
 
@@ -462,11 +505,11 @@ def _place_sites(out: dict, at: np.ndarray, answers: list[Answer], lon, lat, opt
     columns, _, _ = attribute_coordinates(g_lon, g_lat, wgs84)
     for name, values in columns.items():
         out[name][at] = values if isinstance(values, np.ndarray) else values.to_numpy()
-    for row, answer in zip(at.tolist(), answers, strict=True):
+    for row, result, note in zip(at.tolist(), results, notes, strict=True):
         outside = out["gz_status"][row] == "outside"
         out["gz_status"][row] = "outside" if outside else "geocoded"
-        where = f"geocoded by {answer.result.source} ({answer.result.provider_level or 'no level given'})"
-        out["gz_note"][row] = "; ".join(filter(None, [where, answer.note, "outside Guangzhou" if outside else ""]))
+        where = f"geocoded by {result.source} ({result.provider_level or 'no level given'})"
+        out["gz_note"][row] = "; ".join(filter(None, [where, note, "outside Guangzhou" if outside else ""]))
     lon[at], lat[at] = g_lon, g_lat
 
 

@@ -7,10 +7,14 @@ for indicators with no base ("-" in the plan) it is actual / target.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from gzspatial._errors import InputError
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 
 def indicators_path() -> Path:
@@ -20,14 +24,15 @@ def indicators_path() -> Path:
     return installed if installed.is_file() else here.parent / "data" / "indicators.csv"
 
 
-def load_indicators():
+def load_indicators() -> pd.DataFrame:
     """The 12 indicators as a DataFrame (values as numbers; base_value NaN where the plan has none)."""
     import pandas as pd
 
-    return pd.read_csv(indicators_path(), dtype={"id": str, "base_year": "Int64", "target_year": "Int64"})
+    dtypes: dict[str, Any] = {"id": str, "base_year": "Int64", "target_year": "Int64"}
+    return pd.read_csv(indicators_path(), dtype=dtypes)
 
 
-def read_actuals(path: str | Path):
+def read_actuals(path: str | Path) -> pd.DataFrame:
     """Actuals from a CSV of ``indicator_id,year,value``; raises InputError naming bad rows."""
     import pandas as pd
 
@@ -51,7 +56,7 @@ def read_actuals(path: str | Path):
     return pd.DataFrame({"id": table["indicator_id"], "year": year.astype(int), "value": value.astype(float)})
 
 
-def progress(actuals=None):
+def progress(actuals: pd.DataFrame | None = None) -> pd.DataFrame:
     """Each indicator with its latest actual (if given) and progress toward the 2025 target (0–1+)."""
     table = load_indicators()
     table["actual_year"] = np.nan

@@ -81,10 +81,46 @@ def import_layer(
 ) -> ImportReport:
     """Import ``source`` as layer ``kind`` into ``output_dir``/``<kind>.geojson`` (WGS84, ``precision: official``).
 
-    ``crs``: the file's CRS when it declares none (EPSG code, WKT or PROJ string; one it declares
-    must agree). ``mapping``: CSV of ``user_value,layout_id`` pairs (``-`` leaves a feature out).
-    ``keep_missing``: keep the packaged feature for layout ids the file lacks (else an error).
-    Raises LayerError naming every problem; nothing is written unless the whole layer is valid.
+    Parameters
+    ----------
+    source : str or Path
+        A vector file GDAL reads (GeoPackage, Shapefile, GeoJSON…); never modified.
+    kind : str
+        The layout layer it replaces (see ``KINDS``, e.g. ``"cores"`` or ``"nodes"``).
+    output_dir : str or Path
+        Folder for ``<kind>.geojson`` (not the packaged layers folder); use it as ``--layers``.
+    crs : str, optional
+        The file's CRS when it declares none (EPSG code, WKT or PROJ string); one it declares
+        must agree.
+    encoding : str, optional
+        Attribute encoding; a Shapefile without .cpg has its .dbf encoding detected.
+    layer : str, optional
+        The layer to read from a file that holds several.
+    id_field, name_field : str, optional
+        Fields holding the layout id and the name used to match features to the layout.
+    mapping : str or Path, optional
+        CSV of ``user_value,layout_id`` pairs (``-`` leaves a feature out).
+    keep_missing : bool, default False
+        Keep the packaged feature for layout ids the file lacks (else an error).
+    today : datetime.date, optional
+        Import date written to the features (default: today).
+
+    Returns
+    -------
+    ImportReport
+        What was matched, skipped and kept, and where the layer was written.
+
+    Raises
+    ------
+    LayerError
+        Naming every problem; nothing is written unless the whole layer is valid.
+
+    Examples
+    --------
+    >>> from gzspatial import import_layer
+    >>> report = import_layer("cores_official.gpkg", "cores", "my_layers", id_field="id")  # doctest: +SKIP
+    >>> report.matched[:1]  # doctest: +SKIP
+    [('knowledge-city', 'knowledge-city')]
     """
     if kind not in KINDS:
         raise LayerError(f"cannot import as {kind!r}: use one of {', '.join(KINDS)}")
@@ -151,11 +187,8 @@ def _read_source(path: Path, *, layer: str | None, encoding: str | None):
         raise LayerError(f"{path} has no layer {layer!r}; its layers are: {', '.join(names)}")
     if encoding is None and path.suffix.lower() == ".shp" and not path.with_suffix(".cpg").exists():
         encoding = _dbf_encoding(path.with_suffix(".dbf"))
-    kwargs = {"layer": layer} if layer is not None else {}
-    if encoding is not None:
-        kwargs["encoding"] = encoding
     try:
-        frame = geopandas.read_file(path, **kwargs)
+        frame = geopandas.read_file(path, layer=layer, encoding=encoding)  # None: the reader's default
     except (pyogrio.errors.DataSourceError, pyogrio.errors.DataLayerError, ValueError, LookupError) as exc:
         raise LayerError(f"{path} cannot be read: {str(exc).splitlines()[0]}") from None
     if len(frame) == 0:
@@ -248,7 +281,12 @@ def _to_wgs84(geometries: np.ndarray, src_crs) -> np.ndarray:
     from pyproj import Transformer
 
     transformer = Transformer.from_crs(src_crs, "EPSG:4326", always_xy=True)
-    return shapely.transform(np.asarray(geometries, dtype=object), transformer.transform, interleaved=False)
+    # types-shapely types only the interleaved=True callback (one (N, 2) array in, one out).
+    return shapely.transform(
+        np.asarray(geometries, dtype=object),
+        transformer.transform,  # type: ignore[arg-type]
+        interleaved=False,
+    )
 
 
 def _feature_values(frame, id_field: str | None, name_field: str | None, path: Path) -> list[tuple[str, str]]:
@@ -321,7 +359,9 @@ def _match(values, reference, mapping: dict[str, str], report: ImportReport) -> 
     if bad_map:
         raise LayerError(f"--map names unknown layout ids: {', '.join(bad_map)}; ids are: {', '.join(sorted(ids))}")
     names = _name_index(reference)
-    assignment, unmatched, ambiguous = [], [], []
+    assignment: list[str | None] = []
+    unmatched: list[str] = []
+    ambiguous: list[str] = []
     for id_value, name_value in values:
         label = name_value or id_value
         mapped = next((mapping[v] for v in (id_value, name_value) if v and v in mapping), None)

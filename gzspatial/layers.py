@@ -15,12 +15,16 @@ from collections import Counter
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 import shapely
 
 from gzspatial._errors import LayerError
 from gzspatial.schema import GEOMETRY_TYPES, property_problems, required_properties
+
+if TYPE_CHECKING:
+    import geopandas
 
 #: Layer names in load order; each is ``<name>.geojson``.
 LAYER_NAMES = ("districts", "city", "cores", "nodes", "axis", "platforms")
@@ -137,7 +141,8 @@ def read_layer(name: str, path: Path) -> Layer:
     if not isinstance(features, list):
         raise LayerError(f"{path}: 'features' is {type(features).__name__}, expected a list of GeoJSON Features")
     problems = _crs_problems(collection)
-    properties, geometries = [], []
+    properties: list[dict] = []
+    geometries: list[shapely.Geometry | None] = []
     for index, feature in enumerate(features):
         if not isinstance(feature, dict):
             problems.append(f"feature {index}: is {type(feature).__name__}, expected a GeoJSON Feature")
@@ -162,7 +167,9 @@ def read_layer(name: str, path: Path) -> Layer:
         problems.append(f"duplicate ids: {', '.join(duplicates)}")
     if problems:
         raise LayerError(f"{path}: {len(problems)} problem(s): " + "; ".join(problems))
-    metadata = collection.get("metadata") if isinstance(collection.get("metadata"), dict) else {}
+    metadata = collection.get("metadata")
+    if not isinstance(metadata, dict):
+        metadata = {}
     sha = hashlib.sha256(data).hexdigest()
     return Layer(name, Path(path), properties, np.array(geometries, dtype=object), metadata, sha)
 
@@ -226,8 +233,35 @@ def layers_version(used: dict[str, Layer]) -> str:
     return f"{dates[-1] or 'undated'}+{digest.hexdigest()[:8]}"
 
 
-def load_layers(layers: str | Path | None = None) -> dict:
-    """The layers as GeoDataFrames (EPSG:4326) keyed by name: districts, city, cores, nodes, axis…"""
+def load_layers(layers: str | Path | None = None) -> dict[str, geopandas.GeoDataFrame]:
+    """The layers as GeoDataFrames (EPSG:4326) keyed by name: districts, city, cores, nodes, axis…
+
+    Parameters
+    ----------
+    layers : str or Path, optional
+        A folder of ``<name>.geojson`` files replacing packaged layers of the same name; default
+        ``GZ_LAYERS``, then the config file, then the packaged layers.
+
+    Returns
+    -------
+    dict of str to GeoDataFrame
+        One frame per layer, feature properties as columns, WGS84 (EPSG:4326) geometries;
+        ``attrs`` holds the file's ``metadata``, its ``path`` and the ``layer_set`` that answered.
+
+    Raises
+    ------
+    LayerError
+        A layer file is unreadable or breaks the schema (every problem named).
+
+    Examples
+    --------
+    >>> import gzspatial
+    >>> layers = gzspatial.load_layers()
+    >>> sorted(layers)
+    ['axis', 'city', 'cores', 'districts', 'nodes', 'platforms']
+    >>> len(layers["nodes"]), str(layers["nodes"].crs)
+    (28, 'EPSG:4326')
+    """
     import geopandas
 
     frames = {}

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import shapely
@@ -78,8 +79,36 @@ def locate(
 ) -> Location:
     """Locate one point given in ``crs`` (degrees; text such as DMS is parsed).
 
-    A swapped pair (lat, lon) is corrected and reported. Raises CoordinateError for blank,
-    non-numeric or out-of-range input, or a negative corridor.
+    A swapped pair (lat, lon) is corrected and reported.
+
+    Parameters
+    ----------
+    lon, lat : float or str
+        Longitude and latitude in ``crs`` (decimal degrees, or text such as ``113°19'28"E``).
+    crs : str, default "wgs84"
+        The point's system: wgs84, cgcs2000, gcj02 (Amap, Tencent), bd09 (Baidu) or ``EPSG:<n>``.
+    corridor_km : float, default 2.0
+        Half-width (km) of the innovation axis corridor: ``axis.on_axis`` within it.
+    layers : str or Path, optional
+        A folder of replacement layers (see :func:`load_layers`).
+
+    Returns
+    -------
+    Location
+        District, core, nodes (smallest first), nearest axis section and node, status and note;
+        ``to_dict()`` gives the JSON form.
+
+    Raises
+    ------
+    CoordinateError
+        Blank, non-numeric or out-of-range input, or a negative corridor.
+
+    Examples
+    --------
+    >>> import gzspatial
+    >>> where = gzspatial.locate(113.3245, 23.1066, crs="gcj02")
+    >>> where.status, where.district["name_en"], where.axis["on_axis"]
+    ('ok', 'Haizhu', True)
     """
     if not corridor_km >= 0:
         raise CoordinateError(f"corridor half-width {corridor_km!r} km must be a number >= 0")
@@ -95,7 +124,7 @@ def locate(
             f"{x:g}, {y:g} in {system} converts to {w_lon[0]:g}, {w_lat[0]:g}, out of range: check the values and --crs"
         )
     index = layout_index(layers)
-    point = shapely.points(w_lon, w_lat)
+    point = np.asarray(shapely.points(w_lon, w_lat), dtype=object)  # one point, an array as the layers take
     status, note = checked.status[0], checked.note[0]
     in_city = bool(index.city.first_containing(point)[0] >= 0)
     if not in_city and status == STATUS_OK:
@@ -234,15 +263,39 @@ def _score(query: str, names: list[str]) -> int:
 def find(query: str, *, layers: str | Path | None = None, limit: int = 10) -> list[dict]:
     """Features whose id, zh/en name or alias matches ``query``, best first.
 
-    Each result: layer, id, name_zh, name_en, score, group or role, district names, area_km2,
-    precision, seed_ref.
+    Parameters
+    ----------
+    query : str
+        Part of an id, a Chinese or English name or an alias (case and width insensitive).
+    layers : str or Path, optional
+        A folder of replacement layers (see :func:`load_layers`).
+    limit : int, default 10
+        At most this many results.
+
+    Returns
+    -------
+    list of dict
+        Each: layer, id, name_zh, name_en, score, group (or role), districts (names),
+        area_km2, precision, seed_ref.
+
+    Raises
+    ------
+    CoordinateError
+        The query is blank.
+
+    Examples
+    --------
+    >>> import gzspatial
+    >>> best = gzspatial.find("知识城")[0]
+    >>> best["layer"], best["id"]
+    ('cores', 'knowledge-city')
     """
     query = str(query).strip()
     if not query:
         raise CoordinateError("name query is blank: give part of a name, e.g. 琶洲 or Knowledge City")
     index = layout_index(layers)
     district_names = {p["adcode"]: p["name_zh"] for p in index.districts.layer.properties}
-    results = []
+    results: list[dict[str, Any]] = []
     for name in _SEARCH_LAYERS:
         layer = index.layers.get(name)
         if layer is None:

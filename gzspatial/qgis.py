@@ -28,6 +28,7 @@ import zipfile
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import shapely
@@ -36,6 +37,11 @@ from gzspatial import crs as _crs
 from gzspatial._engine import DEFAULT_CORRIDOR_KM
 from gzspatial._errors import InputError
 from gzspatial.style import AXIS_COLOR, CORE_COLOR, GROUP_COLORS, GROUP_LABELS, POINT_COLOR
+
+if TYPE_CHECKING:
+    from collections.abc import Iterator
+
+    import geopandas
 
 GPKG_NAME = "gzspatial_layout.gpkg"
 GEOMETRY_COLUMN = "geom"  # GDAL's GeoPackage default; layer_styles rows must name it
@@ -92,6 +98,10 @@ class Style:
     category_field: str | None = None
     opacity: float = 1.0
 
+    def __post_init__(self) -> None:
+        if self.categories and self.category_field is None:
+            raise ValueError("a Style with categories needs the category_field they are read from")
+
 
 @dataclass
 class ExportLayer:
@@ -100,11 +110,11 @@ class ExportLayer:
     table: str
     title: str
     group: str
-    frame: object  # GeoDataFrame in EPSG:4326
+    frame: geopandas.GeoDataFrame  # EPSG:4326
     style: Style
     layer_id: str = field(init=False)
 
-    def __post_init__(self):
+    def __post_init__(self) -> None:
         self.layer_id = f"gzspatial_{self.table}"
 
     def column_name(self, preferred: str) -> str:
@@ -212,7 +222,7 @@ def _symbol(parent: ET.Element, name: str, style: Style, color: str) -> ET.Eleme
 
 def _renderer(style: Style) -> ET.Element:
     """renderer-v2: categorized on ``category_field`` when categories are given, else one symbol."""
-    if style.categories:
+    if style.categories and style.category_field is not None:  # Style checks that categories have a field
         renderer = ET.Element(
             "renderer-v2",
             type="categorizedSymbol",
@@ -297,7 +307,7 @@ def _style_attributes(layer: ExportLayer) -> dict[str, str]:
 
 def qml(layer: ExportLayer) -> str:
     """The layer's style as a QGIS .qml document."""
-    root = ET.Element("qgis", version=QGIS_VERSION, **_style_attributes(layer))
+    root = ET.Element("qgis", {"version": QGIS_VERSION, **_style_attributes(layer)})
     root.extend(style_elements(layer))
     ET.indent(root)
     return "<!DOCTYPE qgis PUBLIC 'http://mrcc.com/qgis.dtd' 'SYSTEM'>\n" + ET.tostring(root, encoding="unicode")
@@ -306,7 +316,7 @@ def qml(layer: ExportLayer) -> str:
 # --- layers -----------------------------------------------------------------------------------
 
 
-def _frame(properties: list[dict], geometries) -> object:
+def _frame(properties: list[dict], geometries) -> geopandas.GeoDataFrame:
     """A GeoDataFrame (EPSG:4326) of features; list-valued properties become '; '-joined text."""
     import geopandas
 
@@ -427,7 +437,8 @@ def points_layer(points, *, crs=None, layers=None, corridor_km: float = DEFAULT_
     if isinstance(joined, geopandas.GeoDataFrame):
         joined = joined.drop(columns=joined.geometry.name)
     geometry = geopandas.points_from_xy(lon, lat, crs="EPSG:4326")
-    geometry[np.isnan(lon) | np.isnan(lat)] = None
+    # types-geopandas omits None from GeometryArray.__setitem__; None (a missing geometry) is valid at runtime.
+    geometry[np.isnan(lon) | np.isnan(lat)] = None  # type: ignore[assignment]
     data = geopandas.GeoDataFrame(joined, geometry=geometry, crs="EPSG:4326")
     return ExportLayer("points", "点（已关联）", "点", data,
                        Style("marker", POINT_COLOR, stroke="#ffffff", width_mm=0.1, size_mm=1.4,
@@ -438,7 +449,7 @@ def points_layer(points, *, crs=None, layers=None, corridor_km: float = DEFAULT_
 
 
 @contextlib.contextmanager
-def _atomic_path(path: Path):
+def _atomic_path(path: Path) -> Iterator[Path]:
     """A temporary path beside ``path`` (same suffix, for GDAL) renamed over it on success."""
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".{path.stem}.{uuid.uuid4().hex[:8]}.tmp{path.suffix}")
@@ -456,7 +467,7 @@ def write_geopackage(path: Path, export_layers: list[ExportLayer]) -> None:
         for i, layer in enumerate(export_layers):
             multi = layer.style.kind != "marker"
             # GeoPackage 1.2, not GDAL's newest 1.4: the GDAL of QGIS 3.22 (Debian 12) warns on 1.4.
-            created = {"dataset_options": {"VERSION": "1.2"}} if i == 0 else {}
+            created: dict[str, Any] = {"dataset_options": {"VERSION": "1.2"}} if i == 0 else {}
             layer.frame.to_file(tmp, driver="GPKG", layer=layer.table, engine="pyogrio", promote_to_multi=multi,
                                 geometry_name=layer.geometry_column,
                                 layer_options={"FID": layer.column_name(FID_COLUMN)}, **created)  # fmt: skip
@@ -549,7 +560,9 @@ def _map_extent(export_layers: list[ExportLayer]) -> tuple[float, float, float, 
     return cx - half_w, cy - half_h, cx + half_w, cy + half_h
 
 
-def _item(parent: ET.Element, kind: int, name: str, x: float, y: float, w: float, h: float, z: int, **attrib):
+def _item(
+    parent: ET.Element, kind: int, name: str, x: float, y: float, w: float, h: float, z: int, **attrib: str
+) -> ET.Element:
     return _sub(parent, "LayoutItem", type=kind, uuid=_uuid(name), templateUuid=_uuid(name), id=name,
                 position=f"{x:g},{y:g},mm", positionOnPage=f"{x:g},{y:g},mm", size=f"{w:g},{h:g},mm",
                 zValue=z, visibility="1", referencePoint="0", **attrib)  # fmt: skip

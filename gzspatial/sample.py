@@ -8,12 +8,16 @@ in GCJ-02 by default, as commercial (Amap) exports are, so every demo exercises 
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 import shapely
 
 from gzspatial import crs as _crs
 from gzspatial._engine import layout_index
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 CATEGORIES = ("高新技术企业", "科技型中小企业", "孵化器", "众创空间", "新型研发机构")
 CATEGORY_WEIGHTS = (0.38, 0.5, 0.04, 0.05, 0.03)
@@ -28,7 +32,9 @@ DISTRICT_DENSITY = {"440103": 6, "440104": 8, "440105": 6, "440106": 8, "440111"
 SYNTHETIC_NOTE = "合成样例数据，非真实企业 (synthetic sample, not real companies)"
 
 
-def _points_in(polygon: shapely.Geometry, n: int, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+def _points_in(
+    polygon: shapely.Polygon | shapely.MultiPolygon, n: int, rng: np.random.Generator
+) -> tuple[np.ndarray, np.ndarray]:
     """n uniform random points inside a WGS84 polygon (rejection sampling in its bounding box)."""
     minx, miny, maxx, maxy = polygon.bounds
     shapely.prepare(polygon)
@@ -48,7 +54,9 @@ def _allocate(n: int, weights: np.ndarray, rng: np.random.Generator) -> np.ndarr
     return rng.multinomial(n, weights / weights.sum())
 
 
-def sample_enterprises(n: int, *, seed: int = 0, crs: str = _crs.GCJ02, layers: str | Path | None = None):
+def sample_enterprises(
+    n: int, *, seed: int = 0, crs: str = _crs.GCJ02, layers: str | Path | None = None
+) -> pd.DataFrame:
     """A DataFrame of ``n`` synthetic enterprises with coordinates in ``crs`` (default GCJ-02).
 
     Columns: 企业名称, 类别, 行业, 成立年份, 所在区, 经度, 纬度, 坐标系, 数据说明. Same seed, same rows.

@@ -8,14 +8,41 @@ feature's names the same way everywhere, for old and new layer files.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from enum import StrEnum
 from numbers import Real
 
-#: Precision classes (issue #10): imported official boundary, polygon through the published boundary
-#: roads, shape at a verified location with the published size, location or size not verified.
-PRECISIONS = ("official", "road_bounded", "schematic", "indicative")
+
+class Precision(StrEnum):
+    """Precision classes (issue #10) of a layout feature's ``precision`` property."""
+
+    OFFICIAL = "official"  # imported official boundary
+    ROAD_BOUNDED = "road_bounded"  # polygon through the published boundary roads
+    SCHEMATIC = "schematic"  # shape at a verified location with the published size
+    INDICATIVE = "indicative"  # location or size not verified
+
+
+class NodeGroup(StrEnum):
+    """The plan's three groups of nodes (多点), a node feature's ``group`` property."""
+
+    CENTRAL = "central"
+    EAST_NORTH = "east_north"
+    SOUTH = "south"
+
+
+class Role(StrEnum):
+    """What a layout feature is, its ``role`` property."""
+
+    CORE = "core"
+    CORE_PART = "core_part"
+    NODE = "node"
+    AXIS_SECTION = "axis_section"
+
+
+# Plain-text values, as the layer files hold them (and as messages list them).
+PRECISIONS = tuple(p.value for p in Precision)
 #: Legacy value of layer files built before the precision classes; accepted, read as "indicative".
-LEGACY_PRECISIONS = {"approximate": "indicative"}
-NODE_GROUPS = ("central", "east_north", "south")
+LEGACY_PRECISIONS = {"approximate": Precision.INDICATIVE.value}
+NODE_GROUPS = tuple(g.value for g in NodeGroup)
 
 #: Kind names of the property types, as printed in messages.
 _TYPE_NAMES = {"str": "text", "number": "a number", "bool": "true/false", "list[str]": "a list of text"}
@@ -92,7 +119,7 @@ SCHEMA: dict[str, tuple[Prop, ...]] = {
     "city": (*_ADMIN, Prop("area_km2", "number", required=False)),
     "cores": (
         *_LAYOUT,
-        Prop("role", allowed=("core", "core_part")),
+        Prop("role", allowed=(Role.CORE.value, Role.CORE_PART.value)),
         Prop("area_km2", "number"),
         Prop("core_id"),
         Prop("core_name_zh"),
@@ -102,14 +129,14 @@ SCHEMA: dict[str, tuple[Prop, ...]] = {
     ),
     "nodes": (
         *_LAYOUT,
-        Prop("role", allowed=("node",)),
+        Prop("role", allowed=(Role.NODE.value,)),
         Prop("area_km2", "number"),
         Prop("group", allowed=NODE_GROUPS),
         Prop("managed_by_codes", "list[str]", required=False),
     ),
     "axis": (
         *_LAYOUT,
-        Prop("role", allowed=("axis_section",)),
+        Prop("role", allowed=(Role.AXIS_SECTION.value,)),
         Prop("places", "list[str]"),
         Prop("length_km", "number", required=False),
     ),
@@ -154,6 +181,8 @@ def property_problems(kind: str, props: dict) -> list[str]:
 def precision_class(props: dict) -> str | None:
     """The feature's precision class, legacy values mapped (``approximate`` → ``indicative``)."""
     value = props.get("precision")
+    if not isinstance(value, str):
+        return value  # None, or a wrong type that validation reports
     return LEGACY_PRECISIONS.get(value, value)
 
 

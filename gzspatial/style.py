@@ -6,7 +6,17 @@ web-map stack and both maps say the same thing in the same colours.
 
 from __future__ import annotations
 
+from enum import StrEnum
+
 from gzspatial import schema
+
+
+class Lang(StrEnum):
+    """Languages of labels, legends and reports (``--lang``)."""
+
+    ZH = "zh"
+    EN = "en"
+
 
 GROUP_COLORS = {"central": "#1f78b4", "east_north": "#33a02c", "south": "#e31a1c"}
 GROUP_LABELS = {
@@ -27,7 +37,7 @@ FALLBACK_COLOR = "#888888"
 
 def t(lang: str, zh: str, en: str) -> str:
     """The Chinese or English text of a UI string."""
-    return zh if lang == "zh" else en
+    return zh if lang == Lang.ZH else en
 
 
 def group_label(group: str, lang: str) -> str:

@@ -14,6 +14,7 @@ import pytest
 import shapely
 
 from gzspatial import crs as _crs
+from gzspatial import qgis
 from gzspatial.qgis import GPKG_NAME, PRECISION_STYLES, PROJECT_NAME, UNKNOWN_PRECISION_STYLE, precision_expression
 from gzspatial.style import AXIS_COLOR, CORE_COLOR, GROUP_COLORS, POINT_COLOR
 from tests.conftest import ROOT, run_cli
@@ -278,3 +279,10 @@ def test_point_columns_named_like_geopackage_system_columns_are_kept(tmp_path):
     points = pyogrio.read_dataframe(result.gpkg, layer="points")
     assert points[["FID", "geom"]].to_dict("list") == {"FID": ["a", "b"], "geom": ["x", "y"]}
     assert _styles(result.gpkg)["points"]["f_geometry_column"] == "gz_geom"
+
+
+def test_categorized_style_needs_its_field():
+    # a categorized renderer without a field would name no attribute (attr=None) in the .qml
+    with pytest.raises(ValueError, match="category_field"):
+        qgis.Style("fill", "#000000", categories=(("a", "A", "#ffffff"),))
+    assert qgis.Style("fill", "#000000", categories=(("a", "A", "#ffffff"),), category_field="group").categories
