@@ -58,7 +58,7 @@ class Segments:
             counts.append(n)
         offsets = np.concatenate([[0], np.cumsum(counts)]).astype(np.int64)
         bounds = shapely.bounds(np.asarray(geometries))
-        return cls(*(np.concatenate(a) for a in (x0, y0, x1, y1)), offsets, bounds)
+        return cls(np.concatenate(x0), np.concatenate(y0), np.concatenate(x1), np.concatenate(y1), offsets, bounds)
 
 
 @dataclass(frozen=True)

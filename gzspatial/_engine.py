@@ -191,7 +191,7 @@ class LayoutIndex:
         for_slices(run, n)
         near = np.flatnonzero(cls == 0)
         if len(near):
-            exact = self.membership_exact(shapely.points(lon[near], lat[near]))
+            exact = self.membership_exact(np.asarray(shapely.points(lon[near], lat[near])))
             width = max(result.nodes.shape[1], exact.nodes.shape[1])
             result.nodes = _pad(result.nodes, width)
             result.district[near], result.core[near], result.in_city[near] = exact.district, exact.core, exact.in_city
@@ -202,10 +202,12 @@ class LayoutIndex:
 
     @cached_property
     def axis_metric(self) -> np.ndarray:
+        assert self.axis is not None, "no axis layer"  # callers check self.axis first
         return crs.to_metric(self.axis.geometries)
 
     @cached_property
     def nodes_metric(self) -> np.ndarray:
+        assert self.nodes is not None, "no nodes layer"  # callers check self.nodes first
         return crs.to_metric(self.nodes.layer.geometries)
 
     @cached_property
@@ -246,7 +248,7 @@ class LayoutIndex:
         index = np.full(len(x), -1, dtype=np.int64)
         distance = np.full(len(x), np.nan)
         rows = np.flatnonzero(~np.isnan(x) & ~np.isnan(y))
-        distances = shapely.distance(shapely.points(x[rows], y[rows])[:, None], self.axis_metric[None, :])
+        distances = shapely.distance(np.asarray(shapely.points(x[rows], y[rows]))[:, None], self.axis_metric[None, :])
         if len(rows):
             index[rows] = np.argmin(distances, axis=1)
             distance[rows] = distances[np.arange(len(rows)), index[rows]]
@@ -297,7 +299,7 @@ class LayoutIndex:
         else:
             membership = Membership.empty(len(lon))
             rows = np.flatnonzero(valid)
-            exact = self.membership_exact(shapely.points(lon[rows], lat[rows]))
+            exact = self.membership_exact(np.asarray(shapely.points(lon[rows], lat[rows])))
             membership.district[rows], membership.core[rows] = exact.district, exact.core
             membership.in_city[rows] = exact.in_city
             membership.nodes = _pad(membership.nodes, exact.nodes.shape[1])

@@ -52,7 +52,9 @@ def build_grid(polygons: np.ndarray) -> Grid:
     ix = np.floor((xy[:, 0] - x0) / CELL_DEG).astype(np.int64)
     iy = np.floor((xy[:, 1] - y0) / CELL_DEG).astype(np.int64)
     near_boundary[iy, ix] = True
-    near_boundary = ndimage.binary_dilation(near_boundary, iterations=MARGIN_CELLS, structure=np.ones((3, 3)))
+    near_boundary = ndimage.binary_dilation(
+        near_boundary, iterations=MARGIN_CELLS, structure=np.ones((3, 3), dtype=bool)
+    )
     labels, count = ndimage.label(~near_boundary)  # 4-connected regions free of boundaries
     # One cell centre per region represents it.
     flat = labels.ravel()
