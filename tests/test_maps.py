@@ -188,3 +188,143 @@ def test_offline_map_in_a_real_browser(tmp_path, browser):
     assert errors == []
     shot = tmp_path / "map.png"
     assert browser.save_screenshot(str(shot)) and shot.stat().st_size > 10_000
+
+
+# --- category and time filters ------------------------------------------------------------------
+
+
+def _registry(n=400):
+    from gzspatial.sample import sample_enterprises
+
+    return sample_enterprises(n, seed=5)  # GCJ-02, with 类别 and 成立年份
+
+
+def test_category_and_time_filters_in_the_data():
+    registry = _registry()
+    m = maps.make_map(basemap="none", points=registry, points_crs="gcj02", category="类别", time="成立年份")
+    spec = maps.map_data(m)["filters"]
+    counts = registry["类别"].value_counts()
+    assert dict(zip(spec["category"]["values"], spec["category"]["counts"], strict=True)) == counts.to_dict()
+    assert (spec["time"]["min"], spec["time"]["max"], spec["time"]["missing"]) == (
+        registry["成立年份"].min(),
+        registry["成立年份"].max(),
+        0,
+    )
+    points = _overlays(m)["points"]
+    values = spec["category"]["values"]
+    assert [values[c] for c in points["category_codes"]] == registry["类别"].tolist()
+    assert points["years"] == registry["成立年份"].tolist()
+    assert {"类别", "成立年份"} <= set(points["fields"])  # shown in the popup too
+
+
+def test_time_from_dates_and_unreadable_values():
+    frame = pd.DataFrame({"lon": [113.3] * 5, "lat": [23.1] * 5,
+                          "since": ["2019-03-15", "2001/7/1", "2010", "someday", None]})  # fmt: skip
+    m = maps.make_map(basemap="none", points=frame, points_crs="wgs84", time="since")
+    assert _overlays(m)["points"]["years"] == [2019, 2001, 2010, None, None]
+    assert maps.map_data(m)["filters"]["time"] == {"label": "since", "min": 2001, "max": 2019, "missing": 2}
+
+
+def test_filter_options_are_checked(tmp_path):
+    frame = pd.DataFrame({"lon": [113.3], "lat": [23.1], "note": ["soon"]})
+    with pytest.raises(InputError, match="'类别' is not a column of the points: use one of lon, lat, note"):
+        maps.make_map(basemap="none", points=frame, points_crs="wgs84", category="类别")
+    with pytest.raises(InputError, match="holds no year or date"):
+        maps.make_map(basemap="none", points=frame, points_crs="wgs84", time="note")
+    with pytest.raises(InputError, match="give --points"):
+        maps.make_map(basemap="none", time="成立年份")
+    bad = run_cli("map", "-o", str(tmp_path / "x.png"), "--category", "类别")
+    assert bad.returncode == 2 and "only for interactive maps" in bad.stderr.decode()
+
+
+def test_aggregated_heat_keeps_filter_combinations(monkeypatch):
+    monkeypatch.setattr(maps, "MARKER_LIMIT", 100)
+    registry = _registry()
+    m = maps.make_map(basemap="none", points=registry, points_crs="gcj02", category="类别", time="成立年份")
+    heat = _overlays(m)["heat"]
+    cells = np.array(heat["cells"], dtype=float)
+    assert cells[:, 2].sum() == len(registry)  # every point in one cell x category x year combination
+    values = maps.map_data(m)["filters"]["category"]["values"]
+    per_category = {values[int(k)]: cells[cells[:, 3] == k, 2].sum() for k in np.unique(cells[:, 3])}
+    assert per_category == registry["类别"].value_counts().to_dict()
+
+
+def test_cli_map_with_filters(tmp_path):
+    points = tmp_path / "p.csv"
+    _registry(100).to_csv(points, index=False)
+    out = tmp_path / "m.html"
+    result = run_cli("map", "-o", str(out), "--points", str(points), "--crs", "gcj02", "--basemap", "none",
+                     "--category", "类别", "--time", "成立年份")  # fmt: skip
+    assert result.returncode == 0, result.stderr.decode()
+    assert 'class="gz-filters"' in out.read_text(encoding="utf-8")
+    bad = run_cli("map", "-o", str(tmp_path / "x.html"), "--points", str(points), "--crs", "gcj02", "--time", "nope")
+    assert bad.returncode == 2 and "'nope' is not a column" in bad.stderr.decode()
+
+
+_FILTER_STATE = """
+    var points = window.gzLayers.points;
+    return {shown: points ? points.getLayers().length : null,
+            heat: window.gzLayers.heat ? window.gzLayers.heat._latlngs.length : null,
+            boxes: document.querySelectorAll(".gz-filters input[type=checkbox]").length,
+            slider: document.querySelector(".gz-filters input[type=range]") !== null,
+            panel: document.querySelector(".gz-filters").textContent};
+"""
+
+
+def _uncheck(browser, code):
+    browser.execute_script(f'document.querySelector(".gz-filters input[data-code=\\"{code}\\"]").click();')
+
+
+def _slide(browser, year):
+    browser.execute_script(f"""var s = document.querySelector(".gz-filters input[type=range]");
+        s.value = "{year}"; s.dispatchEvent(new Event("input"));""")
+
+
+@pytest.mark.slow
+def test_demo_map_works_with_the_network_off(tmp_path, browser):
+    """The default (self-contained, carto basemap) map as `make demo` draws it, opened with the network
+    off: every layer, the filters, the slider and the search work; only basemap tiles fail to load."""
+    registry = _registry(2000)
+    m = maps.make_map(points=registry, points_crs="gcj02", choropleth="density", heatmap=True,
+                      category="类别", time="成立年份")  # fmt: skip
+    path = maps.save_map(m, tmp_path / "layout.html")
+    browser.execute_cdp_cmd("Network.enable", {})
+    browser.execute_cdp_cmd(
+        "Network.emulateNetworkConditions",
+        {"offline": True, "latency": 0, "downloadThroughput": 0, "uploadThroughput": 0},
+    )
+    browser.get(path.as_uri())
+    state = browser.execute_script(_FILTER_STATE)
+    assert set(browser.execute_script("return Object.keys(window.gzLayers);")) == {
+        "districts", "axis", "cores", "nodes", "choropleth", "platforms", "heat", "points"
+    }  # fmt: skip
+    assert (
+        browser.execute_script('return document.querySelectorAll(".leaflet-control-layers-overlays input").length') == 8
+    )
+    assert state["shown"] == state["heat"] == 2000 and state["boxes"] == registry["类别"].nunique()
+    assert state["slider"] and "成立年份" in state["panel"] and "2,000 / 2,000" in state["panel"]
+
+    spec = maps.map_data(m)["filters"]
+    values = spec["category"]["values"]
+    code = values.index("高新技术企业")
+    _uncheck(browser, code)
+    state = browser.execute_script(_FILTER_STATE)
+    expected = int((registry["类别"] != "高新技术企业").sum())
+    assert state["shown"] == state["heat"] == expected < 2000
+    year = 2010
+    _slide(browser, year)
+    state = browser.execute_script(_FILTER_STATE)
+    expected = int(((registry["类别"] != "高新技术企业") & (registry["成立年份"] <= year)).sum())
+    assert state["shown"] == state["heat"] == expected
+    assert f"截至 {year}" in state["panel"] and f"{expected:,} / 2,000" in state["panel"]
+
+    assert browser.execute_script('return window.gzSearch("知识城") !== null;')
+    assert browser.execute_script('return window.gzSearch("qqzzxx不存在") === null;')
+    assert browser.execute_script('return document.querySelector(".gz-nomatch").textContent;') == "无匹配: qqzzxx不存在"
+    resources = browser.execute_script(
+        'return performance.getEntriesByType("resource").map(function (r) { return r.name; });'
+    )
+    assets = [r for r in resources if r.startswith(("http:", "https:")) and "basemaps.cartocdn.com" not in r]
+    assert assets == []  # nothing but basemap tiles is fetched: no script, style or font from a CDN
+    errors = [e for e in browser.get_log("browser") if e["level"] == "SEVERE"]
+    assert errors and all("cartocdn.com" in e["message"] for e in errors), errors  # tiles only
