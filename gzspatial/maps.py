@@ -85,6 +85,12 @@ DISTRICT_COLOR = "#555555"
 MARKER_LIMIT = 200_000
 #: Cell size of the aggregation grid, degrees (about 500 m).
 AGGREGATE_CELL_DEG = 0.005
+#: Aggregated heat, kernels sized per zoom from the grid's spacing in pixels: below ``fine_from_px``
+#: heat bins of ``cells_per_bin`` grid cells a side; from it on, one cell per bin, kernel radius and
+#: blur in grid spacings (their sum < 2). Chosen from screenshots at 300k points (see the commit).
+#: ``max_px`` caps the spacing used (Leaflet.heat's kernel canvas breaks when 2 radius + blur > 200 px),
+#: so from zoom 15 on the 500 m cells show as spots.
+HEAT_TUNING = {"fine_from_px": 12, "cells_per_bin": 5, "kernel": (0.6, 1.3), "max_px": 75}
 #: Node labels appear from this zoom level on (they crowd the city view below it).
 NODE_LABEL_MIN_ZOOM = 12
 GUANGZHOU_CENTRE = (23.13, 113.35)  # lat, lon (WGS84)
@@ -387,8 +393,12 @@ def _heat_overlay(lon, lat, lang: str, aggregated: bool, filters=None) -> dict:
         "name": name,
         "aggregated": aggregated,
         # radius in pixels; a wider blur for aggregated cells so neighbouring cells merge
-        "options": {"radius": 14 if aggregated else 12, "blur": 18 if aggregated else 15, "maxZoom": 13, "max": 1.0},
+        # pixels (folium's Leaflet.heat ignores max and maxZoom: it scales by the largest bin)
+        "options": {"radius": 14 if aggregated else 12, "blur": 18 if aggregated else 15},
     }
+    if aggregated:  # the page sizes the kernels per zoom from the grid's spacing
+        overlay["cell_deg"] = AGGREGATE_CELL_DEG
+        overlay["tuning"] = dict(HEAT_TUNING)
     if aggregated and filters is not None:  # the page computes the weights of the shown combinations
         overlay["points"] = []
         overlay["cells"] = [
@@ -458,7 +468,7 @@ class _Filters:
             out["years"] = [None if np.isnan(y) else int(y) for y in self.years.tolist()]
         return out
 
-    def spec(self, lang: str) -> dict:
+    def spec(self) -> dict:
         """The panel's description: labels, category values with counts, the year range."""
         spec = {}
         if self.category_codes is not None:
@@ -674,6 +684,29 @@ class _LayoutLayers(JSCSSMixin, MacroElement):
                 cluster.gzMarkers = markers;
                 return cluster;
             }
+            function heatLayer(overlay) {
+                var layer = L.heatLayer(overlay.points, overlay.options);
+                if (!overlay.cell_deg) { return layer; }
+                // Aggregated cells. Leaflet.heat (folium's build) sums the points of each bin of
+                // (radius + blur) / 2 pixels and scales by the largest sum: a bin of 1-2 grid cells
+                // draws stripes, a kernel narrower than the grid's spacing draws dots. So per zoom:
+                // bins of several grid cells a side while the grid is finer than a few pixels, then at
+                // most one grid cell per bin with a kernel about two grid spacings wide.
+                function tune() {
+                    var z = map.getZoom(), c = map.getCenter();
+                    var a = map.project(c, z), b = map.project([c.lat + overlay.cell_deg, c.lng + overlay.cell_deg], z);
+                    var spacing = Math.min(Math.abs(b.x - a.x), Math.abs(b.y - a.y));
+                    var k = overlay.tuning;
+                    var wide = Math.max(overlay.options.radius + overlay.options.blur, 2 * k.cells_per_bin * spacing);
+                    var step = Math.min(spacing, k.max_px);
+                    layer.setOptions(spacing < k.fine_from_px
+                        ? {radius: wide * 0.45, blur: wide * 0.55}
+                        : {radius: k.kernel[0] * step, blur: k.kernel[1] * step});
+                }
+                map.on("zoomend", tune);
+                tune();
+                return layer;
+            }
             function filterPanel(spec, points, heat) {
                 // shows the points (and heat) of the checked categories up to the slider's year
                 var panel = document.getElementById("{{ this.get_name() }}-filters");
@@ -769,7 +802,7 @@ class _LayoutLayers(JSCSSMixin, MacroElement):
             var layers = {};
             data.overlays.forEach(function (overlay) {
                 var layer = overlay.kind === "points" ? pointsLayer(overlay)
-                    : overlay.kind === "heat" ? L.heatLayer(overlay.points, overlay.options)
+                    : overlay.kind === "heat" ? heatLayer(overlay)
                     : geojsonLayer(overlay);
                 layer.addTo(map);
                 control.addOverlay(layer, escapeHtml(overlay.name));
@@ -969,7 +1002,7 @@ def make_map(
         colors, ramp = _choropleth_colors(index, joined, choropleth, layers, corridor_km, lang)
         legend.append(ramp)
     overlays = _layout_overlays(index, shift, lang, colors)
-    filters = None
+    filters = shown = None
     if joined is not None:
         if category or time:
             filters = _Filters(joined, category, time)
@@ -1005,7 +1038,7 @@ def make_map(
             ),
             "empty": _t(lang, "（空）", "(empty)"),
         },
-        "filters": shown.spec(lang) if shown else {},
+        "filters": shown.spec() if shown else {},
         "overlays": overlays,
         "legend": legend,
         "search": _search_index(index, shift),

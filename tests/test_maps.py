@@ -328,3 +328,28 @@ def test_demo_map_works_with_the_network_off(tmp_path, browser):
     assert assets == []  # nothing but basemap tiles is fetched: no script, style or font from a CDN
     errors = [e for e in browser.get_log("browser") if e["level"] == "SEVERE"]
     assert errors and all("cartocdn.com" in e["message"] for e in errors), errors  # tiles only
+
+
+@pytest.mark.slow
+def test_aggregated_heat_kernels_follow_the_zoom(tmp_path, browser, monkeypatch):
+    """Leaflet.heat sums points per bin of (radius + blur) / 2 px: each zoom's bins hold either many grid
+    cells a side or at most one (1-2 draws stripes), and the kernel stays within its canvas (< 200 px)."""
+    monkeypatch.setattr(maps, "MARKER_LIMIT", 100)
+    path = maps.save_map(maps.make_map(basemap="none", points=_points(300), points_crs="wgs84"), tmp_path / "m.html")
+    browser.get(path.as_uri())
+    rows = browser.execute_script("""
+        var map = Object.keys(window).map(function (k) { return window[k]; })
+            .filter(function (v) { return v instanceof L.Map; })[0];
+        var heat = window.gzLayers.heat, out = [];
+        [9, 10, 11, 12, 13, 14, 15, 16, 18].forEach(function (z) {
+            map.setView([23.12, 113.32], z, {animate: false});
+            var a = map.project([23.12, 113.32], z), b = map.project([23.12, 113.32 + 0.005], z);
+            out.push({zoom: z, spacing: b.x - a.x, radius: heat.options.radius, blur: heat.options.blur});
+        });
+        return out;
+    """)
+    for row in rows:
+        cells_per_bin = (row["radius"] + row["blur"]) / 2 / row["spacing"]
+        assert cells_per_bin >= 5 or cells_per_bin < 1, row
+        assert 2 * row["radius"] + row["blur"] < 200, row
+    assert [r["zoom"] for r in rows if (r["radius"] + r["blur"]) / 2 / r["spacing"] >= 5] == [9, 10, 11]
