@@ -14,6 +14,7 @@ fixed script builds the layers from it with ``textContent``.
 
 from __future__ import annotations
 
+import html
 import json
 import os
 import re
@@ -1064,6 +1065,27 @@ def render_map(m, *, offline: bool = True) -> str:
 
         text = inline_assets(text)
     return text
+
+
+class NotebookMap:
+    """A map for a notebook cell: an iframe whose ``srcdoc`` is the self-contained page (``show``)."""
+
+    def __init__(self, page: str, height: int):
+        self.page, self.height = page, height
+
+    def _repr_html_(self) -> str:
+        return (
+            f'<iframe srcdoc="{html.escape(self.page, quote=True)}" sandbox="allow-scripts" '
+            f'style="width: 100%; height: {self.height}px; border: none;"></iframe>'
+        )
+
+
+def show(m, *, height: int = 600, offline: bool = True) -> NotebookMap:
+    """Display ``m`` in Jupyter with every asset inlined, so it works offline (folium's own display,
+    ``m`` at a cell's end, links CDNs and is blank without internet). ``height`` in pixels."""
+    if not isinstance(height, int) or not 100 <= height <= 5000:
+        raise InputError(f"height {height!r} is not a height in pixels (100-5000)")
+    return NotebookMap(render_map(m, offline=offline), height)
 
 
 def save_map(m, path: str | Path, *, offline: bool = True) -> Path:

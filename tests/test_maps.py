@@ -1,5 +1,6 @@
 """Tests of gzspatial.maps (interactive web maps), incl. a real browser. Print maps: test_figure.py."""
 
+import html
 import json
 import re
 
@@ -132,6 +133,18 @@ def test_self_contained_by_default(tmp_path):
     assert not re.search(r"url\(\s*['\"]?(?:https?:)?//", page)
     online = maps.render_map(maps.make_map(basemap="none"), offline=False)
     assert re.search(r'<script[^>]+src="https://', online)  # --cdn links CDNs
+
+
+def test_show_in_a_notebook_is_self_contained():
+    shown = maps.show(maps.make_map(basemap="none", points=_points(), points_crs="wgs84"), height=400)
+    cell = shown._repr_html_()
+    assert cell.startswith('<iframe srcdoc="') and 'sandbox="allow-scripts"' in cell and "height: 400px" in cell
+    page = html.unescape(re.search(r'srcdoc="([^"]*)"', cell).group(1))  # the attribute holds the whole page
+    assert page == shown.page and "L.markerClusterGroup" in page
+    assert not re.search(r'<script[^>]+src=|<link[^>]+href="(?:https?:)?//', page)
+    assert XSS not in cell and XSS not in page
+    with pytest.raises(InputError, match="not a height"):
+        maps.show(maps.make_map(basemap="none"), height=-1)
 
 
 def test_cli_map_html_and_png(tmp_path):
