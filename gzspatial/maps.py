@@ -786,7 +786,11 @@ class _LayoutLayers(JSCSSMixin, MacroElement):
                     slider.max = String(spec.time.max);
                     slider.step = "1";
                     slider.value = String(spec.time.max);
-                    slider.addEventListener("input", apply);
+                    var pending = null;  // while dragging, refilter once the slider rests (100k points: ~0.5 s)
+                    slider.addEventListener("input", function () {
+                        clearTimeout(pending);
+                        pending = setTimeout(apply, 120);
+                    });
                     current = node("div");
                     panel.appendChild(slider);
                     panel.appendChild(current);

@@ -1,5 +1,6 @@
 """Tests of gzspatial.maps (interactive web maps), incl. a real browser. Print maps: test_figure.py."""
 
+import contextlib
 import html
 import json
 import re
@@ -284,6 +285,26 @@ _FILTER_STATE = """
 """
 
 
+_COUNTS = "return [window.gzLayers.points.getLayers().length, window.gzLayers.heat._latlngs.length];"
+
+
+def _settled(browser, script, expected, timeout=20):
+    """The value of ``script`` once it equals ``expected`` (the slider waits for a pause, and marker
+    clusters add large sets in chunks), or the last value seen after ``timeout`` seconds."""
+    from selenium.common.exceptions import TimeoutException
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    seen = []
+
+    def settled(driver):
+        seen.append(driver.execute_script(script))
+        return seen[-1] == expected
+
+    with contextlib.suppress(TimeoutException):  # the caller's assert shows the last value
+        WebDriverWait(browser, timeout, poll_frequency=0.1).until(settled)
+    return seen[-1]
+
+
 def _uncheck(browser, code):
     browser.execute_script(f'document.querySelector(".gz-filters input[data-code=\\"{code}\\"]").click();')
 
@@ -321,14 +342,13 @@ def test_demo_map_works_with_the_network_off(tmp_path, browser):
     values = spec["category"]["values"]
     code = values.index("高新技术企业")
     _uncheck(browser, code)
-    state = browser.execute_script(_FILTER_STATE)
     expected = int((registry["类别"] != "高新技术企业").sum())
-    assert state["shown"] == state["heat"] == expected < 2000
+    assert _settled(browser, _COUNTS, [expected, expected]) == [expected, expected] and expected < 2000
     year = 2010
     _slide(browser, year)
-    state = browser.execute_script(_FILTER_STATE)
     expected = int(((registry["类别"] != "高新技术企业") & (registry["成立年份"] <= year)).sum())
-    assert state["shown"] == state["heat"] == expected
+    assert _settled(browser, _COUNTS, [expected, expected]) == [expected, expected]
+    state = browser.execute_script(_FILTER_STATE)
     assert f"截至 {year}" in state["panel"] and f"{expected:,} / 2,000" in state["panel"]
 
     assert browser.execute_script('return window.gzSearch("知识城") !== null;')
@@ -366,3 +386,28 @@ def test_aggregated_heat_kernels_follow_the_zoom(tmp_path, browser, monkeypatch)
         assert cells_per_bin >= 5 or cells_per_bin < 1, row
         assert 2 * row["radius"] + row["blur"] < 200, row
     assert [r["zoom"] for r in rows if (r["radius"] + r["blur"]) / 2 / r["spacing"] >= 5] == [9, 10, 11]
+
+
+@pytest.mark.slow
+def test_aggregated_heat_follows_the_filters_in_a_browser(tmp_path, browser, monkeypatch):
+    monkeypatch.setattr(maps, "MARKER_LIMIT", 100)
+    registry = _registry()
+    m = maps.make_map(basemap="none", points=registry, points_crs="gcj02", category="类别", time="成立年份")
+    browser.get(maps.save_map(m, tmp_path / "m.html").as_uri())
+    cells = np.array(_overlays(m)["heat"]["cells"], dtype=float)
+    code = maps.map_data(m)["filters"]["category"]["values"].index("高新技术企业")
+
+    def shown_cells(keep):
+        return len({(y, x) for y, x, _, k, t in cells[keep].tolist()})
+
+    heat = "return window.gzLayers.heat._latlngs.length;"
+    expected = shown_cells(np.ones(len(cells), dtype=bool))
+    assert _settled(browser, heat, expected) == expected
+    _uncheck(browser, code)
+    expected = shown_cells(cells[:, 3] != code)
+    assert _settled(browser, heat, expected) == expected
+    _slide(browser, 2000)
+    expected = shown_cells((cells[:, 3] != code) & (cells[:, 4] <= 2000))
+    assert _settled(browser, heat, expected) == expected
+    weights = np.array(browser.execute_script("return window.gzLayers.heat._latlngs;"))[:, 2]
+    assert weights.max() <= 1.0 and weights.min() > 0  # log-scaled as in Python

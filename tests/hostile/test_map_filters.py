@@ -14,6 +14,7 @@ import pandas as pd
 import pytest
 
 from ..conftest import run_cli
+from ..test_maps import _settled
 from .test_template_injection import _assert_nothing_ran, _page_data, payloads
 
 CATEGORY = '<img src=x onerror="window.__pwned = 1">类别'
@@ -78,13 +79,15 @@ def test_filter_panel_in_a_real_browser(filtered_map, browser):
         var boxes = panel.querySelectorAll("input[type=checkbox]");
         boxes.forEach(function (b) { b.click(); b.click(); });  // every handler runs, with every value
         var slider = panel.querySelector("input[type=range]");
-        slider.value = slider.min; slider.dispatchEvent(new Event("input"));
+        slider.value = slider.min; slider.dispatchEvent(new Event("input"));  // refilters after a pause
         return {pwned: window.__pwned === undefined ? null : window.__pwned, labels: labels,
                 titles: Array.prototype.map.call(panel.querySelectorAll("b"), function (b) { return b.textContent; }),
                 elements: panel.querySelectorAll("img,script,iframe,svg").length,
                 injected: document.querySelectorAll("img[src=x]").length,
-                shown: cluster.getLayers().length, popups: popups};
+                popups: popups};
     """)
+    shown = "return window.gzLayers.points.getLayers().length;"
+    state["shown"] = _settled(browser, shown, 1)
     assert state["pwned"] is None and state["injected"] == 0 and state["elements"] == 0
     assert state["titles"] == [CATEGORY, TIME]
     for text in texts:  # each value is one checkbox label, character for character, with its count
