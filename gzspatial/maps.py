@@ -1013,6 +1013,8 @@ def make_map(
             filters = _Filters(joined, category, time)
         usable = ~np.isnan(w_lon) & ~np.isnan(w_lat)
         shown = filters.subset(usable) if filters else None
+        if shown is not None and shown.years is not None and usable.any() and np.isnan(shown.years).all():
+            raise InputError(f"--time {time!r}: no point with usable coordinates has a year or date in it")
         lon, lat = shift.lonlat(w_lon[usable], w_lat[usable])
         many = int(usable.sum()) > MARKER_LIMIT
         if many or heatmap:

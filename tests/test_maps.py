@@ -233,10 +233,16 @@ def test_category_and_time_filters_in_the_data():
 
 def test_time_from_dates_and_unreadable_values():
     frame = pd.DataFrame({"lon": [113.3] * 5, "lat": [23.1] * 5,
-                          "since": ["2019-03-15", "2001/7/1", "2010", "someday", None]})  # fmt: skip
-    m = maps.make_map(basemap="none", points=frame, points_crs="wgs84", time="since")
+                          "since": ["2019-03-15", "2001/7/1", "2010", "someday", None],
+                          "kind": ["a", None, "b", "a", ""]})  # fmt: skip
+    m = maps.make_map(basemap="none", points=frame, points_crs="wgs84", time="since", category="kind")
     assert _overlays(m)["points"]["years"] == [2019, 2001, 2010, None, None]
-    assert maps.map_data(m)["filters"]["time"] == {"label": "since", "min": 2001, "max": 2019, "missing": 2}
+    spec = maps.map_data(m)["filters"]
+    assert spec["time"] == {"label": "since", "min": 2001, "max": 2019, "missing": 2}
+    assert spec["category"] == {"label": "kind", "values": ["", "a", "b"], "counts": [2, 2, 1]}  # "" shown as (空)
+    frame.loc[[0, 1, 2], "lon"] = None  # the rows with a year have no coordinates
+    with pytest.raises(InputError, match="no point with usable coordinates has a year"):
+        maps.make_map(basemap="none", points=frame, points_crs="wgs84", time="since")
 
 
 def test_filter_options_are_checked(tmp_path):
