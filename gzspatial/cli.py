@@ -747,6 +747,12 @@ def map_command(
         bool,
         typer.Option("--offline/--cdn", help="Self-contained page with its JS/CSS inlined (default), or CDN links."),
     ] = True,
+    category: Annotated[
+        str | None, typer.Option("--category", help="HTML: a checkbox filter per value of this column of the points.")
+    ] = None,
+    time: Annotated[
+        str | None, typer.Option("--time", help="HTML: a year slider over this column (years or dates), e.g. 成立年份.")
+    ] = None,
     lang: Annotated[str, typer.Option("--lang", help="Labels: zh or en.")] = "zh",
     title: Annotated[str | None, typer.Option("--title", help="Map title.")] = None,
     dpi: Annotated[int, typer.Option("--dpi", help="Static maps: dots per inch.")] = 200,
@@ -787,9 +793,14 @@ def map_command(
             choropleth=choropleth,
             corridor_km=corridor_km,
             tianditu_key=tianditu_key,
+            category=category,
+            time=time,
         )
         save_map(m, output, offline=offline)
     else:
+        web = [name for name, value in (("--category", category), ("--time", time)) if value]
+        if web:
+            raise _fail(f"{', '.join(web)}: only for interactive maps (.html), not for {suffix}; drop it")
         from gzspatial.figure import check_request, make_figure, save_figure
 
         inches = check_request(size, page, orientation, dpi)

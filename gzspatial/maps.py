@@ -14,6 +14,7 @@ fixed script builds the layers from it with ``textContent``.
 
 from __future__ import annotations
 
+import html
 import json
 import os
 import re
@@ -85,6 +86,12 @@ DISTRICT_COLOR = "#555555"
 MARKER_LIMIT = 200_000
 #: Cell size of the aggregation grid, degrees (about 500 m).
 AGGREGATE_CELL_DEG = 0.005
+#: Aggregated heat, kernels sized per zoom from the grid's spacing in pixels: below ``fine_from_px``
+#: heat bins of ``cells_per_bin`` grid cells a side; from it on, one cell per bin, kernel radius and
+#: blur in grid spacings (their sum < 2). Chosen from screenshots at 300k points (see the commit).
+#: ``max_px`` caps the spacing used (Leaflet.heat's kernel canvas breaks when 2 radius + blur > 200 px),
+#: so from zoom 15 on the 500 m cells show as spots.
+HEAT_TUNING = {"fine_from_px": 12, "cells_per_bin": 5, "kernel": (0.6, 1.3), "max_px": 75}
 #: Node labels appear from this zoom level on (they crowd the city view below it).
 NODE_LABEL_MIN_ZOOM = 12
 GUANGZHOU_CENTRE = (23.13, 113.35)  # lat, lon (WGS84)
@@ -314,9 +321,13 @@ _POPUP_COLUMNS = (
 )
 
 
-def _points_overlay(rows, lon, lat, name_column, lang) -> dict:
-    """Clustered points: rows of [lat, lon, code per field]; each field's distinct texts stored once."""
-    columns = [c for c in (name_column, *_POPUP_COLUMNS) if c and c in rows.columns]
+def _points_overlay(rows, lon, lat, name_column, lang, extra=(), filters=None) -> dict:
+    """Clustered points: rows of [lat, lon, code per field]; each field's distinct texts stored once.
+
+    ``extra``: more columns for the popup (the filter columns); ``filters``: per-row filter codes
+    (``_Filters``), stored as ``category_codes`` and ``years`` beside the rows.
+    """
+    columns = list(dict.fromkeys(c for c in (name_column, *extra, *_POPUP_COLUMNS) if c and c in rows.columns))
     labels = {
         "gz_district": _t(lang, "行政区", "district"),
         "gz_core": _t(lang, "核", "core"),
@@ -342,7 +353,7 @@ def _points_overlay(rows, lon, lat, name_column, lang) -> dict:
         np.round(lat, COORDINATE_DECIMALS).tolist(), np.round(lon, COORDINATE_DECIMALS).tolist(), strict=True
     )
     data = [[y, x, *cells] for (y, x), *cells in zip(coordinates, *encoded, strict=True)]
-    return {
+    overlay = {
         "id": "points",
         "kind": "points",
         "name": _t(lang, f"输入点（{len(rows):,}）", f"Input points ({len(rows):,})"),
@@ -351,16 +362,23 @@ def _points_overlay(rows, lon, lat, name_column, lang) -> dict:
         "rows": data,
         "color": POINT_COLOR,
     }
+    if filters is not None:
+        overlay.update(filters.codes())
+    return overlay
 
 
-def _heat_overlay(lon, lat, lang: str, aggregated: bool) -> dict:
+def _heat_overlay(lon, lat, lang: str, aggregated: bool, filters=None) -> dict:
     """A heat layer; above MARKER_LIMIT points, counts on a ~500 m grid with log-scaled weights.
 
     Log weights keep dense centres from saturating while single-point cells stay visible, so the
-    layer reads as density at every point count instead of as the grid's pattern.
+    layer reads as density at every point count instead of as the grid's pattern. With filters and
+    aggregation, ``cells`` holds [lat, lon, count, category code, year] per cell and filter value
+    combination, and the page sums the shown combinations per cell (same log weights).
     """
     n = len(lon)
-    if aggregated:
+    if aggregated and filters is not None:
+        cells = _aggregate_filtered(lon, lat, filters)
+    elif aggregated:
         cells = _aggregate(lon, lat)
         weights = np.log1p(cells[:, 2])
         top = float(np.quantile(weights, 0.99)) if len(weights) else 1.0
@@ -370,14 +388,27 @@ def _heat_overlay(lon, lat, lang: str, aggregated: bool) -> dict:
     name = _t(lang, "点密度（热力）", "Point density (heat)")
     if aggregated:
         name += _t(lang, f"：{n:,} 个点已按约500米格网聚合", f": {n:,} points aggregated on a ~500 m grid")
-    return {
+    overlay = {
         "id": "heat",
         "kind": "heat",
         "name": name,
-        "points": np.round(cells, COORDINATE_DECIMALS).tolist(),
+        "aggregated": aggregated,
         # radius in pixels; a wider blur for aggregated cells so neighbouring cells merge
-        "options": {"radius": 14 if aggregated else 12, "blur": 18 if aggregated else 15, "maxZoom": 13, "max": 1.0},
+        # pixels (folium's Leaflet.heat ignores max and maxZoom: it scales by the largest bin)
+        "options": {"radius": 14 if aggregated else 12, "blur": 18 if aggregated else 15},
     }
+    if aggregated:  # the page sizes the kernels per zoom from the grid's spacing
+        overlay["cell_deg"] = AGGREGATE_CELL_DEG
+        overlay["tuning"] = dict(HEAT_TUNING)
+    if aggregated and filters is not None:  # the page computes the weights of the shown combinations
+        overlay["points"] = []
+        overlay["cells"] = [
+            [round(y, COORDINATE_DECIMALS), round(x, COORDINATE_DECIMALS), int(c), int(k), None if t < 0 else int(t)]
+            for y, x, c, k, t in cells.tolist()
+        ]
+    else:
+        overlay["points"] = np.round(cells, COORDINATE_DECIMALS).tolist()
+    return overlay
 
 
 def _aggregate(lon: np.ndarray, lat: np.ndarray) -> np.ndarray:
@@ -387,6 +418,90 @@ def _aggregate(lon: np.ndarray, lat: np.ndarray) -> np.ndarray:
     cells, counts = np.unique(np.column_stack([iy, ix]), axis=0, return_counts=True)
     centres = (cells + 0.5) * AGGREGATE_CELL_DEG
     return np.column_stack([centres[:, 0], centres[:, 1], counts]).astype(float)
+
+
+def _aggregate_filtered(lon, lat, filters) -> np.ndarray:
+    """(lat, lon, count, category code, year or -1) per occupied cell and filter value combination."""
+    ix = np.floor(lon / AGGREGATE_CELL_DEG).astype(np.int64)
+    iy = np.floor(lat / AGGREGATE_CELL_DEG).astype(np.int64)
+    codes = filters.category_codes if filters.category_codes is not None else np.zeros(len(ix), dtype=np.int64)
+    years = filters.years if filters.years is not None else np.full(len(ix), np.nan)
+    years = np.where(np.isnan(years), -1, years).astype(np.int64)
+    keys, counts = np.unique(np.column_stack([iy, ix, codes, years]), axis=0, return_counts=True)
+    centres = (keys[:, :2] + 0.5) * AGGREGATE_CELL_DEG
+    return np.column_stack([centres[:, 0], centres[:, 1], counts, keys[:, 2], keys[:, 3]]).astype(float)
+
+
+class _Filters:
+    """The category and time filters of the points: column names, per-row codes, panel text."""
+
+    def __init__(self, frame, category: str | None, time: str | None):
+        for option, column in (("--category", category), ("--time", time)):
+            if column is not None and column not in frame.columns:
+                choices = ", ".join(str(c) for c in frame.columns if not str(c).startswith("gz_"))
+                raise InputError(f"{option} {column!r} is not a column of the points: use one of {choices}")
+        self.category, self.time = category, time
+        self.category_codes = self.values = None
+        self.years = None
+        if category is not None:
+            values = frame[category]
+            text = values.astype(str).where(values.notna(), "")
+            codes, uniques = pd.factorize(text, sort=True)
+            self.category_codes, self.values = codes.astype(np.int64), [str(u) for u in uniques]
+        if time is not None:
+            self.years = _years(frame[time], time)
+
+    def subset(self, mask: np.ndarray) -> _Filters:
+        """The same filters for the rows where ``mask`` is true."""
+        copy = object.__new__(_Filters)
+        copy.__dict__.update(self.__dict__)
+        if self.category_codes is not None:
+            copy.category_codes = self.category_codes[mask]
+        if self.years is not None:
+            copy.years = self.years[mask]
+        return copy
+
+    def codes(self) -> dict:
+        out = {}
+        if self.category_codes is not None:
+            out["category_codes"] = self.category_codes.tolist()
+        if self.years is not None:
+            out["years"] = [None if np.isnan(y) else int(y) for y in self.years.tolist()]
+        return out
+
+    def spec(self) -> dict:
+        """The panel's description: labels, category values with counts, the year range."""
+        spec = {}
+        if self.category_codes is not None:
+            counts = np.bincount(self.category_codes, minlength=len(self.values)).tolist()
+            spec["category"] = {"label": str(self.category), "values": self.values, "counts": counts}
+        if self.years is not None:
+            known = self.years[~np.isnan(self.years)]
+            spec["time"] = {
+                "label": str(self.time),
+                "min": int(known.min()) if len(known) else None,
+                "max": int(known.max()) if len(known) else None,
+                "missing": int(np.isnan(self.years).sum()),
+            }
+        return spec
+
+
+def _years(values: pd.Series, column: str) -> np.ndarray:
+    """The year of each value (whole numbers as years, dates as their year); NaN where unreadable."""
+    if pd.api.types.is_datetime64_any_dtype(values):
+        years = values.dt.year.to_numpy(dtype=float)
+    else:
+        text = values.astype(str).str.strip().where(values.notna(), "")
+        numbers = pd.to_numeric(text, errors="coerce").to_numpy(dtype=float)
+        whole = ~np.isnan(numbers) & (numbers == np.round(numbers)) & (numbers >= 1000) & (numbers <= 9999)
+        years = np.where(whole, numbers, np.nan)
+        rest = np.isnan(numbers) & (text != "").to_numpy()
+        if rest.any():
+            dates = pd.to_datetime(text[rest], errors="coerce", format="mixed")
+            years[rest] = dates.dt.year.to_numpy(dtype=float)
+    if np.isnan(years).all():
+        raise InputError(f"--time {column!r} holds no year or date (e.g. 2019 or 2019-03-15): choose another column")
+    return years
 
 
 def _legend_items(lang: str, index, with_points: bool) -> list[dict]:
@@ -477,6 +592,13 @@ class _LayoutLayers(JSCSSMixin, MacroElement):
           .gz-search { position: absolute; top: 60px; left: 50px; z-index: 1000; font: 13px sans-serif; }
           .gz-search input { width: 220px; padding: 4px; font: 13px sans-serif; }
           .gz-search .gz-nomatch { background: #fff3cd; padding: 2px 6px; margin-top: 2px; display: none; }
+          .gz-filters { position: absolute; top: 100px; left: 50px; z-index: 1000; background: #fff;
+                        padding: 6px 10px; border-radius: 4px; font: 12px sans-serif; display: none;
+                        box-shadow: 0 1px 4px rgba(0,0,0,0.3); max-height: 50%; overflow-y: auto; max-width: 260px; }
+          .gz-filters b { display: block; margin-top: 4px; }
+          .gz-filters label { display: block; white-space: nowrap; }
+          .gz-filters input[type=range] { width: 200px; }
+          .gz-filters .gz-note { color: #666; }
         </style>
         {% endmacro %}
         {% macro html(this, kwargs) %}
@@ -485,6 +607,7 @@ class _LayoutLayers(JSCSSMixin, MacroElement):
         <div class="gz-search"><input id="{{ this.get_name() }}-search" list="{{ this.get_name() }}-names">
              <datalist id="{{ this.get_name() }}-names"></datalist>
              <div class="gz-nomatch" id="{{ this.get_name() }}-nomatch"></div></div>
+        <div class="gz-filters" id="{{ this.get_name() }}-filters"></div>
         {% endmacro %}
         {% macro script(this, kwargs) %}
         (function () {
@@ -559,18 +682,142 @@ class _LayoutLayers(JSCSSMixin, MacroElement):
                     return marker;
                 });
                 cluster.addLayers(markers);
+                cluster.gzMarkers = markers;
                 return cluster;
+            }
+            function heatLayer(overlay) {
+                var layer = L.heatLayer(overlay.points, overlay.options);
+                if (!overlay.cell_deg) { return layer; }
+                // Aggregated cells. Leaflet.heat (folium's build) sums the points of each bin of
+                // (radius + blur) / 2 pixels and scales by the largest sum: a bin of 1-2 grid cells
+                // draws stripes, a kernel narrower than the grid's spacing draws dots. So per zoom:
+                // bins of several grid cells a side while the grid is finer than a few pixels, then at
+                // most one grid cell per bin with a kernel about two grid spacings wide.
+                function tune() {
+                    var z = map.getZoom(), c = map.getCenter();
+                    var a = map.project(c, z), b = map.project([c.lat + overlay.cell_deg, c.lng + overlay.cell_deg], z);
+                    var spacing = Math.min(Math.abs(b.x - a.x), Math.abs(b.y - a.y));
+                    var k = overlay.tuning;
+                    var wide = Math.max(overlay.options.radius + overlay.options.blur, 2 * k.cells_per_bin * spacing);
+                    var step = Math.min(spacing, k.max_px);
+                    layer.setOptions(spacing < k.fine_from_px
+                        ? {radius: wide * 0.45, blur: wide * 0.55}
+                        : {radius: k.kernel[0] * step, blur: k.kernel[1] * step});
+                }
+                map.on("zoomend", tune);
+                tune();
+                return layer;
+            }
+            function filterPanel(spec, points, heat) {
+                // shows the points (and heat) of the checked categories up to the slider's year
+                var panel = document.getElementById("{{ this.get_name() }}-filters");
+                var checked = spec.category ? spec.category.values.map(function () { return true; }) : null;
+                var slider = null, current = null;
+                var count = node("div", null, "gz-note");
+                function keep(code, year) {
+                    if (checked && !checked[code]) { return false; }
+                    if (slider) {
+                        var limit = Number(slider.value);
+                        if (year === null || year === undefined) { return limit >= spec.time.max; }
+                        if (year > limit) { return false; }
+                    }
+                    return true;
+                }
+                function heatPoints() {  // the shown points, or the shown cells' log-scaled counts
+                    if (!heat.overlay.cells) {
+                        return points.overlay.rows.filter(function (row, i) {
+                            return keep(points.overlay.category_codes ? points.overlay.category_codes[i] : 0,
+                                        points.overlay.years ? points.overlay.years[i] : 0);
+                        }).map(function (row) { return [row[0], row[1], 1]; });
+                    }
+                    var sums = {};
+                    heat.overlay.cells.forEach(function (c) {
+                        if (!keep(c[3], c[4])) { return; }
+                        var key = c[0] + "," + c[1];
+                        if (sums[key]) { sums[key][2] += c[2]; } else { sums[key] = [c[0], c[1], c[2]]; }
+                    });
+                    var cells = Object.keys(sums).map(function (k) { return sums[k]; });
+                    var weights = cells.map(function (c) { return Math.log1p(c[2]); }).sort(function (a, b) {
+                        return a - b; });
+                    var top = weights.length ? weights[Math.floor(0.99 * (weights.length - 1))] || 1 : 1;
+                    return cells.map(function (c) { return [c[0], c[1], Math.min(Math.log1p(c[2]) / top, 1)]; });
+                }
+                function apply() {
+                    var shown = null;
+                    if (points) {
+                        var markers = points.layer.gzMarkers, codes = points.overlay.category_codes;
+                        var years = points.overlay.years;
+                        var visible = markers.filter(function (m, i) {
+                            return keep(codes ? codes[i] : 0, years ? years[i] : 0);
+                        });
+                        points.layer.clearLayers();
+                        points.layer.addLayers(visible);
+                        shown = visible.length;
+                        count.textContent = data.ui.shown + ": " + shown.toLocaleString() + " / " +
+                            markers.length.toLocaleString();
+                    }
+                    if (heat) { heat.layer.setLatLngs(heatPoints()); }
+                    if (slider) {
+                        var end = Number(slider.value) >= spec.time.max && spec.time.missing;
+                        current.textContent = data.ui.up_to + " " + slider.value +
+                            (end ? " " + data.ui.with_missing : "");
+                    }
+                }
+                if (spec.category) {
+                    panel.appendChild(node("b", spec.category.label));
+                    spec.category.values.forEach(function (value, k) {
+                        var label = node("label"), box = node("input");
+                        box.type = "checkbox";
+                        box.checked = true;
+                        box.setAttribute("data-code", String(k));
+                        box.addEventListener("change", function () { checked[k] = box.checked; apply(); });
+                        label.appendChild(box);
+                        var text = (value === "" ? data.ui.empty : value) + " (" +
+                            spec.category.counts[k].toLocaleString() + ")";
+                        label.appendChild(document.createTextNode(text));
+                        panel.appendChild(label);
+                    });
+                }
+                if (spec.time) {
+                    panel.appendChild(node("b", spec.time.label));
+                    slider = node("input");
+                    slider.type = "range";
+                    slider.min = String(spec.time.min);
+                    slider.max = String(spec.time.max);
+                    slider.step = "1";
+                    slider.value = String(spec.time.max);
+                    var pending = null;  // while dragging, refilter once the slider rests (100k points: ~0.5 s)
+                    slider.addEventListener("input", function () {
+                        clearTimeout(pending);
+                        pending = setTimeout(apply, 120);
+                    });
+                    current = node("div");
+                    panel.appendChild(slider);
+                    panel.appendChild(current);
+                    if (spec.time.missing) {
+                        panel.appendChild(node("div", data.ui.missing + ": " + spec.time.missing.toLocaleString(),
+                                               "gz-note"));
+                    }
+                }
+                panel.appendChild(count);
+                panel.style.display = "block";
+                apply();
             }
             var control = L.control.layers(bases, {}, {collapsed: false}).addTo(map);
             var layers = {};
             data.overlays.forEach(function (overlay) {
                 var layer = overlay.kind === "points" ? pointsLayer(overlay)
-                    : overlay.kind === "heat" ? L.heatLayer(overlay.points, overlay.options)
+                    : overlay.kind === "heat" ? heatLayer(overlay)
                     : geojsonLayer(overlay);
                 layer.addTo(map);
                 control.addOverlay(layer, escapeHtml(overlay.name));
                 layers[overlay.id] = layer;
             });
+            if (data.filters.category || data.filters.time) {
+                var byId = {};
+                data.overlays.forEach(function (o) { byId[o.id] = {overlay: o, layer: layers[o.id]}; });
+                filterPanel(data.filters, byId.points || null, byId.heat || null);
+            }
             document.getElementById("{{ this.get_name() }}-title").textContent = data.title;
             var legend = document.getElementById("{{ this.get_name() }}-legend");
             data.legend.forEach(function (item) {
@@ -713,6 +960,8 @@ def make_map(
     choropleth: str | None = None,
     corridor_km: float = DEFAULT_CORRIDOR_KM,
     tianditu_key: str | None = None,
+    category: str | None = None,
+    time: str | None = None,
 ) -> folium.Map:
     """A folium.Map of the layout: districts, axis, cores, nodes (and platforms, points).
 
@@ -720,7 +969,10 @@ def make_map(
     shown clustered with popups (``heatmap`` adds a heat layer; above MARKER_LIMIT points only
     aggregated density is drawn). ``choropleth`` ("count" or "density") colours nodes by the
     points in them. ``basemap``: carto, osm, amap, amap-satellite, tianditu, none; basemaps drawn
-    in the same system are offered as alternatives in the layer control.
+    in the same system are offered as alternatives in the layer control. ``category`` (a column of
+    the points) adds a checkbox per value; ``time`` (a column of years or dates) a slider showing
+    the points up to a year (rows without a readable year only at its end). Both filter the
+    markers and the heat layer.
     """
     if basemap not in BASEMAPS:
         raise InputError(f"unknown basemap {basemap!r}: use one of {', '.join(BASEMAPS)}")
@@ -730,6 +982,8 @@ def make_map(
         raise InputError(f"choropleth {choropleth!r} is not supported: use count or density")
     if choropleth and points is None:
         raise InputError("a node choropleth needs points: give --points FILE")
+    if (category or time) and points is None:
+        raise InputError(f"{'--category' if category else '--time'} filters points: give --points FILE")
     key = _basemap_key(basemap, tianditu_key)
     index = layout_index(layers)
     shift = _Shift(BASEMAPS[basemap]["crs"] if BASEMAPS[basemap] else _crs.WGS84)
@@ -753,14 +1007,21 @@ def make_map(
         colors, ramp = _choropleth_colors(index, joined, choropleth, layers, corridor_km, lang)
         legend.append(ramp)
     overlays = _layout_overlays(index, shift, lang, colors)
+    filters = shown = None
     if joined is not None:
+        if category or time:
+            filters = _Filters(joined, category, time)
         usable = ~np.isnan(w_lon) & ~np.isnan(w_lat)
+        shown = filters.subset(usable) if filters else None
+        if shown is not None and shown.years is not None and usable.any() and np.isnan(shown.years).all():
+            raise InputError(f"--time {time!r}: no point with usable coordinates has a year or date in it")
         lon, lat = shift.lonlat(w_lon[usable], w_lat[usable])
         many = int(usable.sum()) > MARKER_LIMIT
         if many or heatmap:
-            overlays.append(_heat_overlay(lon, lat, lang, aggregated=many))
+            overlays.append(_heat_overlay(lon, lat, lang, aggregated=many, filters=shown))
         if not many:
-            overlays.append(_points_overlay(joined.loc[usable], lon, lat, _name_column(joined), lang))
+            extra = [c for c in (category, time) if c]
+            overlays.append(_points_overlay(joined.loc[usable], lon, lat, _name_column(joined), lang, extra, shown))
 
     plugins.Fullscreen().add_to(m)
     if BASEMAPS[basemap] is not None:
@@ -776,7 +1037,15 @@ def make_map(
         "ui": {
             "search": _t(lang, "搜索：名称或别名", "Search a name or alias"),
             "no_match": _t(lang, "无匹配", "No match"),
+            "shown": _t(lang, "显示点数", "points shown"),
+            "up_to": _t(lang, "截至", "up to"),
+            "with_missing": _t(lang, "（含无年份的点）", "(and points without a year)"),
+            "missing": _t(
+                lang, "无可读年份的点（仅在滑块最右端显示）", "points without a readable year (shown at the end only)"
+            ),
+            "empty": _t(lang, "（空）", "(empty)"),
         },
+        "filters": shown.spec() if shown else {},
         "overlays": overlays,
         "legend": legend,
         "search": _search_index(index, shift),
@@ -802,6 +1071,27 @@ def render_map(m, *, offline: bool = True) -> str:
 
         text = inline_assets(text)
     return text
+
+
+class NotebookMap:
+    """A map for a notebook cell: an iframe whose ``srcdoc`` is the self-contained page (``show``)."""
+
+    def __init__(self, page: str, height: int):
+        self.page, self.height = page, height
+
+    def _repr_html_(self) -> str:
+        return (
+            f'<iframe srcdoc="{html.escape(self.page, quote=True)}" sandbox="allow-scripts" '
+            f'style="width: 100%; height: {self.height}px; border: none;"></iframe>'
+        )
+
+
+def show(m, *, height: int = 600, offline: bool = True) -> NotebookMap:
+    """Display ``m`` in Jupyter with every asset inlined, so it works offline (folium's own display,
+    ``m`` at a cell's end, links CDNs and is blank without internet). ``height`` in pixels."""
+    if not isinstance(height, int) or not 100 <= height <= 5000:
+        raise InputError(f"height {height!r} is not a height in pixels (100-5000)")
+    return NotebookMap(render_map(m, offline=offline), height)
 
 
 def save_map(m, path: str | Path, *, offline: bool = True) -> Path:

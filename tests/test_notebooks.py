@@ -2,6 +2,7 @@
 their outputs)."""
 
 import json
+import re
 import shutil
 
 import nbformat
@@ -30,3 +31,14 @@ def test_notebook_runs(tmp_path, path):
     ).execute()
     outputs = [o for c in notebook.cells if c.cell_type == "code" for o in c.get("outputs", [])]
     assert outputs and not [o for o in outputs if o.get("output_type") == "error"]
+    images = [o for o in outputs if "image/png" in o.get("data", {})]
+    assert len(images) >= IMAGES[path.stem]  # figures and charts display inline
+    pages = [o["data"]["text/html"] for o in outputs if "<iframe srcdoc=" in o.get("data", {}).get("text/html", "")]
+    assert len(pages) == MAPS[path.stem]  # interactive maps, displayed through gzspatial.maps.show
+    for page in pages:  # self-contained: no script or stylesheet from a CDN, so they work offline
+        assert "L.map(" in page and not re.search(r"&lt;(?:script|link)[^&]*(?:src|href)=&quot;(?:https?:)?//", page)
+
+
+#: Inline images (figures, charts) and offline interactive maps each notebook shows at least/exactly.
+IMAGES = {"01_layout_overview": 1, "02_enterprise_attribution": 2, "03_spatial_analysis": 2}
+MAPS = {"01_layout_overview": 1, "02_enterprise_attribution": 1, "03_spatial_analysis": 0}
