@@ -473,7 +473,7 @@ def join_command(
     gz_status (ok, outside, swapped, missing, invalid, address_only, geocoded, geocoded_coarse) and gz_note;
     with --geocoder also gz_geocode_source, gz_geocode_level, gz_geocode_score, gz_geocode_lon, gz_geocode_lat.
     """
-    from gzspatial import attribute, io
+    from gzspatial import attribute, io, pipeline
 
     session = _geocoder(geocoder, key, geocoder_url, qps, no_cache)
 
@@ -483,36 +483,15 @@ def join_command(
     io.check_output_path(output)
     io.check_not_input(output, source)
     options = attribute.Options(crs, corridor_km, lang, layers, overwrite_gz)
-    csv_suffixes = ("", ".csv", ".txt", ".tsv")
-    streaming = (source == "-" or Path(source).suffix.lower() in csv_suffixes) and suffix in csv_suffixes
-    if streaming:
-        progress = _Progress()
-        counts = attribute.join_csv(
-            source,
-            output,
-            lon=lon,
-            lat=lat,
-            encoding=encoding,
-            delimiter=delimiter,
-            excel_bom=excel_bom,
-            options=options,
-            on_batch=None if quiet else progress,
-            excel_safe=excel_safe,
-            address=address,
-            geocoder=session,
-        )
+    progress = _Progress(quiet)
+    try:
+        counts = pipeline.join_file(
+            source, output, lon=lon, lat=lat, options=options, encoding=encoding, delimiter=delimiter, sheet=sheet,
+            layer=layer, excel_bom=excel_bom, excel_safe=excel_safe, address=address, geocoder=session,
+            on_batch=progress,
+        )  # fmt: skip
+    finally:
         progress.done()
-    else:
-        frame = io.read_input(source, encoding=encoding, sheet=sheet, layer=layer, delimiter=delimiter)
-        if suffix == ".xlsx":  # refuse before the join, not after it
-            from gzspatial.excel import check_rows
-
-            check_rows(len(frame))
-        joined, w_lon, w_lat = attribute.join_frame(
-            frame, lon=lon, lat=lat, options=options, address=address, geocoder=session
-        )
-        io.write_output(joined, output, lon=w_lon, lat=w_lat, excel_bom=excel_bom, excel_safe=excel_safe)
-        counts = attribute.status_counts(joined["gz_status"].to_numpy())
     if not quiet:
         from gzspatial.layers import layer_set
 
@@ -581,20 +560,30 @@ def _locate_address(text: str, session, corridor_km: float, layers, as_json: boo
 
 
 class _Progress:
-    """A progress line on stderr once past a million rows, only when stderr is a terminal."""
+    """A rich progress bar with rows/s on stderr for a file join, only when stderr is a terminal."""
 
-    def __init__(self):
-        self.shown = False
+    def __init__(self, quiet: bool = False):
+        self.enabled = not quiet and sys.stderr.isatty()
+        self.bar = None
 
-    def __call__(self, rows: int, size: int) -> None:
-        if rows >= 1_000_000 and sys.stderr.isatty():
-            sys.stderr.write(f"\r{rows:,} rows…")
-            sys.stderr.flush()
-            self.shown = True
+    def __call__(self, rows: int, done: int, total: int) -> None:
+        if not self.enabled:
+            return
+        if self.bar is None:
+            from rich.console import Console
+            from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
+
+            speed = TextColumn("{task.fields[rows]:,} rows, {task.fields[speed]:,.0f} rows/s")
+            self.bar = Progress(BarColumn(), TextColumn("{task.percentage:>3.0f}%"), speed, TimeRemainingColumn(),
+                                console=Console(stderr=True), transient=True)  # fmt: skip
+            self.bar.start()
+            self.task = self.bar.add_task("join", total=total, rows=0, speed=0.0)
+        elapsed = self.bar.tasks[0].elapsed
+        self.bar.update(self.task, completed=done, rows=rows, speed=rows / elapsed if elapsed else 0.0)
 
     def done(self) -> None:
-        if self.shown:
-            sys.stderr.write("\n")
+        if self.bar is not None:
+            self.bar.stop()
 
 
 @app.command("stats")
