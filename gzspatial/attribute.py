@@ -376,13 +376,12 @@ def join_frame(data, *, lon=None, lat=None, crs=None, options: Options | None = 
 
     ``address=False``: rows are never placed by address (for maps, which need points).
     """
-    from gzspatial.pipeline import Plan, join_columns, make_plan
+    from gzspatial.pipeline import Plan, make_plan
 
     options = options or Options()
     if crs is not None:
         options = Options(crs, options.corridor_km, options.lang, options.layers, options.overwrite_gz)
     geometry = getattr(data, "_geometry_column_name", None)
-    problems, coordinates = {}, None
     if geometry is not None and lon is None and lat is None and geometry in data.columns:
         from gzspatial.address import address_candidates
         from gzspatial.io import geometry_coordinates
@@ -393,20 +392,27 @@ def join_frame(data, *, lon=None, lat=None, crs=None, options: Options | None = 
         system = resolve_crs(declared, options.crs, ())
         plan = Plan(Options(system, options.corridor_km, options.lang, options.layers, options.overwrite_gz).checked(),
                     address=candidates, geocoder=geocoder, dropped=tuple(existing))  # fmt: skip
-        coordinates, row_crs = True, None
-    else:
-        plan = make_plan(data.columns, lon=lon, lat=lat, options=options, address=address, geocoder=geocoder)
-        existing = list(plan.dropped)
+        return join_planned(data, plan, x=x, y=y, row_problems=problems, coordinates=True)
+    plan = make_plan(data.columns, lon=lon, lat=lat, options=options, address=address, geocoder=geocoder)
+    return join_planned(data, plan)
+
+
+def join_planned(data, plan, *, x=None, y=None, row_problems=None, coordinates=None):
+    """A DataFrame joined by a decided :class:`gzspatial.pipeline.Plan` (also one Dask partition):
+    (joined frame, WGS84 lon, WGS84 lat). ``x``/``y``: coordinates already taken from a geometry."""
+    from gzspatial.pipeline import join_columns
+
+    if x is None:
         if plan.lon is None:
             x = y = np.full(len(data), None, dtype=object)
         else:
             x, y = data[plan.lon].to_numpy(), data[plan.lat].to_numpy()
-        row_crs = None if plan.crs_column is None else data[plan.crs_column].to_numpy()
+    row_crs = None if plan.crs_column is None else data[plan.crs_column].to_numpy()
     addresses = data[plan.address[0]].to_numpy() if plan.address else None
     columns, w_lon, w_lat = join_columns(
-        plan, x, y, row_crs=row_crs, addresses=addresses, row_problems=problems, coordinates=coordinates
+        plan, x, y, row_crs=row_crs, addresses=addresses, row_problems=row_problems, coordinates=coordinates
     )
-    out = data.drop(columns=existing) if existing else data.copy()
+    out = data.drop(columns=list(plan.dropped)) if plan.dropped else data.copy()
     for name, values in columns.items():
         out[name] = _to_pandas(values)
     return out, w_lon, w_lat

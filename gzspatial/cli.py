@@ -465,8 +465,20 @@ def join_command(
     qps: QpsOption = None,
     no_cache: NoCacheOption = False,
     layers: LayersOption = None,
+    workers: Annotated[
+        int | None, typer.Option("--workers", help="Dataset input: start a local Dask cluster of N processes.")
+    ] = None,
+    scheduler: Annotated[
+        str | None, typer.Option("--scheduler", help="Dataset input: use a running Dask scheduler tcp://HOST:PORT.")
+    ] = None,
+    overwrite_output: Annotated[
+        bool, typer.Option("--overwrite-output", help="Dataset output: replace a non-empty OUTDIR (once complete).")
+    ] = False,
 ) -> None:
     """Attach every row to the layout: district, core, nodes, axis; nothing is dropped.
+
+    SOURCE may be a folder or a glob ('data/*.parquet') of Parquet or CSV files: then -o names a folder
+    and a partitioned Parquet dataset is written there with Dask (--workers / --scheduler for a cluster).
 
     Adds gz_district, gz_district_code, gz_core, gz_core_part, gz_nodes, gz_primary_node, gz_node_group,
     gz_on_axis, gz_axis_section, gz_axis_distance_m, gz_nearest_node, gz_nearest_node_m, gz_subdistrict,
@@ -474,7 +486,16 @@ def join_command(
     with --geocoder also gz_geocode_source, gz_geocode_level, gz_geocode_score, gz_geocode_lon, gz_geocode_lat.
     """
     from gzspatial import attribute, io, pipeline
+    from gzspatial.dask import is_dataset
 
+    if is_dataset(source):
+        _join_dataset(source, output, crs=crs, lon=lon, lat=lat, encoding=encoding, delimiter=delimiter,
+                      corridor_km=corridor_km, lang=lang, overwrite_gz=overwrite_gz, address=address, layers=layers,
+                      workers=workers, scheduler=scheduler, overwrite_output=overwrite_output, quiet=quiet,
+                      geocoder=geocoder)  # fmt: skip
+        return
+    if workers is not None or scheduler is not None or overwrite_output:
+        raise _fail("--workers, --scheduler and --overwrite-output are for a dataset input (a folder or a glob)")
     session = _geocoder(geocoder, key, geocoder_url, qps, no_cache)
 
     suffix = "" if output == "-" else Path(output).suffix.lower()
@@ -508,6 +529,22 @@ def join_command(
             )
         if session.stopped:
             raise _fail(f"geocoding stopped: {session.stopped}; the output was written, rows not geocoded are flagged")
+
+
+def _join_dataset(source, output, *, geocoder, quiet, workers, scheduler, **options) -> None:
+    """join DIR|GLOB -o OUTDIR: a partitioned Parquet dataset written with Dask."""
+    from gzspatial.dask import join_dataset
+
+    if geocoder is not None:
+        raise _fail("--geocoder is not offered for a dataset (one rate-limited session): join files one by one")
+    if scheduler is not None and not scheduler.startswith(("tcp://", "tls://", "inproc://")):
+        raise _fail(f"--scheduler {scheduler!r} is not a scheduler address: give tcp://HOST:PORT")
+    if workers is not None and workers < 1:
+        raise _fail(f"--workers {workers} must be 1 or more")
+    rows = join_dataset(source, output, workers=workers, scheduler=scheduler,
+                        progress=not quiet and sys.stderr.isatty(), **options)  # fmt: skip
+    if not quiet:
+        typer.echo(f"joined {rows:,} rows into the dataset {output}", err=True)
 
 
 def _geocoder(name, key, url, qps, no_cache):
