@@ -649,7 +649,7 @@ def stats_command(
     Below the units: rows outside every unit, rows not located, and the total (counts add up).
     """
     from gzspatial import io
-    from gzspatial.summary import display, stats, write_stats
+    from gzspatial.summary import display, read_joined, stats, write_stats
 
     if lang not in (None, "zh", "en"):
         raise _fail(f"language {lang!r} is not supported: use zh or en")
@@ -657,7 +657,7 @@ def stats_command(
     if output is not None and output != "-":
         io.check_output_path(output)
         io.check_not_input(output, joined)
-    frame = io.read_input(joined)
+    frame = read_joined(joined, category=category)
     tables = [stats(frame, by=b, category=category, layers=layers, corridor_km=corridor_km, totals=True) for b in by]
     version = tables[0].attrs["layers"]["version"]
     other = [v for v in tables[0].attrs["joined_with"] if v != version]
