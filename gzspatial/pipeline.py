@@ -397,7 +397,6 @@ def join_file(
     through a frame, answered by the same :func:`join_columns`. ``on_batch(rows, done, total)``
     reports progress (``done`` of ``total``: bytes of a CSV, rows of a Parquet file).
     """
-    from gzspatial import io
 
     options = options or Options()
     suffix = "" if str(output) == "-" else Path(output).suffix.lower()
@@ -424,7 +423,6 @@ def join_file(
     if suffix in CSV_SUFFIXES:
         write_csv(stream, schema, output, excel_bom=excel_bom, excel_safe=excel_safe, tap=tap)
     elif suffix == ".parquet":
-        io.check_output_path(output)
         write_parquet(stream, schema, output, tap=tap)
     else:
         write_gdal(stream, schema, output, tap=tap)
