@@ -511,7 +511,7 @@ def join_csv(
                      on_batch=on_batch)  # fmt: skip
 
 
-def _open_csv_as_text(stream, encoding: str, delimiter: str, source):
+def _open_csv_as_text(stream, encoding: str, delimiter: str, source, block_size: int | None = None):
     """A pyarrow CSV batch reader that reads every column as text (cells kept verbatim)."""
     import pyarrow as pa
     import pyarrow.csv as pacsv
@@ -525,7 +525,7 @@ def _open_csv_as_text(stream, encoding: str, delimiter: str, source):
             stream.seek(0)
         return pacsv.open_csv(
             stream,
-            read_options=pacsv.ReadOptions(encoding=pa_encoding, block_size=BATCH_BYTES),
+            read_options=pacsv.ReadOptions(encoding=pa_encoding, block_size=block_size or BATCH_BYTES),
             parse_options=pacsv.ParseOptions(newlines_in_values=True, delimiter=delimiter),
             convert_options=pacsv.ConvertOptions(
                 column_types=column_types, strings_can_be_null=False, quoted_strings_can_be_null=False

@@ -37,6 +37,9 @@ from gzspatial.attribute import (
 GZ_TYPES = {"gz_on_axis": "bool_", "gz_axis_distance_m": "float64", "gz_nearest_node_m": "float64",
             "gz_geocode_score": "float64", "gz_geocode_lon": "float64", "gz_geocode_lat": "float64"}  # fmt: skip
 CSV_SUFFIXES = ("", ".csv", ".txt", ".tsv")
+#: CSV bytes per batch: ~100k rows of a typical table; the batch's working set (coordinates, engine
+#: arrays, gz_ columns) stays small, and memory does not grow with the file.
+CSV_BLOCK_BYTES = 8 << 20
 #: Outputs written batch by batch (the rest: .xlsx, a whole-table format, is written from a frame).
 STREAM_OUTPUTS = (*CSV_SUFFIXES, ".parquet", ".gpkg", ".geojson", ".json")
 
@@ -193,7 +196,7 @@ def open_csv(source: str | Path, *, encoding: str | None = None, delimiter: str 
         stream = path
     header = head.split(b"\n", 1)[0].decode(encoding, errors="replace").lstrip("\ufeff")
     delimiter = decide_delimiter(delimiter, header, str(source))
-    reader = _open_csv_as_text(stream, encoding, delimiter, source)
+    reader = _open_csv_as_text(stream, encoding, delimiter, source, CSV_BLOCK_BYTES)
     check_unique_columns(reader.schema.names, str(source))
     read = [0]  # bytes of cells read so far: about the bytes of the file read
     return Source(str(source), reader.schema, _checked_csv(reader, source, read), size, lambda: min(read[0], size))
