@@ -87,8 +87,21 @@ def read_dataset(source: str, *, encoding: str | None = None, delimiter: str | N
 
 
 def is_dataset(source: str) -> bool:
-    """True for a folder or a glob pattern (the partitioned route), not for one file or stdin."""
-    return source != "-" and (Path(source).is_dir() or any(c in source for c in "*?["))
+    """True for a folder or a glob pattern (the partitioned route), not for one file or stdin.
+
+    A folder named like a single file (``in.csv``, ``a.geojson``) is not a dataset (reading it is an
+    error naming it a folder); ``x.parquet/`` folders, as Spark and Dask write them, are.
+    """
+    from gzspatial.io import GEO_SUFFIXES
+
+    if source == "-":
+        return False
+    path = Path(source)
+    if path.is_dir():
+        return path.suffix.lower() not in {*GEO_SUFFIXES, ".csv", ".tsv", ".txt", ".xlsx", ".xls"} - {".parquet"}
+    if path.exists() or path.is_symlink():  # a file named with [ or * is that file
+        return False
+    return any(c in source for c in "*?[")
 
 
 def join_dataset(
