@@ -397,7 +397,7 @@ def join_frame(data, *, lon=None, lat=None, crs=None, options: Options | None = 
     return join_planned(data, plan)
 
 
-def join_planned(data, plan, *, x=None, y=None, row_problems=None, coordinates=None):
+def join_planned(data, plan, *, x=None, y=None, row_problems=None, coordinates=None) -> tuple:
     """A DataFrame joined by a decided :class:`gzspatial.pipeline.Plan` (also one Dask partition):
     (joined frame, WGS84 lon, WGS84 lat). ``x``/``y``: coordinates already taken from a geometry."""
     from gzspatial.pipeline import join_columns

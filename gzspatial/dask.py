@@ -8,14 +8,19 @@ names, so a bad input fails before any task runs; each worker process builds the
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from gzspatial._engine import DEFAULT_CORRIDOR_KM
 from gzspatial._errors import InputError
 from gzspatial.attribute import Options, join_frame, join_planned
 from gzspatial.pipeline import Plan, make_plan
 
+if TYPE_CHECKING:
+    import dask.dataframe as dd
+    import pandas as pd
 
-def _partition(frame, plan: Plan):
+
+def _partition(frame: pd.DataFrame, plan: Plan) -> pd.DataFrame:
     """One partition (a pandas DataFrame) joined: its columns, then the gz_ columns."""
     return join_planned(frame, plan)[0]
 
@@ -31,7 +36,7 @@ def join(
     lang: str = "zh",
     overwrite_gz: bool = False,
     address: str | None = None,
-):
+) -> dd.DataFrame:
     """A dask DataFrame with the gz_ columns of :func:`gzspatial.join` appended (lazy; row order kept).
 
     ``crs`` as in :func:`gzspatial.join` (wgs84, cgcs2000, gcj02, bd09, EPSG:n), required unless the
@@ -57,7 +62,7 @@ def _geo_partition(frame, options: Options, address):
     return join_frame(frame, options=options, address=address)[0]
 
 
-def read_dataset(source: str, *, encoding: str | None = None, delimiter: str | None = None):
+def read_dataset(source: str, *, encoding: str | None = None, delimiter: str | None = None) -> dd.DataFrame:
     """A folder or glob of Parquet or CSV files as a dask DataFrame (CSV cells read as text, kept as read;
     encoding and delimiter decided once, from the first file)."""
     import glob

@@ -15,12 +15,16 @@ import sys
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from gzspatial import crs as _crs
 from gzspatial._errors import InputError, OutputError
 from gzspatial._validate import STATUSES
+
+if TYPE_CHECKING:
+    import pyarrow as pa
 from gzspatial.attribute import (
     GZ_COLUMNS,
     Options,
@@ -62,7 +66,7 @@ class Plan:
 
         return (*GZ_COLUMNS, *(GEOCODE_COLUMNS if self.geocoder is not None else ()))
 
-    def output_schema(self, schema):
+    def output_schema(self, schema: pa.Schema) -> pa.Schema:
         """The joined schema: the input's fields (own gz_ columns dropped), then the gz_ columns."""
         import pyarrow as pa
 
@@ -106,7 +110,9 @@ def make_plan(
     return Plan(options, lon_col, lat_col, crs_column, candidates, geocoder, dropped)
 
 
-def join_columns(plan: Plan, x, y, *, row_crs=None, addresses=None, row_problems=None, coordinates=None):
+def join_columns(
+    plan: Plan, x, y, *, row_crs=None, addresses=None, row_problems=None, coordinates=None
+) -> tuple[dict, np.ndarray, np.ndarray]:
     """The gz_ columns of one slice of rows: (columns dict in GZ order, WGS84 lon, WGS84 lat).
 
     ``x``/``y`` are the raw coordinate cells (text or numbers; ``None`` arrays when the plan has

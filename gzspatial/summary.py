@@ -11,6 +11,7 @@ add up to the rows of the table; :func:`write_stats` writes tables to .xlsx or .
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 import shapely
@@ -20,6 +21,9 @@ from gzspatial import schema
 from gzspatial._engine import DEFAULT_CORRIDOR_KM, layout_index
 from gzspatial._errors import InputError
 from gzspatial.layers import layer_set
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 BY_OPTIONS = ("node", "core", "core_part", "district", "group", "axis_section")
 GROUP_NAMES = {"central": ("中部", "central"), "east_north": ("东部北部", "east and north"), "south": ("南部", "south")}
@@ -105,7 +109,7 @@ STATS_COLUMNS = ("gz_status", "gz_district_code", "gz_core", "gz_core_part", "gz
                  "gz_node_group", "gz_axis_section", "gz_layers_version")  # fmt: skip
 
 
-def read_joined(path: str | Path, *, category: str | None = None):
+def read_joined(path: str | Path, *, category: str | None = None) -> pd.DataFrame:
     """Only the columns :func:`stats` needs from a joined file, as categoricals (each distinct name once).
 
     CSV is streamed by pyarrow (those columns only, batch by batch, encoding and delimiter decided
