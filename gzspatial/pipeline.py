@@ -199,29 +199,39 @@ def open_csv(source: str | Path, *, encoding: str | None = None, delimiter: str 
         if not head.strip():
             raise InputError(f"{path} is empty: expected a header row with coordinate columns")
         encoding = encoding or detect_file_encoding(path)
-        stream = path
+        # a Python file object: pyarrow reads it block by block as batches are taken (given a path,
+        # its reader reads far ahead, and memory grows with the file)
+        stream = open(path, "rb")  # noqa: SIM115 (closed when the batches end)
     header = head.split(b"\n", 1)[0].decode(encoding, errors="replace").lstrip("\ufeff")
     delimiter = decide_delimiter(delimiter, header, str(source))
-    reader = _open_csv_as_text(stream, encoding, delimiter, source, CSV_BLOCK_BYTES)
-    check_unique_columns(reader.schema.names, str(source))
+    try:
+        reader = _open_csv_as_text(stream, encoding, delimiter, source, CSV_BLOCK_BYTES)
+        check_unique_columns(reader.schema.names, str(source))
+    except BaseException:
+        stream.close()
+        raise
     read = [0]  # bytes of cells read so far: about the bytes of the file read
-    return Source(str(source), reader.schema, _checked_csv(reader, source, read), size, lambda: min(read[0], size))
+    batches = _checked_csv(reader, source, read, stream)
+    return Source(str(source), reader.schema, batches, size, lambda: min(read[0], size))
 
 
-def _checked_csv(reader, source, read: list[int]) -> Iterator:
+def _checked_csv(reader, source, read: list[int], stream) -> Iterator:
     import pyarrow as pa
 
     rows = 0
-    while True:
-        try:
-            batch = reader.read_next_batch()
-        except StopIteration:
-            return
-        except pa.ArrowInvalid as exc:
-            raise InputError(f"{source} is not a well-formed CSV after row {rows}: {exc}") from None
-        rows += batch.num_rows
-        read[0] += batch.nbytes
-        yield batch
+    try:
+        while True:
+            try:
+                batch = reader.read_next_batch()
+            except StopIteration:
+                return
+            except pa.ArrowInvalid as exc:
+                raise InputError(f"{source} is not a well-formed CSV after row {rows}: {exc}") from None
+            rows += batch.num_rows
+            read[0] += batch.nbytes
+            yield batch
+    finally:
+        stream.close()
 
 
 def open_parquet(path: str | Path, *, batch_rows: int = 1 << 18) -> Source | None:
