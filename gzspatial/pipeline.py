@@ -170,6 +170,7 @@ class Source:
     batches: Iterable
     total: int  # bytes of a CSV, rows of a Parquet file (for progress)
     done: Callable[[], int]  # how much of ``total`` has been read so far
+    close: Callable[[], None] = lambda: None  # release the file (also when no batch was taken)
 
 
 def open_csv(source: str | Path, *, encoding: str | None = None, delimiter: str | None = None) -> Source:
@@ -212,7 +213,7 @@ def open_csv(source: str | Path, *, encoding: str | None = None, delimiter: str 
         raise
     read = [0]  # bytes of cells read so far: about the bytes of the file read
     batches = _checked_csv(reader, source, read, stream)
-    return Source(str(source), reader.schema, batches, size, lambda: min(read[0], size))
+    return Source(str(source), reader.schema, batches, size, lambda: min(read[0], size), stream.close)
 
 
 def _checked_csv(reader, source, read: list[int], stream) -> Iterator:
@@ -425,8 +426,12 @@ def join_file(
             source, output, lon=lon, lat=lat, options=options, encoding=encoding, delimiter=delimiter,
             sheet=sheet, layer=layer, excel_bom=excel_bom, excel_safe=excel_safe, address=address, geocoder=geocoder,
         )  # fmt: skip
-    plan = make_plan(opened.schema.names, lon=lon, lat=lat, options=options, address=address, geocoder=geocoder,
-                     source=opened.name)  # fmt: skip
+    try:
+        plan = make_plan(opened.schema.names, lon=lon, lat=lat, options=options, address=address,
+                         geocoder=geocoder, source=opened.name)  # fmt: skip
+    except BaseException:
+        opened.close()
+        raise
     schema = plan.output_schema(opened.schema)
     counts = dict.fromkeys(STATUSES, 0)
     done = {"rows": 0, "bytes": 0}
@@ -439,12 +444,15 @@ def join_file(
             on_batch(done["rows"], opened.done(), opened.total)
 
     stream = join_batches(opened.batches, plan, opened.schema)
-    if suffix in CSV_SUFFIXES:
-        write_csv(stream, schema, output, excel_bom=excel_bom, excel_safe=excel_safe, tap=tap)
-    elif suffix == ".parquet":
-        write_parquet(stream, schema, output, tap=tap)
-    else:
-        write_gdal(stream, schema, output, tap=tap)
+    try:
+        if suffix in CSV_SUFFIXES:
+            write_csv(stream, schema, output, excel_bom=excel_bom, excel_safe=excel_safe, tap=tap)
+        elif suffix == ".parquet":
+            write_parquet(stream, schema, output, tap=tap)
+        else:
+            write_gdal(stream, schema, output, tap=tap)
+    finally:
+        opened.close()
     return counts
 
 
