@@ -200,11 +200,13 @@ def open_csv(source: str | Path, *, encoding: str | None = None, delimiter: str 
         if not head.strip():
             raise InputError(f"{path} is empty: expected a header row with coordinate columns")
         encoding = encoding or detect_file_encoding(path)
-        # a Python file object: pyarrow reads it block by block as batches are taken (given a path,
-        # its reader reads far ahead, and memory grows with the file)
-        stream = open(path, "rb")  # noqa: SIM115 (closed when the batches end)
+        stream = None
     header = head.split(b"\n", 1)[0].decode(encoding, errors="replace").lstrip("\ufeff")
     delimiter = decide_delimiter(delimiter, header, str(source))
+    if stream is None:
+        # a Python file object: pyarrow reads it block by block as batches are taken (given a path,
+        # its reader reads far ahead, and memory grows with the file)
+        stream = open(path, "rb")  # noqa: SIM115 (closed by Source.close or when the batches end)
     try:
         reader = _open_csv_as_text(stream, encoding, delimiter, source, CSV_BLOCK_BYTES)
         check_unique_columns(reader.schema.names, str(source))
