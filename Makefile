@@ -46,6 +46,7 @@ bench: install
 	$(BIN)/python benchmarks/bench_crs.py
 	$(BIN)/python benchmarks/bench_locate_cold.py
 	$(BIN)/python benchmarks/bench_join.py
+	$(BIN)/python benchmarks/bench_pipeline.py
 	$(BIN)/python benchmarks/bench_map.py
 	$(BIN)/python -m pip install --quiet -e '.[dev,bench]'
 	$(BIN)/python benchmarks/bench_peers.py

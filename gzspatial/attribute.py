@@ -381,29 +381,43 @@ def join_frame(data, *, lon=None, lat=None, crs=None, options: Options | None = 
 
     ``address=False``: rows are never placed by address (for maps, which need points).
     """
-    from gzspatial.address import address_candidates
+    from gzspatial.pipeline import Plan, make_plan
 
     options = options or Options()
-    existing = check_gz_columns(data.columns, options.overwrite_gz)
-    candidates = [] if address is False else address_candidates(data.columns, address)
-    given = crs if crs is not None else options.crs
-    try:
-        x, y, declared, problems, names, row_crs = _frame_points(data, lon, lat)
-        system = resolve_crs(declared, given, names, per_row=row_crs is not None)
-        coordinates = True
-    except InputError:  # no coordinate columns: rows may still be placed by their address
-        if not candidates or lon is not None or lat is not None or _has_coordinate_column(data.columns):
-            raise
-        x = y = np.full(len(data), None, dtype=object)
-        problems, row_crs, coordinates = {}, None, False
-        system = _crs.WGS84  # no coordinates are read; the system is never used
-    options = Options(system, options.corridor_km, options.lang, options.layers, options.overwrite_gz)
-    options = options.checked()
-    columns, w_lon, w_lat = attribute_coordinates(x, y, options, row_problems=problems, row_crs=row_crs)
-    if candidates or geocoder is not None:
-        values = data[candidates[0]].to_numpy() if candidates else None
-        columns, w_lon, w_lat = _address_hook(columns, w_lon, w_lat, values, candidates, options, coordinates, geocoder)
-    out = data.drop(columns=existing) if existing else data.copy()
+    if crs is not None:
+        options = Options(crs, options.corridor_km, options.lang, options.layers, options.overwrite_gz)
+    geometry = getattr(data, "_geometry_column_name", None)
+    if geometry is not None and lon is None and lat is None and geometry in data.columns:
+        from gzspatial.address import address_candidates
+        from gzspatial.io import geometry_coordinates
+
+        existing = check_gz_columns(data.columns, options.overwrite_gz)
+        candidates = () if address is False else tuple(address_candidates(data.columns, address))
+        x, y, declared, problems = geometry_coordinates(data)
+        system = resolve_crs(declared, options.crs, ())
+        plan = Plan(Options(system, options.corridor_km, options.lang, options.layers, options.overwrite_gz).checked(),
+                    address=candidates, geocoder=geocoder, dropped=tuple(existing))  # fmt: skip
+        return join_planned(data, plan, x=x, y=y, row_problems=problems, coordinates=True)
+    plan = make_plan(data.columns, lon=lon, lat=lat, options=options, address=address, geocoder=geocoder)
+    return join_planned(data, plan)
+
+
+def join_planned(data, plan, *, x=None, y=None, row_problems=None, coordinates=None) -> tuple:
+    """A DataFrame joined by a decided :class:`gzspatial.pipeline.Plan` (also one Dask partition):
+    (joined frame, WGS84 lon, WGS84 lat). ``x``/``y``: coordinates already taken from a geometry."""
+    from gzspatial.pipeline import join_columns
+
+    if x is None:
+        if plan.lon is None:
+            x = y = np.full(len(data), None, dtype=object)
+        else:
+            x, y = data[plan.lon].to_numpy(), data[plan.lat].to_numpy()
+    row_crs = None if plan.crs_column is None else data[plan.crs_column].to_numpy()
+    addresses = data[plan.address[0]].to_numpy() if plan.address else None
+    columns, w_lon, w_lat = join_columns(
+        plan, x, y, row_crs=row_crs, addresses=addresses, row_problems=row_problems, coordinates=coordinates
+    )
+    out = data.drop(columns=list(plan.dropped)) if plan.dropped else data.copy()
     for name, values in columns.items():
         out[name] = _to_pandas(values)
     return out, w_lon, w_lat
@@ -472,10 +486,7 @@ def _to_arrow(values):
     return pa.array(values, from_pandas=True)
 
 
-# --- streaming CSV -> CSV (bounded memory for tens of millions of rows) -----------------------
-
-_GZ_TYPES = {"gz_on_axis": "bool_", "gz_axis_distance_m": "float64", "gz_nearest_node_m": "float64",
-             "gz_geocode_score": "float64", "gz_geocode_lon": "float64", "gz_geocode_lat": "float64"}  # fmt: skip
+# --- CSV -> CSV (kept for callers; the work is in gzspatial.pipeline) ------------------------------
 
 
 def join_csv(
@@ -495,113 +506,17 @@ def join_csv(
 ) -> dict[str, int]:
     """Stream a CSV through the join into a CSV (UTF-8), batch by batch; returns status counts.
 
-    Every cell is read as text and written back unchanged (strings are written quoted). The
-    delimiter is sniffed from the header unless given; a .tsv output is tab-separated.
-    ``on_batch(rows_done, bytes_done)`` is called after each batch (for progress display).
-    Written atomically unless ``output`` is ``-`` (stdout). ``excel_safe``: see ``io.excel_safe_frame``.
+    See :func:`gzspatial.pipeline.join_file` (cells kept as read, strings quoted, .tsv tab-separated,
+    ``-`` is stdin/stdout). ``on_batch(rows, done, total)`` is called after each batch.
     """
-    import io as _io
-    import sys
+    from gzspatial.pipeline import join_file
 
-    import pyarrow as pa
-    import pyarrow.csv as pacsv
-
-    from gzspatial.address import address_candidates
-    from gzspatial.geocode import GEOCODE_COLUMNS
-    from gzspatial.io import (
-        atomic_output,
-        check_input_path,
-        check_unique_columns,
-        decide_delimiter,
-        detect_encoding,
-        detect_file_encoding,
-        excel_safe_batch,
-        find_coordinate_columns,
-        find_crs_column,
-    )
-
-    options = (options or Options()).checked()
-    if str(source) == "-":
-        data = sys.stdin.buffer.read()
-        if not data.strip():
-            raise InputError("<stdin> is empty: expected a header row with coordinate columns")
-        encoding = encoding or detect_encoding(data, source="<stdin>")
-        stream, size, head = _io.BytesIO(data), len(data), data[: 1 << 16]
-    else:
-        path = check_input_path(source)
-        size = path.stat().st_size
-        with open(path, "rb") as handle:
-            head = handle.read(1 << 16)
-        if not head.strip():
-            raise InputError(f"{path} is empty: expected a header row with coordinate columns")
-        encoding = encoding or detect_file_encoding(path)
-        stream = path
-    header = head.split(b"\n", 1)[0].decode(encoding, errors="replace").lstrip("\ufeff")
-    delimiter = decide_delimiter(delimiter, header, str(source))
-    reader = _open_csv_as_text(stream, encoding, delimiter, source)
-    names = reader.schema.names
-    check_unique_columns(names, str(source))
-    existing = check_gz_columns(names, options.overwrite_gz)
-    candidates = address_candidates(names, address)
-    crs_col = None
-    try:
-        lon_col, lat_col = find_coordinate_columns(names, lon, lat)
-        crs_col = find_crs_column(names)
-        system = resolve_crs(None, options.crs, (lon_col, lat_col), per_row=crs_col is not None, source=str(source))
-    except InputError:  # no coordinate columns: rows may still be placed by their address
-        if not candidates or lon is not None or lat is not None or _has_coordinate_column(names):
-            raise
-        lon_col = lat_col = None
-        system = _crs.WGS84  # no coordinates are read; the system is never used
-    options = Options(system, options.corridor_km, options.lang, options.layers, options.overwrite_gz)
-    keep = [i for i, name in enumerate(names) if name not in existing]
-    extra = GEOCODE_COLUMNS if geocoder is not None else ()
-    schema = pa.schema(
-        [reader.schema.field(i) for i in keep]
-        + [pa.field(n, getattr(pa, _GZ_TYPES.get(n, "string"))()) for n in (*GZ_COLUMNS, *extra)]
-    )
-    counts = dict.fromkeys(STATUSES, 0)
-    rows = 0
-    out_delimiter = "\t" if str(output).lower().endswith(".tsv") else ","
-
-    def write(handle):
-        nonlocal rows
-        if excel_bom:
-            handle.write("\ufeff".encode())
-        writer = pacsv.CSVWriter(handle, schema, write_options=pacsv.WriteOptions(delimiter=out_delimiter))
-        try:
-            for batch in reader:
-                blank = np.full(batch.num_rows, None, dtype=object)
-                x, y = (blank, blank) if lon_col is None else (batch.column(lon_col), batch.column(lat_col))
-                row_crs = None if crs_col is None else batch.column(crs_col).to_numpy(zero_copy_only=False)
-                columns, w_lon, w_lat = attribute_coordinates(x, y, options, row_crs=row_crs)
-                if candidates or geocoder is not None:
-                    values = batch.column(candidates[0]).to_pylist() if candidates else None
-                    columns, _, _ = _address_hook(
-                        columns, w_lon, w_lat, values, candidates, options, lon_col is not None, geocoder
-                    )
-                for status, count in status_counts(columns["gz_status"]).items():
-                    counts[status] += count
-                gz = [_to_arrow(values) for values in columns.values()]
-                out = pa.RecordBatch.from_arrays([batch.column(i) for i in keep] + gz, schema=schema)
-                writer.write_batch(excel_safe_batch(out) if excel_safe else out)
-                rows += batch.num_rows
-                if on_batch is not None:
-                    on_batch(rows, size)
-        except pa.ArrowInvalid as exc:
-            raise InputError(f"{source} is not a well-formed CSV after row {rows}: {exc}") from None
-        finally:
-            writer.close()
-
-    if str(output) == "-":
-        write(sys.stdout.buffer)
-    else:
-        with atomic_output(Path(output), "wb") as handle:
-            write(handle)
-    return counts
+    return join_file(source, output, lon=lon, lat=lat, options=options, encoding=encoding, delimiter=delimiter,
+                     excel_bom=excel_bom, excel_safe=excel_safe, address=address, geocoder=geocoder,
+                     on_batch=on_batch)  # fmt: skip
 
 
-def _open_csv_as_text(stream, encoding: str, delimiter: str, source):
+def _open_csv_as_text(stream, encoding: str, delimiter: str, source, block_size: int | None = None):
     """A pyarrow CSV batch reader that reads every column as text (cells kept verbatim)."""
     import pyarrow as pa
     import pyarrow.csv as pacsv
@@ -615,7 +530,7 @@ def _open_csv_as_text(stream, encoding: str, delimiter: str, source):
             stream.seek(0)
         return pacsv.open_csv(
             stream,
-            read_options=pacsv.ReadOptions(encoding=pa_encoding, block_size=BATCH_BYTES),
+            read_options=pacsv.ReadOptions(encoding=pa_encoding, block_size=block_size or BATCH_BYTES),
             parse_options=pacsv.ParseOptions(newlines_in_values=True, delimiter=delimiter),
             convert_options=pacsv.ConvertOptions(
                 column_types=column_types, strings_can_be_null=False, quoted_strings_can_be_null=False

@@ -465,16 +465,37 @@ def join_command(
     qps: QpsOption = None,
     no_cache: NoCacheOption = False,
     layers: LayersOption = None,
+    workers: Annotated[
+        int | None, typer.Option("--workers", help="Dataset input: start a local Dask cluster of N processes.")
+    ] = None,
+    scheduler: Annotated[
+        str | None, typer.Option("--scheduler", help="Dataset input: use a running Dask scheduler tcp://HOST:PORT.")
+    ] = None,
+    overwrite_output: Annotated[
+        bool, typer.Option("--overwrite-output", help="Dataset output: replace a non-empty OUTDIR (once complete).")
+    ] = False,
 ) -> None:
     """Attach every row to the layout: district, core, nodes, axis; nothing is dropped.
+
+    SOURCE may be a folder or a glob ('data/*.parquet') of Parquet or CSV files: then -o names a folder
+    and a partitioned Parquet dataset is written there with Dask (--workers / --scheduler for a cluster).
 
     Adds gz_district, gz_district_code, gz_core, gz_core_part, gz_nodes, gz_primary_node, gz_node_group,
     gz_on_axis, gz_axis_section, gz_axis_distance_m, gz_nearest_node, gz_nearest_node_m, gz_subdistrict,
     gz_status (ok, outside, swapped, missing, invalid, address_only, geocoded, geocoded_coarse) and gz_note;
     with --geocoder also gz_geocode_source, gz_geocode_level, gz_geocode_score, gz_geocode_lon, gz_geocode_lat.
     """
-    from gzspatial import attribute, io
+    from gzspatial import attribute, io, pipeline
+    from gzspatial.dask import is_dataset
 
+    if is_dataset(source):
+        _join_dataset(source, output, crs=crs, lon=lon, lat=lat, encoding=encoding, delimiter=delimiter,
+                      corridor_km=corridor_km, lang=lang, overwrite_gz=overwrite_gz, address=address, layers=layers,
+                      workers=workers, scheduler=scheduler, overwrite_output=overwrite_output, quiet=quiet,
+                      geocoder=geocoder)  # fmt: skip
+        return
+    if workers is not None or scheduler is not None or overwrite_output:
+        raise _fail("--workers, --scheduler and --overwrite-output are for a dataset input (a folder or a glob)")
     session = _geocoder(geocoder, key, geocoder_url, qps, no_cache)
 
     suffix = "" if output == "-" else Path(output).suffix.lower()
@@ -483,36 +504,15 @@ def join_command(
     io.check_output_path(output)
     io.check_not_input(output, source)
     options = attribute.Options(crs, corridor_km, lang, layers, overwrite_gz)
-    csv_suffixes = ("", ".csv", ".txt", ".tsv")
-    streaming = (source == "-" or Path(source).suffix.lower() in csv_suffixes) and suffix in csv_suffixes
-    if streaming:
-        progress = _Progress()
-        counts = attribute.join_csv(
-            source,
-            output,
-            lon=lon,
-            lat=lat,
-            encoding=encoding,
-            delimiter=delimiter,
-            excel_bom=excel_bom,
-            options=options,
-            on_batch=None if quiet else progress,
-            excel_safe=excel_safe,
-            address=address,
-            geocoder=session,
-        )
+    progress = _Progress(quiet)
+    try:
+        counts = pipeline.join_file(
+            source, output, lon=lon, lat=lat, options=options, encoding=encoding, delimiter=delimiter, sheet=sheet,
+            layer=layer, excel_bom=excel_bom, excel_safe=excel_safe, address=address, geocoder=session,
+            on_batch=progress,
+        )  # fmt: skip
+    finally:
         progress.done()
-    else:
-        frame = io.read_input(source, encoding=encoding, sheet=sheet, layer=layer, delimiter=delimiter)
-        if suffix == ".xlsx":  # refuse before the join, not after it
-            from gzspatial.excel import check_rows
-
-            check_rows(len(frame))
-        joined, w_lon, w_lat = attribute.join_frame(
-            frame, lon=lon, lat=lat, options=options, address=address, geocoder=session
-        )
-        io.write_output(joined, output, lon=w_lon, lat=w_lat, excel_bom=excel_bom, excel_safe=excel_safe)
-        counts = attribute.status_counts(joined["gz_status"].to_numpy())
     if not quiet:
         from gzspatial.layers import layer_set
 
@@ -529,6 +529,22 @@ def join_command(
             )
         if session.stopped:
             raise _fail(f"geocoding stopped: {session.stopped}; the output was written, rows not geocoded are flagged")
+
+
+def _join_dataset(source, output, *, geocoder, quiet, workers, scheduler, **options) -> None:
+    """join DIR|GLOB -o OUTDIR: a partitioned Parquet dataset written with Dask."""
+    from gzspatial.dask import join_dataset
+
+    if geocoder is not None:
+        raise _fail("--geocoder is not offered for a dataset (one rate-limited session): join files one by one")
+    if scheduler is not None and not scheduler.startswith(("tcp://", "tls://", "inproc://")):
+        raise _fail(f"--scheduler {scheduler!r} is not a scheduler address: give tcp://HOST:PORT")
+    if workers is not None and workers < 1:
+        raise _fail(f"--workers {workers} must be 1 or more")
+    rows = join_dataset(source, output, workers=workers, scheduler=scheduler,
+                        progress=not quiet and sys.stderr.isatty(), **options)  # fmt: skip
+    if not quiet:
+        typer.echo(f"joined {rows:,} rows into the dataset {output}", err=True)
 
 
 def _geocoder(name, key, url, qps, no_cache):
@@ -581,20 +597,30 @@ def _locate_address(text: str, session, corridor_km: float, layers, as_json: boo
 
 
 class _Progress:
-    """A progress line on stderr once past a million rows, only when stderr is a terminal."""
+    """A rich progress bar with rows/s on stderr for a file join, only when stderr is a terminal."""
 
-    def __init__(self):
-        self.shown = False
+    def __init__(self, quiet: bool = False):
+        self.enabled = not quiet and sys.stderr.isatty()
+        self.bar = None
 
-    def __call__(self, rows: int, size: int) -> None:
-        if rows >= 1_000_000 and sys.stderr.isatty():
-            sys.stderr.write(f"\r{rows:,} rows…")
-            sys.stderr.flush()
-            self.shown = True
+    def __call__(self, rows: int, done: int, total: int) -> None:
+        if not self.enabled:
+            return
+        if self.bar is None:
+            from rich.console import Console
+            from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
+
+            speed = TextColumn("{task.fields[rows]:,} rows, {task.fields[speed]:,.0f} rows/s")
+            self.bar = Progress(BarColumn(), TextColumn("{task.percentage:>3.0f}%"), speed, TimeRemainingColumn(),
+                                console=Console(stderr=True), transient=True)  # fmt: skip
+            self.bar.start()
+            self.task = self.bar.add_task("join", total=total, rows=0, speed=0.0)
+        elapsed = self.bar.tasks[0].elapsed
+        self.bar.update(self.task, completed=done, rows=rows, speed=rows / elapsed if elapsed else 0.0)
 
     def done(self) -> None:
-        if self.shown:
-            sys.stderr.write("\n")
+        if self.bar is not None:
+            self.bar.stop()
 
 
 @app.command("stats")
@@ -623,7 +649,7 @@ def stats_command(
     Below the units: rows outside every unit, rows not located, and the total (counts add up).
     """
     from gzspatial import io
-    from gzspatial.summary import display, stats, write_stats
+    from gzspatial.summary import display, read_joined, stats, write_stats
 
     if lang not in (None, "zh", "en"):
         raise _fail(f"language {lang!r} is not supported: use zh or en")
@@ -631,7 +657,7 @@ def stats_command(
     if output is not None and output != "-":
         io.check_output_path(output)
         io.check_not_input(output, joined)
-    frame = io.read_input(joined)
+    frame = read_joined(joined, category=category)
     tables = [stats(frame, by=b, category=category, layers=layers, corridor_km=corridor_km, totals=True) for b in by]
     version = tables[0].attrs["layers"]["version"]
     other = [v for v in tables[0].attrs["joined_with"] if v != version]

@@ -11,6 +11,7 @@ add up to the rows of the table; :func:`write_stats` writes tables to .xlsx or .
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 import shapely
@@ -20,6 +21,9 @@ from gzspatial import schema
 from gzspatial._engine import DEFAULT_CORRIDOR_KM, layout_index
 from gzspatial._errors import InputError
 from gzspatial.layers import layer_set
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 BY_OPTIONS = ("node", "core", "core_part", "district", "group", "axis_section")
 GROUP_NAMES = {"central": ("中部", "central"), "east_north": ("东部北部", "east and north"), "south": ("南部", "south")}
@@ -100,6 +104,100 @@ def _core_feature_ids(joined, layers) -> np.ndarray:
     return np.array([lookup.get(pair, "") for pair in pairs], dtype=object)
 
 
+#: The columns :func:`stats` reads from a joined table (with the --category column, if any).
+STATS_COLUMNS = ("gz_status", "gz_district_code", "gz_core", "gz_core_part", "gz_nodes", "gz_primary_node",
+                 "gz_node_group", "gz_axis_section", "gz_layers_version")  # fmt: skip
+
+
+def read_joined(path: str | Path, *, category: str | None = None) -> pd.DataFrame:
+    """Only the columns :func:`stats` needs from a joined file, as categoricals (each distinct name once).
+
+    CSV is streamed by pyarrow (those columns only, batch by batch, encoding and delimiter decided
+    once); Parquet is read by those columns only. Other formats (.xlsx, GIS) are read whole.
+    """
+    from gzspatial import io
+
+    suffix = "" if str(path) == "-" else Path(path).suffix.lower()
+    if suffix in ("", ".csv", ".tsv", ".txt") and str(path) != "-":
+        return _read_csv_columns(io.check_input_path(path), category)
+    if suffix in (".parquet", ".geoparquet"):
+        import pyarrow.parquet as pq
+
+        source = pq.ParquetFile(io.check_input_path(path))
+        names = source.schema_arrow.names
+        wanted = _wanted(names, category, path)
+        text = [c for c in wanted if c == category or c in STATS_COLUMNS]
+        table = pq.read_table(path, columns=wanted, read_dictionary=text)
+        return _blank_category(table.to_pandas())
+    return io.read_input(path)
+
+
+def _blank_category(frame):
+    """Categorical columns that can take '' (stats fills missing cells with '')."""
+    for name in frame.columns:
+        column = frame[name]
+        if hasattr(column, "cat") and "" not in column.cat.categories:
+            frame[name] = column.cat.add_categories("")
+    return frame
+
+
+def _wanted(names, category, path) -> list[str]:
+    if category is not None and category not in names:
+        raise InputError(f"category column {category!r} not found; columns are: {', '.join(map(str, names))}")
+    return [c for c in names if c in STATS_COLUMNS or c == category]
+
+
+def _read_csv_columns(path: Path, category: str | None):
+    import pyarrow as pa
+    import pyarrow.csv as pacsv
+
+    from gzspatial.io import BATCH_BYTES, decide_delimiter, detect_file_encoding
+
+    with open(path, "rb") as handle:
+        head = handle.read(1 << 16)
+    if not head.strip():
+        raise InputError(f"{path} is empty: expected a table written by gzspatial join")
+    encoding = detect_file_encoding(path)
+    header = head.split(b"\n", 1)[0].decode(encoding, errors="replace").lstrip("\ufeff")
+    delimiter = decide_delimiter(None, header, str(path))
+    arrow_encoding = "utf8" if encoding.lower().replace("-", "").replace("_", "") in ("utf8", "utf8sig") else encoding
+    read = pacsv.ReadOptions(encoding=arrow_encoding, block_size=BATCH_BYTES)
+    parse = pacsv.ParseOptions(newlines_in_values=True, delimiter=delimiter)
+    try:
+        names = pacsv.open_csv(path, read_options=read, parse_options=parse).schema.names
+        wanted = _wanted(names, category, path)
+        text = pa.dictionary(pa.int32(), pa.string())
+        convert = pacsv.ConvertOptions(include_columns=wanted, column_types=dict.fromkeys(wanted, text),
+                                       strings_can_be_null=False, quoted_strings_can_be_null=False)  # fmt: skip
+        reader = pacsv.open_csv(path, read_options=read, parse_options=parse, convert_options=convert)
+        batches = list(reader)  # a few dictionary columns: about 4 bytes a cell
+    except (pa.ArrowInvalid, LookupError, UnicodeDecodeError) as exc:
+        raise InputError(f"{path} is not a readable CSV ({encoding}): {str(exc).splitlines()[0]}") from None
+    return _blank_category(pa.Table.from_batches(batches, schema=reader.schema).to_pandas())
+
+
+def _explode_lists(series):
+    """';'-separated lists, one row per item (index repeated, as ``str.split(";").explode()``).
+
+    A categorical column is split once per distinct list, not once per row.
+    """
+    import pandas as pd
+
+    if not isinstance(series.dtype, pd.CategoricalDtype):
+        return series.fillna("").astype(str).str.split(";").explode()
+    parts = [str(c).split(";") for c in series.cat.categories] + [[""]]  # last: a missing cell
+    flat = np.array([item for items in parts for item in items], dtype=object)
+    sizes = np.array([len(items) for items in parts])
+    starts = np.concatenate([[0], np.cumsum(sizes)[:-1]])
+    codes = series.cat.codes.to_numpy().astype(np.int64)
+    codes[codes < 0] = len(parts) - 1
+    lengths = sizes[codes]
+    row_start = np.repeat(np.cumsum(lengths) - lengths, lengths)
+    position = np.arange(lengths.sum()) - row_start
+    items = flat[np.repeat(starts[codes], lengths) + position]
+    return pd.Series(items, index=series.index.repeat(lengths), dtype=object)
+
+
 def stats(
     joined,
     *,
@@ -151,7 +249,7 @@ def stats(
     if column == "_core_feature":
         values = pd.Series(_core_feature_ids(rows, layers), index=rows.index)
     elif column == "gz_nodes":
-        values = rows["gz_nodes"].fillna("").astype(str).str.split(";").explode()
+        values = _explode_lists(rows["gz_nodes"])
     else:
         values = rows[column].fillna("").astype(str)
     key_to_unit = {key: u["unit"] for u in units for key in u["keys"]}

@@ -221,3 +221,37 @@ def test_terminal_table_shows_category_values_literally(tmp_path, joined):
     assert "\x1b" not in out and "\x07" not in out
     for shown in ("count:[/bold]", "count:[red]x", "count:\\x1b]0;pwned\\x07", "count:\\x1b[2J", "count:=1+1"):
         assert shown in out
+
+
+def test_explode_lists_of_a_categorical_equals_split_explode():
+    series = pd.Series(["a;b", "", "c", "a;b", None, "d;e;f"], index=[5, 6, 7, 8, 9, 10])
+    expected = series.fillna("").astype(str).str.split(";").explode()
+    got = summary._explode_lists(series.astype("category"))
+    assert got.tolist() == expected.tolist()
+    assert got.index.tolist() == expected.index.tolist()
+
+
+@pytest.mark.parametrize("suffix", [".csv", ".parquet"])
+@pytest.mark.parametrize("by", ["node", "core_part", "district"])
+def test_stats_of_a_file_reads_only_its_columns_and_counts_the_same(joined, tmp_path, suffix, by):
+    joined = joined.assign(类别=np.where(np.arange(len(joined)) % 2, "甲", "乙"), 备注="x" * 50)
+    path = tmp_path / f"joined{suffix}"
+    if suffix == ".csv":
+        joined.to_csv(path, index=False)
+    else:
+        joined.astype(
+            dict.fromkeys(("lon", "lat", *(c for c in joined.columns if c.startswith("gz_"))), str)
+        ).to_parquet(path, index=False)
+    read = summary.read_joined(path, category="类别")
+    assert "备注" not in read.columns and "类别" in read.columns
+    assert all(isinstance(read[c].dtype, pd.CategoricalDtype) for c in read.columns)
+    got = summary.stats(read, by=by, category="类别", totals=True)
+    expected = summary.stats(joined, by=by, category="类别", totals=True)
+    pd.testing.assert_frame_equal(got, expected)
+
+
+def test_stats_of_a_file_names_a_missing_category(joined, tmp_path):
+    path = tmp_path / "joined.csv"
+    joined.to_csv(path, index=False)
+    with pytest.raises(InputError, match="类别"):
+        summary.read_joined(path, category="类别")

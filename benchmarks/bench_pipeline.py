@@ -1,0 +1,84 @@
+"""Benchmark the batch pipeline through the real CLI: rows/s and peak memory per output, and stats.
+
+Prints, for ROWS rows generated in the run (GCJ-02 CSV, as commercial exports are): join CSV->CSV rows/s
+(goal >= 1M rows/s), CSV->Parquet rows/s (goal >= 3M rows/s), join->GPKG time and peak memory (goal
+<= 15 s, <= 1.5 GB at 2M rows), stats on the joined CSV (goal <= 5 s, <= 1 GB at 2M rows), and peak
+memory of CSV->CSV at two sizes (goal: within 10% of each other). Each run is one process, measured
+from outside (wall time, ru_maxrss); files are written under /tmp and deleted after.
+
+    .venv/bin/python benchmarks/bench_pipeline.py [--rows 2000000] [--memory-rows 10000000 50000000]
+    .venv/bin/python benchmarks/bench_pipeline.py --tiny     # a few thousand rows: keeps the script working
+"""
+
+import argparse
+import shutil
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from benchmarks.bench_join import _MEASURE, write_csv
+
+
+def measure(*args: str) -> tuple[float, float]:
+    """(wall seconds, peak memory GB) of ``python -m gzspatial ARGS`` in its own process."""
+    command = [sys.executable, "-m", "gzspatial", *args]
+    result = subprocess.run([sys.executable, "-c", _MEASURE, *command], check=True, capture_output=True, text=True)
+    wall, peak_kib = result.stdout.split()[-2:]
+    return float(wall), float(peak_kib) / 1024**2  # KiB -> GiB (Linux)
+
+
+def join(source: Path, output: Path) -> tuple[float, float]:
+    return measure("join", str(source), "-o", str(output), "--crs", "gcj02", "--quiet")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rows", type=int, default=2_000_000)
+    parser.add_argument("--memory-rows", type=int, nargs=2, default=[10_000_000, 50_000_000])
+    parser.add_argument("--tiny", action="store_true", help="a few thousand rows (for tests)")
+    parser.add_argument("--work", type=Path, default=None, help="folder for the files (default: a new one in /tmp)")
+    args = parser.parse_args()
+    rows, memory_rows = (3_000, (3_000, 9_000)) if args.tiny else (args.rows, tuple(args.memory_rows))
+    work = Path(tempfile.mkdtemp(prefix="gz-bench-", dir=args.work))
+    try:
+        source = work / "points.csv"
+        write_csv(source, rows)
+        mb = source.stat().st_size / 1e6
+        print(f"{rows:,} rows ({mb:,.0f} MB CSV, GCJ-02) on {_machine()}")
+        wall, peak = join(source, work / "joined.csv")
+        print(f"join CSV->CSV     {wall:7.2f} s  {rows / wall:>12,.0f} rows/s (goal >= 1,000,000)  peak {peak:.2f} GB")
+        wall, peak = join(source, work / "joined.parquet")
+        print(f"join CSV->Parquet {wall:7.2f} s  {rows / wall:>12,.0f} rows/s (goal >= 3,000,000)  peak {peak:.2f} GB")
+        wall, peak = join(source, work / "joined.gpkg")
+        print(f"join CSV->GPKG    {wall:7.2f} s  {rows / wall:>12,.0f} rows/s (goal <= 15 s at 2M)  peak {peak:.2f} GB "
+              "(goal <= 1.5 GB)")  # fmt: skip
+        wall, peak = measure("stats", str(work / "joined.csv"), "--by", "node", "--csv")
+        print(f"stats (joined CSV) {wall:6.2f} s  (goal <= 5 s at 2M)  peak {peak:.2f} GB (goal <= 1 GB)")
+        for path in work.glob("joined*"):
+            path.unlink()
+        source.unlink()
+        peaks = []
+        for n in memory_rows:
+            big = work / f"points_{n}.csv"
+            write_csv(big, n)
+            wall, peak = join(big, work / "joined_big.csv")
+            big.unlink()
+            (work / "joined_big.csv").unlink()
+            peaks.append(peak)
+            print(f"join CSV->CSV {n:>12,} rows: {wall:7.1f} s, {n / wall:>10,.0f} rows/s, peak {peak:.2f} GB")
+        print(f"peak memory {memory_rows[1]:,} vs {memory_rows[0]:,} rows: {peaks[1] / peaks[0]:.2f}x (goal <= 1.10x)")
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+
+def _machine() -> str:
+    import os
+    import platform
+
+    return f"{platform.machine()}, {os.cpu_count()} CPUs, Python {platform.python_version()}"
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,482 @@
+"""One join pipeline over Arrow record batches: read -> coordinates -> validate -> transform -> engine ->
+gz_ columns -> write.
+
+A :class:`Plan` is decided once per input (which columns hold the coordinates, the CRS, the address
+column, the input's own gz_ columns); :func:`join_columns` answers one slice of rows and is what every
+route calls: :func:`join_batches` (Arrow batches: CSV, Parquet, Dask partitions), ``attribute.join_frame``
+(a DataFrame in Python) and :func:`join_file` (the CLI). Writers consume the stream of :class:`Joined`
+batches: CSV, Parquet/GeoParquet, GeoPackage and GeoJSON (WGS84 points), all through ``io.atomic_output``.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from gzspatial import crs as _crs
+from gzspatial._errors import InputError, OutputError
+from gzspatial._validate import STATUSES
+
+if TYPE_CHECKING:
+    import pyarrow as pa
+from gzspatial.attribute import (
+    GZ_COLUMNS,
+    Options,
+    _address_hook,
+    _has_coordinate_column,
+    _to_arrow,
+    attribute_coordinates,
+    check_gz_columns,
+    resolve_crs,
+    status_counts,
+)
+
+#: Arrow types of the gz_ columns that are not text.
+GZ_TYPES = {"gz_on_axis": "bool_", "gz_axis_distance_m": "float64", "gz_nearest_node_m": "float64",
+            "gz_geocode_score": "float64", "gz_geocode_lon": "float64", "gz_geocode_lat": "float64"}  # fmt: skip
+CSV_SUFFIXES = ("", ".csv", ".txt", ".tsv")
+#: CSV bytes per batch: ~100k rows of a typical table; the batch's working set (coordinates, engine
+#: arrays, gz_ columns) stays small, and memory does not grow with the file.
+CSV_BLOCK_BYTES = 8 << 20
+#: Outputs written batch by batch (the rest: .xlsx, a whole-table format, is written from a frame).
+STREAM_OUTPUTS = (*CSV_SUFFIXES, ".parquet", ".gpkg", ".geojson", ".json")
+
+
+@dataclass(frozen=True)
+class Plan:
+    """What a join decided once for a whole input (every batch is answered the same way)."""
+
+    options: Options  # checked; crs resolved (None only when a 坐标系 column gives each row's)
+    lon: str | None = None  # None: no coordinate columns (rows placed by address) or a geometry
+    lat: str | None = None
+    crs_column: str | None = None
+    address: tuple[str, ...] = ()  # address column candidates; the first is used
+    geocoder: object = None
+    dropped: tuple[str, ...] = ()  # the input's own gz_ columns, replaced (overwrite_gz)
+
+    @property
+    def gz_names(self) -> tuple[str, ...]:
+        from gzspatial.geocode import GEOCODE_COLUMNS
+
+        return (*GZ_COLUMNS, *(GEOCODE_COLUMNS if self.geocoder is not None else ()))
+
+    def output_schema(self, schema: pa.Schema) -> pa.Schema:
+        """The joined schema: the input's fields (own gz_ columns dropped), then the gz_ columns."""
+        import pyarrow as pa
+
+        kept = [f for f in schema if f.name not in self.dropped]
+        return pa.schema(kept + [pa.field(n, getattr(pa, GZ_TYPES.get(n, "string"))()) for n in self.gz_names])
+
+
+def make_plan(
+    names,
+    *,
+    lon: str | None = None,
+    lat: str | None = None,
+    options: Options | None = None,
+    address=None,
+    geocoder=None,
+    source: str = "the input",
+) -> Plan:
+    """The plan for a table with these column names (coordinates found by name unless ``lon``/``lat``).
+
+    Without coordinate columns, rows may still be placed by an address column; otherwise an
+    InputError names what is missing. The CRS follows :func:`gzspatial.attribute.resolve_crs`.
+    """
+    from gzspatial.address import address_candidates
+    from gzspatial.io import find_coordinate_columns, find_crs_column
+
+    options = options or Options()
+    names = [str(n) for n in names]
+    dropped = tuple(check_gz_columns(names, options.overwrite_gz))
+    candidates = () if address is False else tuple(address_candidates(names, address))
+    crs_column = None
+    try:
+        lon_col, lat_col = find_coordinate_columns(names, lon, lat)
+        crs_column = find_crs_column(names)
+        system = resolve_crs(None, options.crs, (lon_col, lat_col), per_row=crs_column is not None, source=source)
+    except InputError:  # no coordinate columns: rows may still be placed by their address
+        if not candidates or lon is not None or lat is not None or _has_coordinate_column(names):
+            raise
+        lon_col = lat_col = None
+        system = _crs.WGS84  # no coordinates are read; the system is never used
+    options = replace(options, crs=system).checked()
+    return Plan(options, lon_col, lat_col, crs_column, candidates, geocoder, dropped)
+
+
+def join_columns(
+    plan: Plan, x, y, *, row_crs=None, addresses=None, row_problems=None, coordinates=None
+) -> tuple[dict, np.ndarray, np.ndarray]:
+    """The gz_ columns of one slice of rows: (columns dict in GZ order, WGS84 lon, WGS84 lat).
+
+    ``x``/``y`` are the raw coordinate cells (text or numbers; ``None`` arrays when the plan has
+    none), ``addresses`` the address cells. This is the one attribution step every route runs.
+    """
+    columns, w_lon, w_lat = attribute_coordinates(x, y, plan.options, row_problems=row_problems, row_crs=row_crs)
+    if plan.address or plan.geocoder is not None:
+        has_coordinates = plan.lon is not None if coordinates is None else coordinates
+        columns, w_lon, w_lat = _address_hook(
+            columns, w_lon, w_lat, addresses, list(plan.address), plan.options, has_coordinates, plan.geocoder
+        )
+    return columns, w_lon, w_lat
+
+
+@dataclass(frozen=True)
+class Joined:
+    """One joined batch and the WGS84 points its rows were answered at (NaN where none)."""
+
+    batch: object  # pyarrow.RecordBatch: input columns, then the gz_ columns
+    lon: np.ndarray
+    lat: np.ndarray
+
+
+def join_batches(batches: Iterable, plan: Plan, schema=None) -> Iterator[Joined]:
+    """Join a stream of Arrow record batches (all of one schema), batch by batch, in order."""
+    import pyarrow as pa
+
+    out_schema = None
+    for batch in batches:
+        if out_schema is None:
+            out_schema = plan.output_schema(schema or batch.schema)
+            keep = [i for i, name in enumerate(batch.schema.names) if name not in plan.dropped]
+        n = batch.num_rows
+        blank = np.full(n, None, dtype=object)
+        x, y = (blank, blank) if plan.lon is None else (batch.column(plan.lon), batch.column(plan.lat))
+        row_crs = None
+        if plan.crs_column is not None:
+            row_crs = batch.column(plan.crs_column).cast(pa.string()).to_numpy(zero_copy_only=False)
+        addresses = batch.column(plan.address[0]).to_pylist() if plan.address else None
+        columns, w_lon, w_lat = join_columns(plan, x, y, row_crs=row_crs, addresses=addresses)
+        arrays = [batch.column(i) for i in keep] + [_to_arrow(v) for v in columns.values()]
+        arrays = [a if a.type == f.type else a.cast(f.type) for a, f in zip(arrays, out_schema, strict=True)]
+        yield Joined(pa.RecordBatch.from_arrays(arrays, schema=out_schema), w_lon, w_lat)
+
+
+# --- sources: a file as (schema, batches, size in bytes) -------------------------------------------
+
+
+@dataclass
+class Source:
+    """A file opened as a stream of record batches. ``size``: bytes (CSV) or rows (Parquet) for progress."""
+
+    name: str
+    schema: object
+    batches: Iterable
+    total: int  # bytes of a CSV, rows of a Parquet file (for progress)
+    done: Callable[[], int]  # how much of ``total`` has been read so far
+    close: Callable[[], None] = lambda: None  # release the file (also when no batch was taken)
+
+
+def open_csv(source: str | Path, *, encoding: str | None = None, delimiter: str | None = None) -> Source:
+    """A CSV (or ``-``: stdin) as batches of text columns; encoding and delimiter decided once."""
+    import io as _io
+
+    from gzspatial.attribute import _open_csv_as_text
+    from gzspatial.io import (
+        check_input_path,
+        check_unique_columns,
+        decide_delimiter,
+        detect_encoding,
+        detect_file_encoding,
+    )
+
+    if str(source) == "-":
+        data = sys.stdin.buffer.read()
+        if not data.strip():
+            raise InputError("<stdin> is empty: expected a header row with coordinate columns")
+        encoding = encoding or detect_encoding(data, source="<stdin>")
+        stream, size, head = _io.BytesIO(data), len(data), data[: 1 << 16]
+    else:
+        path = check_input_path(source)
+        size = path.stat().st_size
+        with open(path, "rb") as handle:
+            head = handle.read(1 << 16)
+        if not head.strip():
+            raise InputError(f"{path} is empty: expected a header row with coordinate columns")
+        encoding = encoding or detect_file_encoding(path)
+        stream = None
+    header = head.split(b"\n", 1)[0].decode(encoding, errors="replace").lstrip("\ufeff")
+    delimiter = decide_delimiter(delimiter, header, str(source))
+    if stream is None:
+        # a Python file object: pyarrow reads it block by block as batches are taken (given a path,
+        # its reader reads far ahead, and memory grows with the file)
+        stream = open(path, "rb")  # noqa: SIM115 (closed by Source.close or when the batches end)
+    try:
+        reader = _open_csv_as_text(stream, encoding, delimiter, source, CSV_BLOCK_BYTES)
+        check_unique_columns(reader.schema.names, str(source))
+    except BaseException:
+        stream.close()
+        raise
+    read = [0]  # bytes of cells read so far: about the bytes of the file read
+    batches = _checked_csv(reader, source, read, stream)
+    return Source(str(source), reader.schema, batches, size, lambda: min(read[0], size), stream.close)
+
+
+def _checked_csv(reader, source, read: list[int], stream) -> Iterator:
+    import pyarrow as pa
+
+    rows = 0
+    try:
+        while True:
+            try:
+                batch = reader.read_next_batch()
+            except StopIteration:
+                return
+            except pa.ArrowInvalid as exc:
+                raise InputError(f"{source} is not a well-formed CSV after row {rows}: {exc}") from None
+            rows += batch.num_rows
+            read[0] += batch.nbytes
+            yield batch
+    finally:
+        stream.close()
+
+
+def open_parquet(path: str | Path, *, batch_rows: int = 1 << 18) -> Source | None:
+    """A plain (non-geo) Parquet file read by row groups; None for GeoParquet (read as a GeoDataFrame)."""
+    import pyarrow.parquet as pq
+
+    from gzspatial.io import check_input_path
+
+    path = check_input_path(path)
+    try:
+        parquet = pq.ParquetFile(path)
+    except (OSError, ValueError) as exc:
+        raise InputError(f"{path} cannot be read as parquet: {str(exc).splitlines()[0]}") from None
+    if b"geo" in (parquet.schema_arrow.metadata or {}):
+        return None
+    schema = parquet.schema_arrow.remove_metadata()
+    read = [0]
+
+    def batches():
+        for batch in parquet.iter_batches(batch_size=batch_rows):
+            read[0] += batch.num_rows
+            yield batch.replace_schema_metadata(None)
+
+    return Source(str(path), schema, batches(), parquet.metadata.num_rows, lambda: read[0])
+
+
+# --- writers: a stream of Joined batches to a file -------------------------------------------------
+
+
+def _point_wkb(lon: np.ndarray, lat: np.ndarray):
+    """WKB points (little-endian) as an Arrow binary array; null where the point is unknown."""
+    import pyarrow as pa
+
+    n = len(lon)
+    record = np.zeros(n, dtype=[("order", "u1"), ("kind", "<u4"), ("x", "<f8"), ("y", "<f8")])
+    record["order"], record["kind"], record["x"], record["y"] = 1, 1, lon, lat
+    offsets = np.arange(0, 21 * (n + 1), 21, dtype=np.int32)
+    valid = ~(np.isnan(lon) | np.isnan(lat))
+    mask = pa.array(valid).buffers()[1] if not valid.all() else None
+    return pa.Array.from_buffers(pa.binary(), n, [mask, pa.py_buffer(offsets), pa.py_buffer(record.tobytes())])
+
+
+def _geo_metadata() -> bytes:
+    """GeoParquet 1.0 metadata for a WKB point column ``geometry`` in EPSG:4326 (PROJJSON)."""
+    import pyproj
+
+    crs = pyproj.CRS.from_epsg(4326).to_json_dict()
+    column = {"encoding": "WKB", "geometry_types": ["Point"], "crs": crs}
+    return json.dumps({"version": "1.0.0", "primary_column": "geometry", "columns": {"geometry": column}}).encode()
+
+
+def _with_points(joined: Joined, schema):
+    import pyarrow as pa
+
+    arrays = [*joined.batch.columns, _point_wkb(joined.lon, joined.lat)]
+    return pa.RecordBatch.from_arrays(arrays, schema=schema)
+
+
+def _geo_schema(schema, metadata: dict | None = None):
+    import pyarrow as pa
+
+    out = schema.append(pa.field("geometry", pa.binary()))
+    return out.with_metadata(metadata) if metadata else out
+
+
+def write_csv(stream: Iterator[Joined], schema, output, *, excel_bom: bool = False, excel_safe: bool = False,
+              tap: Callable | None = None) -> None:  # fmt: skip
+    """Joined batches to CSV (UTF-8; text cells quoted and as read; ``.tsv`` tab-separated; ``-`` stdout)."""
+    import pyarrow.csv as pacsv
+
+    from gzspatial.io import atomic_output, excel_safe_batch
+
+    delimiter = "\t" if str(output).lower().endswith(".tsv") else ","
+
+    def write(handle):
+        if excel_bom:
+            handle.write("\ufeff".encode())
+        writer = pacsv.CSVWriter(handle, schema, write_options=pacsv.WriteOptions(delimiter=delimiter))
+        try:
+            for joined in stream:
+                (tap or _nothing)(joined)
+                writer.write_batch(excel_safe_batch(joined.batch) if excel_safe else joined.batch)
+        finally:
+            writer.close()
+
+    if str(output) == "-":
+        write(sys.stdout.buffer)
+    else:
+        with atomic_output(Path(output), "wb") as handle:
+            write(handle)
+
+
+def _nothing(joined) -> None:
+    return None
+
+
+def write_parquet(stream: Iterator[Joined], schema, output, *, tap: Callable | None = None) -> None:
+    """Joined batches to GeoParquet: the table plus WGS84 points in ``geometry`` (WKB, EPSG:4326)."""
+    import pyarrow.parquet as pq
+
+    from gzspatial.io import atomic_output_path
+
+    if "geometry" in schema.names:
+        raise InputError("the input has a column named 'geometry': rename it to write GeoParquet")
+    out_schema = _geo_schema(schema, {b"geo": _geo_metadata()})
+    with atomic_output_path(Path(output)) as tmp, pq.ParquetWriter(tmp, out_schema) as writer:
+        for joined in stream:
+            (tap or _nothing)(joined)
+            writer.write_batch(_with_points(joined, out_schema))
+
+
+def write_gdal(stream: Iterator[Joined], schema, output, *, tap: Callable | None = None) -> None:
+    """Joined batches to GeoPackage (layer ``joined``) or GeoJSON with WGS84 points, streamed by pyogrio."""
+    import pyarrow as pa
+    import pyogrio
+    from pyogrio.raw import write_arrow
+
+    from gzspatial.io import _disk_full, atomic_output_path
+
+    if "geometry" in schema.names:
+        raise InputError("the input has a column named 'geometry': rename it to write a GIS file")
+    out_schema = _geo_schema(schema)
+    field = out_schema.field("geometry").with_metadata({b"ARROW:extension:name": b"geoarrow.wkb"})
+    out_schema = out_schema.set(out_schema.get_field_index("geometry"), field)
+
+    def batches():
+        for joined in stream:
+            (tap or _nothing)(joined)
+            yield _with_points(joined, out_schema)
+
+    path = Path(output)
+    suffix = path.suffix.lower()
+    driver, options = ("GPKG", {"layer": "joined"}) if suffix == ".gpkg" else ("GeoJSON", {})
+    reader = pa.RecordBatchReader.from_batches(out_schema, batches())
+    with atomic_output_path(path) as tmp:
+        try:
+            write_arrow(reader, tmp, driver=driver, geometry_name="geometry", geometry_type="Point",
+                        crs="EPSG:4326", encoding="UTF-8", **options)  # fmt: skip
+        except (pyogrio.errors.DataSourceError, pyogrio.errors.DataLayerError) as exc:
+            full = _disk_full(path.parent)
+            raise OutputError(
+                f"cannot write {str(path)!r}: {'No space left on device' if full else str(exc).splitlines()[0]}; "
+                + ("the old file is unchanged" if path.exists() else "nothing was written")
+            ) from None
+
+
+# --- the whole job: a file in, a file out ---------------------------------------------------------
+
+
+def open_source(source, *, encoding=None, delimiter=None) -> Source | None:
+    """The input as batches when it is a CSV (or stdin) or a plain Parquet file; None for the rest
+    (Excel, GIS formats, GeoParquet), which are read as a frame."""
+    suffix = "" if str(source) == "-" else Path(source).suffix.lower()
+    if suffix in CSV_SUFFIXES:
+        return open_csv(source, encoding=encoding, delimiter=delimiter)
+    if suffix == ".parquet":
+        return open_parquet(source)
+    return None
+
+
+def join_file(
+    source,
+    output,
+    *,
+    lon: str | None = None,
+    lat: str | None = None,
+    options: Options | None = None,
+    encoding: str | None = None,
+    delimiter: str | None = None,
+    sheet=None,
+    layer: str | None = None,
+    excel_bom: bool = False,
+    excel_safe: bool = False,
+    address=None,
+    geocoder=None,
+    on_batch: Callable | None = None,
+) -> dict[str, int]:
+    """Join one file into another (format by extension); returns rows per gz_status.
+
+    CSV and plain Parquet inputs stream batch by batch into CSV, Parquet, GeoPackage or GeoJSON
+    (bounded memory); Excel, GIS and GeoParquet inputs (and .xlsx outputs, a whole-sheet format) go
+    through a frame, answered by the same :func:`join_columns`. ``on_batch(rows, done, total)``
+    reports progress (``done`` of ``total``: bytes of a CSV, rows of a Parquet file).
+    """
+
+    options = options or Options()
+    suffix = "" if str(output) == "-" else Path(output).suffix.lower()
+    opened = open_source(source, encoding=encoding, delimiter=delimiter) if suffix in STREAM_OUTPUTS else None
+    if opened is None:
+        return _join_via_frame(
+            source, output, lon=lon, lat=lat, options=options, encoding=encoding, delimiter=delimiter,
+            sheet=sheet, layer=layer, excel_bom=excel_bom, excel_safe=excel_safe, address=address, geocoder=geocoder,
+        )  # fmt: skip
+    try:
+        plan = make_plan(opened.schema.names, lon=lon, lat=lat, options=options, address=address,
+                         geocoder=geocoder, source=opened.name)  # fmt: skip
+    except BaseException:
+        opened.close()
+        raise
+    schema = plan.output_schema(opened.schema)
+    counts = dict.fromkeys(STATUSES, 0)
+    done = {"rows": 0, "bytes": 0}
+
+    def tap(joined: Joined) -> None:
+        for status, count in _status_counts(joined.batch.column("gz_status")).items():
+            counts[status] += count
+        done["rows"] += joined.batch.num_rows
+        if on_batch is not None:
+            on_batch(done["rows"], opened.done(), opened.total)
+
+    stream = join_batches(opened.batches, plan, opened.schema)
+    try:
+        if suffix in CSV_SUFFIXES:
+            write_csv(stream, schema, output, excel_bom=excel_bom, excel_safe=excel_safe, tap=tap)
+        elif suffix == ".parquet":
+            write_parquet(stream, schema, output, tap=tap)
+        else:
+            write_gdal(stream, schema, output, tap=tap)
+    finally:
+        opened.close()
+    return counts
+
+
+def _status_counts(status) -> dict[str, int]:
+    import pyarrow.compute as pc
+
+    found = pc.value_counts(status).to_pylist()
+    return {item["values"]: item["counts"] for item in found}
+
+
+def _join_via_frame(source, output, *, lon, lat, options, encoding, delimiter, sheet, layer, excel_bom,
+                    excel_safe, address, geocoder) -> dict[str, int]:  # fmt: skip
+    """Inputs or outputs that are whole tables (Excel, GIS, GeoParquet): read a frame, join, write."""
+    from gzspatial import io
+    from gzspatial.attribute import join_frame
+
+    frame = io.read_input(source, encoding=encoding, sheet=sheet, layer=layer, delimiter=delimiter)
+    suffix = "" if str(output) == "-" else Path(output).suffix.lower()
+    if suffix == ".xlsx":  # refuse before the join, not after it
+        from gzspatial.excel import check_rows
+
+        check_rows(len(frame))
+    joined, w_lon, w_lat = join_frame(frame, lon=lon, lat=lat, options=options, address=address, geocoder=geocoder)
+    io.write_output(joined, output, lon=w_lon, lat=w_lat, excel_bom=excel_bom, excel_safe=excel_safe)
+    return status_counts(joined["gz_status"].to_numpy())

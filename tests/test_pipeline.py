@@ -1,0 +1,120 @@
+"""One pipeline: the same input gives the same gz_ answers whatever the output format."""
+
+import geopandas
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+
+import gzspatial
+from gzspatial import pipeline
+from gzspatial.attribute import GZ_COLUMNS, Options
+from tests.conftest import invoke_cli
+
+MIXED = (
+    "名称,lon,lat,地址\n"
+    "天河,113.3245,23.1066,\n"  # ok
+    "知识城,113.56,23.38,\n"
+    "香港,114.17,22.32,\n"  # outside Guangzhou
+    "swapped,23.1066,113.3245,\n"
+    "空,,,\n"  # missing
+    "bad,abc,23.1,\n"  # invalid
+    "南沙,113.60,22.80,\n"
+    '"=cmd()",113.27,23.13,广州市越秀区\n'  # a formula-looking name, kept as text
+)
+
+
+def _gz_text(frame) -> pd.DataFrame:
+    """The gz_ columns as comparable text: blanks and missing alike, numbers to 0.1 m, flags lower-case."""
+    out = {}
+    for name in GZ_COLUMNS:
+        values = frame[name].astype(object).where(frame[name].notna(), "")
+        out[name] = [_cell(v) for v in values]
+    # GeoPackage has no boolean type: gz_on_axis reads back as 1/0 (null where unknown)
+    out["gz_on_axis"] = [{"1.0": "true", "0.0": "false"}.get(v, v) for v in out["gz_on_axis"]]
+    return pd.DataFrame(out)
+
+
+def _cell(value) -> str:
+    if isinstance(value, bool | np.bool_):
+        return str(bool(value)).lower()
+    if isinstance(value, float | np.floating):
+        return "" if np.isnan(value) else f"{value:.1f}"
+    text = str(value)
+    try:
+        return f"{float(text):.1f}" if text not in ("", "nan") and not text.isalpha() else text.replace("nan", "")
+    except ValueError:
+        return text.lower() if text in ("True", "False") else text
+
+
+@pytest.fixture
+def mixed_csv(tmp_path):
+    path = tmp_path / "mixed.csv"
+    path.write_text(MIXED, encoding="utf-8")
+    return path
+
+
+def test_every_output_format_gives_the_same_gz_columns(mixed_csv, tmp_path):
+    reference = _gz_text(gzspatial.join(pd.read_csv(mixed_csv, dtype=str, keep_default_na=False), crs="wgs84"))
+    assert set(reference["gz_status"]) >= {"ok", "outside", "swapped", "missing", "invalid"}
+    for suffix in (".csv", ".xlsx", ".parquet", ".gpkg", ".geojson"):
+        out = tmp_path / f"joined{suffix}"
+        result = invoke_cli("join", str(mixed_csv), "-o", str(out), "--crs", "wgs84", "--quiet")
+        assert result.returncode == 0, result.stderr
+        if suffix == ".csv":
+            back = pd.read_csv(out, dtype=str, keep_default_na=False)
+        elif suffix == ".xlsx":
+            back = pd.read_excel(out, dtype=object)
+        elif suffix == ".parquet":
+            back = geopandas.read_parquet(out)
+        else:
+            back = geopandas.read_file(out)
+        assert list(back["名称"].astype(str)) == ["天河", "知识城", "香港", "swapped", "空", "bad", "南沙", "=cmd()"]
+        pd.testing.assert_frame_equal(_gz_text(back), reference, obj=suffix)
+
+
+def test_geo_outputs_carry_wgs84_points_and_null_geometry_where_unknown(mixed_csv, tmp_path):
+    out = tmp_path / "joined.parquet"
+    pipeline.join_file(mixed_csv, out, options=Options(crs="wgs84"))
+    back = geopandas.read_parquet(out)
+    assert back.crs.to_epsg() == 4326
+    assert back.geometry.iloc[0].x == pytest.approx(113.3245)
+    assert back.geometry.iloc[3].x == pytest.approx(113.3245)  # swapped back
+    assert back.geometry.iloc[4] is None  # missing coordinates: no point, the row kept
+
+
+def test_parquet_input_streams_by_row_groups(tmp_path):
+    rng = np.random.default_rng(3)
+    frame = pd.DataFrame(
+        {"id": np.arange(1000), "lon": rng.uniform(113.2, 113.7, 1000), "lat": rng.uniform(22.8, 23.5, 1000)}
+    )
+    source = tmp_path / "points.parquet"
+    pq.write_table(pa.Table.from_pandas(frame, preserve_index=False), source, row_group_size=300)
+    opened = pipeline.open_parquet(source, batch_rows=300)
+    assert opened.total == 1000
+    plan = pipeline.make_plan(opened.schema.names, options=Options(crs="wgs84"))
+    joined = list(pipeline.join_batches(opened.batches, plan))
+    assert [j.batch.num_rows for j in joined] == [300, 300, 300, 100]
+    table = pa.Table.from_batches([j.batch for j in joined]).to_pandas()
+    assert table["id"].tolist() == list(range(1000))
+    expected = gzspatial.join(frame, crs="wgs84")
+    pd.testing.assert_frame_equal(_gz_text(table), _gz_text(expected))
+
+
+def test_join_file_reports_progress_and_counts(mixed_csv, tmp_path):
+    seen = []
+    counts = pipeline.join_file(
+        mixed_csv, tmp_path / "o.csv", options=Options(crs="wgs84"), on_batch=lambda *a: seen.append(a)
+    )
+    assert sum(counts.values()) == 8
+    assert seen and seen[-1][0] == 8 and 0 < seen[-1][1] <= seen[-1][2]
+
+
+def test_a_geometry_column_is_refused_before_writing_geoparquet(tmp_path):
+    source = tmp_path / "g.csv"
+    source.write_text("geometry,lon,lat\nx,113.3,23.1\n", encoding="utf-8")
+    result = invoke_cli("join", str(source), "-o", str(tmp_path / "o.parquet"), "--crs", "wgs84")
+    assert result.returncode == 2
+    assert b"geometry" in result.stderr
+    assert not (tmp_path / "o.parquet").exists()
