@@ -21,7 +21,7 @@ import signal
 import stat
 import sys
 import threading
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import IO
 
@@ -184,7 +184,7 @@ def remove_leftovers(path: str | Path) -> list[Path]:
     """
     path = Path(path)
     pattern = temp_name_pattern(path)
-    removed = []
+    removed: list[Path] = []
     try:
         entries = list(os.scandir(path.parent))
     except OSError:
@@ -488,10 +488,14 @@ def _excel_sheet(path: Path, sheet: str | int | None) -> str:
     return name
 
 
-def check_unique_columns(names, source: str) -> None:
+def check_unique_columns(names: Iterable[object], source: str) -> None:
     """Refuse a table whose header names a column twice (which of them would be meant is a guess)."""
     seen: set[str] = set()
-    repeated = [str(n) for n in names if str(n) in seen or seen.add(str(n))]
+    repeated: list[str] = []
+    for name in map(str, names):
+        if name in seen:
+            repeated.append(name)
+        seen.add(name)
     if repeated:
         raise InputError(
             f"{source} has duplicate column names ({', '.join(repr(n) for n in dict.fromkeys(repeated))}): "
@@ -755,10 +759,8 @@ def read_input(
 
         if suffix == ".shp" and encoding is None:
             encoding = dbf_encoding(path)
-        kwargs = {"encoding": encoding} if encoding else {}
         try:
-            kwargs["layer"] = _gis_layer(path, layer)
-            return geopandas.read_file(path, **kwargs)
+            return geopandas.read_file(path, layer=_gis_layer(path, layer), encoding=encoding or None)
         except pyogrio.errors.DataSourceError as exc:
             raise InputError(f"{path} cannot be read as {suffix[1:]}: {str(exc).splitlines()[0]}") from None
     except GzError:
@@ -809,10 +811,12 @@ def geometry_coordinates(frame) -> tuple[np.ndarray, np.ndarray, str | None, dic
     problems = {int(i): f"invalid geometry: {shapely.is_valid_reason(geometry[i])} (not repaired)"
                 for i in np.flatnonzero(invalid)}  # fmt: skip
     unusable = missing | invalid
-    usable = np.where(unusable, None, geometry)
+    usable = geometry.copy()
+    usable[unusable] = None
     points = np.where(shapely.get_type_id(usable) == 0, usable, shapely.point_on_surface(usable))
-    x = np.where(missing, None, shapely.get_x(points)).astype(object)
-    y = np.where(missing, None, shapely.get_y(points)).astype(object)
+    x = shapely.get_x(points).astype(object)
+    y = shapely.get_y(points).astype(object)
+    x[missing] = y[missing] = None
     declared = None if frame.crs is None else _crs.normalize_crs(frame.crs)
     return x, y, declared, problems
 
@@ -829,7 +833,8 @@ def write_output(frame, path: str | Path, *, lon=None, lat=None, excel_bom: bool
 
     if not isinstance(frame, geopandas.GeoDataFrame):
         geometry = geopandas.points_from_xy(lon, lat, crs="EPSG:4326")
-        geometry[np.isnan(lon) | np.isnan(lat)] = None
+        # types-geopandas omits None from GeometryArray.__setitem__; None (a missing geometry) is valid at runtime.
+        geometry[np.isnan(lon) | np.isnan(lat)] = None  # type: ignore[assignment]
         frame = geopandas.GeoDataFrame(frame, geometry=geometry, crs="EPSG:4326")
     import pyogrio
 
