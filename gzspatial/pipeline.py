@@ -15,7 +15,7 @@ import sys
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import IO, TYPE_CHECKING
 
 import numpy as np
 
@@ -96,7 +96,9 @@ def make_plan(
     names = [str(n) for n in names]
     dropped = tuple(check_gz_columns(names, options.overwrite_gz))
     candidates = () if address is False else tuple(address_candidates(names, address))
-    crs_column = None
+    lon_col: str | None
+    lat_col: str | None
+    crs_column: str | None = None
     try:
         lon_col, lat_col = find_coordinate_columns(names, lon, lat)
         crs_column = find_crs_column(names)
@@ -131,7 +133,7 @@ def join_columns(
 class Joined:
     """One joined batch and the WGS84 points its rows were answered at (NaN where none)."""
 
-    batch: object  # pyarrow.RecordBatch: input columns, then the gz_ columns
+    batch: pa.RecordBatch  # input columns, then the gz_ columns
     lon: np.ndarray
     lat: np.ndarray
 
@@ -166,7 +168,7 @@ class Source:
     """A file opened as a stream of record batches. ``size``: bytes (CSV) or rows (Parquet) for progress."""
 
     name: str
-    schema: object
+    schema: pa.Schema
     batches: Iterable
     total: int  # bytes of a CSV, rows of a Parquet file (for progress)
     done: Callable[[], int]  # how much of ``total`` has been read so far
@@ -186,6 +188,7 @@ def open_csv(source: str | Path, *, encoding: str | None = None, delimiter: str 
         detect_file_encoding,
     )
 
+    stream: IO[bytes] | None
     if str(source) == "-":
         data = sys.stdin.buffer.read()
         if not data.strip():
@@ -274,7 +277,9 @@ def _point_wkb(lon: np.ndarray, lat: np.ndarray):
     offsets = np.arange(0, 21 * (n + 1), 21, dtype=np.int32)
     valid = ~(np.isnan(lon) | np.isnan(lat))
     mask = pa.array(valid).buffers()[1] if not valid.all() else None
-    return pa.Array.from_buffers(pa.binary(), n, [mask, pa.py_buffer(offsets), pa.py_buffer(record.tobytes())])
+    # numpy's stubs give ndarray __buffer__ only for Python >= 3.12 (mypy checks 3.11); it has the buffer protocol.
+    offsets_buffer = pa.py_buffer(offsets)  # type: ignore[arg-type]
+    return pa.Array.from_buffers(pa.binary(), n, [mask, offsets_buffer, pa.py_buffer(record.tobytes())])
 
 
 def _geo_metadata() -> bytes:
