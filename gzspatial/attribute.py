@@ -26,7 +26,7 @@ from gzspatial._validate import (
     check_points,
     parse_degrees,
 )
-from gzspatial.layers import layers_version
+from gzspatial.layers import Layer, layers_version
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -89,7 +89,7 @@ class _Labels:
     def __init__(self, index: LayoutIndex, lang: str):
         key = f"name_{lang}"
 
-        def names(layer, field=key):
+        def names(layer: Layer, field: str = key) -> np.ndarray:
             return np.array([*(p.get(field) or "" for p in layer.properties), ""], dtype=object)
 
         self.district = names(index.districts.layer)

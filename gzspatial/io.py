@@ -23,11 +23,15 @@ import sys
 import threading
 from collections.abc import Iterable, Iterator
 from pathlib import Path
-from typing import IO
+from typing import IO, TYPE_CHECKING
 
 import numpy as np
 
 from gzspatial._errors import GzError, InputError, OutputError
+
+if TYPE_CHECKING:
+    import pandas as pd
+    import pyarrow as pa
 
 #: Marks gzspatial's temporary files: ``.<name>.gztmp-<pid>-<12 hex digits><suffix>``.
 TEMP_MARK = ".gztmp-"
@@ -247,7 +251,7 @@ def _sigterm_raises() -> Iterator[None]:
         yield
         return
 
-    def terminate(signum, frame):
+    def terminate(signum: int, frame: object) -> None:
         raise Terminated(128 + signum)
 
     signal.signal(signal.SIGTERM, terminate)
@@ -362,7 +366,9 @@ def decide_delimiter(given: str | None, header: str, source: str) -> str:
     return value
 
 
-def read_csv_text(data: bytes, *, source: str, encoding: str | None = None, delimiter: str | None = None):
+def read_csv_text(
+    data: bytes, *, source: str, encoding: str | None = None, delimiter: str | None = None
+) -> pd.DataFrame:
     """A CSV's bytes as a DataFrame of strings (every cell kept verbatim; blanks stay '')."""
     import pandas as pd
 
@@ -396,7 +402,7 @@ def read_csv_text(data: bytes, *, source: str, encoding: str | None = None, deli
 
 def read_table(
     path: str | Path, *, encoding: str | None = None, sheet: str | int | None = None, delimiter: str | None = None
-):
+) -> pd.DataFrame:
     """Read a CSV (``-`` for stdin) or Excel file as a DataFrame of strings, columns in order.
 
     ``sheet``: an Excel sheet's name, or its position (1 = first); needed when a workbook has several.
@@ -595,7 +601,7 @@ FORMULA_START = r"^[=+\-@\t\r\n]"
 PLAIN_NUMBER = r"^[+-]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?$"
 
 
-def excel_safe_frame(frame):
+def excel_safe_frame(frame: pd.DataFrame) -> pd.DataFrame:
     """A copy of ``frame`` whose text cells that could run as spreadsheet formulas start with ``'``.
 
     Only text cells are changed (numbers, dates, blanks never); a text cell that is a plain number
@@ -614,11 +620,12 @@ def excel_safe_frame(frame):
         if risky.any():
             column = column.copy()
             column[risky.to_numpy()] = ("'" + text[risky]).to_numpy()
-            frame.isetitem(position, column)
+            # pandas-stubs omit Series from isetitem's values; pandas takes any array-like (the dtype is kept)
+            frame.isetitem(position, column)  # type: ignore[arg-type]
     return frame
 
 
-def excel_safe_batch(batch):
+def excel_safe_batch(batch: pa.RecordBatch) -> pa.RecordBatch:
     """:func:`excel_safe_frame` for a pyarrow RecordBatch (used by the streaming CSV join)."""
     import pyarrow as pa
     import pyarrow.compute as pc
@@ -630,7 +637,9 @@ def excel_safe_batch(batch):
                 pc.match_substring_regex(column, FORMULA_START),
                 pc.invert(pc.match_substring_regex(column, PLAIN_NUMBER)),
             )
-            column = pc.if_else(pc.fill_null(risky, False), pc.binary_join_element_wise("'", column, ""), column)
+            # pyarrow-stubs want every argument of the same array type; pyarrow broadcasts the "'" and "" scalars
+            quoted: pa.Array = pc.binary_join_element_wise("'", column, "")  # type: ignore[call-overload]
+            column = pc.if_else(pc.fill_null(risky, pa.scalar(False)), quoted, column)
         columns.append(column)
     return pa.RecordBatch.from_arrays(columns, schema=batch.schema)
 
@@ -741,7 +750,7 @@ def read_input(
     sheet: str | int | None = None,
     layer: str | None = None,
     delimiter: str | None = None,
-):
+) -> pd.DataFrame:
     """Read a join input by extension: CSV/Excel as text tables, GIS formats as GeoDataFrames.
 
     ``sheet`` chooses an Excel sheet, ``layer`` a layer of a multi-layer file (GeoPackage): needed when
@@ -784,7 +793,7 @@ def _gis_layer(path: Path, layer: str | None) -> str:
     return layer or names[0]
 
 
-def _read_parquet(path: Path):
+def _read_parquet(path: Path) -> pd.DataFrame:
     import geopandas
     import pandas as pd
     import pyarrow.parquet as pq

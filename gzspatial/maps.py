@@ -104,7 +104,7 @@ _TIANDITU_KEY = re.compile(r"^[A-Za-z0-9]{8,64}$")
 class _Shift:
     """Moves overlays into the basemap's system (GCJ-02 for Amap, else unchanged)."""
 
-    def __init__(self, system: str):
+    def __init__(self, system: str) -> None:
         self.system = system
 
     def geometry(self, geometry):
@@ -112,7 +112,7 @@ class _Shift:
             return geometry
         return _crs.transform_geometry(geometry, _crs.WGS84, self.system)
 
-    def lonlat(self, lon, lat):
+    def lonlat(self, lon, lat) -> tuple[np.ndarray, np.ndarray]:
         if self.system == _crs.WGS84:
             return np.asarray(lon, dtype=float), np.asarray(lat, dtype=float)
         return _crs.transform(np.asarray(lon, dtype=float), np.asarray(lat, dtype=float), _crs.WGS84, self.system)

@@ -256,7 +256,7 @@ def open_parquet(path: str | Path, *, batch_rows: int = 1 << 18) -> Source | Non
     schema = parquet.schema_arrow.remove_metadata()
     read = [0]
 
-    def batches():
+    def batches() -> Iterator[pa.RecordBatch]:
         for batch in parquet.iter_batches(batch_size=batch_rows):
             read[0] += batch.num_rows
             yield batch.replace_schema_metadata(None)
@@ -267,7 +267,7 @@ def open_parquet(path: str | Path, *, batch_rows: int = 1 << 18) -> Source | Non
 # --- writers: a stream of Joined batches to a file -------------------------------------------------
 
 
-def _point_wkb(lon: np.ndarray, lat: np.ndarray):
+def _point_wkb(lon: np.ndarray, lat: np.ndarray) -> pa.Array:
     """WKB points (little-endian) as an Arrow binary array; null where the point is unknown."""
     import pyarrow as pa
 
@@ -291,14 +291,14 @@ def _geo_metadata() -> bytes:
     return json.dumps({"version": "1.0.0", "primary_column": "geometry", "columns": {"geometry": column}}).encode()
 
 
-def _with_points(joined: Joined, schema):
+def _with_points(joined: Joined, schema: pa.Schema) -> pa.RecordBatch:
     import pyarrow as pa
 
     arrays = [*joined.batch.columns, _point_wkb(joined.lon, joined.lat)]
     return pa.RecordBatch.from_arrays(arrays, schema=schema)
 
 
-def _geo_schema(schema, metadata: dict | None = None):
+def _geo_schema(schema: pa.Schema, metadata: dict | None = None) -> pa.Schema:
     import pyarrow as pa
 
     out = schema.append(pa.field("geometry", pa.binary()))
@@ -314,7 +314,7 @@ def write_csv(stream: Iterator[Joined], schema, output, *, excel_bom: bool = Fal
 
     delimiter = "\t" if str(output).lower().endswith(".tsv") else ","
 
-    def write(handle):
+    def write(handle: IO[bytes]) -> None:
         if excel_bom:
             handle.write("\ufeff".encode())
         writer = pacsv.CSVWriter(handle, schema, write_options=pacsv.WriteOptions(delimiter=delimiter))
@@ -365,7 +365,7 @@ def write_gdal(stream: Iterator[Joined], schema, output, *, tap: Callable | None
     field = out_schema.field("geometry").with_metadata({b"ARROW:extension:name": b"geoarrow.wkb"})
     out_schema = out_schema.set(out_schema.get_field_index("geometry"), field)
 
-    def batches():
+    def batches() -> Iterator[pa.RecordBatch]:
         for joined in stream:
             (tap or _nothing)(joined)
             yield _with_points(joined, out_schema)
