@@ -36,10 +36,12 @@ demo: install
 lint: install
 	$(BIN)/ruff check gzspatial tests benchmarks scripts
 	$(BIN)/ruff format --check gzspatial tests benchmarks scripts
+	$(BIN)/mypy
 
 test: install
 	$(BIN)/ruff check gzspatial tests benchmarks scripts notebooks
 	$(BIN)/ruff format --check gzspatial tests benchmarks scripts notebooks
+	$(BIN)/mypy
 	$(BIN)/python -m pytest
 
 bench: install

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -25,7 +26,11 @@ from gzspatial._validate import (
     check_points,
     parse_degrees,
 )
-from gzspatial.layers import layers_version
+from gzspatial.layers import Layer, layers_version
+
+if TYPE_CHECKING:
+    import pandas as pd
+    import pyarrow as pa
 
 GZ_COLUMNS = (
     "gz_district",
@@ -84,7 +89,7 @@ class _Labels:
     def __init__(self, index: LayoutIndex, lang: str):
         key = f"name_{lang}"
 
-        def names(layer, field=key):
+        def names(layer: Layer, field: str = key) -> np.ndarray:
             return np.array([*(p.get(field) or "" for p in layer.properties), ""], dtype=object)
 
         self.district = names(index.districts.layer)
@@ -130,13 +135,13 @@ class Coded:
         keep = np.asarray(categories, dtype=object)
         return Coded(keep, codes)
 
-    def to_arrow(self):
+    def to_arrow(self) -> pa.Array:
         import pyarrow as pa
 
         table = pa.array([*self.categories, ""], type=pa.string())
-        return table.take(pa.array(np.where(self.codes < 0, len(self.categories), self.codes)))
+        return table.take(np.where(self.codes < 0, len(self.categories), self.codes))
 
-    def to_pandas(self):
+    def to_pandas(self) -> pd.Categorical:
         """A pandas Categorical (the few distinct names of millions of rows stored once)."""
         import pandas as pd
 
@@ -145,7 +150,7 @@ class Coded:
         remap, categories = pd.factorize(np.append(self.categories, ""))
         small = np.int8 if len(categories) < 127 else np.int16 if len(categories) < 32767 else np.int32
         codes = remap.astype(small)[self.codes]
-        dtype = pd.CategoricalDtype(np.asarray(categories, dtype=object))
+        dtype = pd.CategoricalDtype(pd.Index(categories, dtype=object))
         return pd.Categorical.from_codes(codes, dtype=dtype, validate=False)
 
     def to_numpy(self) -> np.ndarray:
@@ -182,8 +187,8 @@ def gz_columns(attribution: Attribution, checked, index: LayoutIndex, options: O
     status = checked.status_code.copy()
     notes = dict(checked.notes)
     outside = ~m.in_city & ((status == code[STATUS_OK]) | (status == code[STATUS_SWAPPED])) & usable
-    for index in np.flatnonzero(outside & (status == code[STATUS_SWAPPED])).tolist():
-        notes[index] += "; outside Guangzhou"
+    for row in np.flatnonzero(outside & (status == code[STATUS_SWAPPED])).tolist():
+        notes[row] += "; outside Guangzhou"
     note = Coded.sparse(
         notes, len(status), default_mask=outside & (status == code[STATUS_OK]), default="outside Guangzhou"
     )
@@ -217,7 +222,7 @@ CRS_CHOICES = "wgs84, cgcs2000, gcj02 (Amap, Tencent), bd09 (Baidu) or EPSG:<cod
 
 def attribute_coordinates(
     lon_values, lat_values, options: Options, *, method: str = "auto", row_problems=None, row_crs=None
-):
+) -> tuple[dict, np.ndarray, np.ndarray]:
     """gz_* columns for raw coordinate columns (numbers or text) in ``options.crs``.
 
     ``row_crs`` (one system name per row, e.g. a 坐标系 column) gives each row its own system;
@@ -227,10 +232,10 @@ def attribute_coordinates(
     """
     problems = dict(row_problems or {})
     systems, codes = _row_systems(row_crs, options.crs, len(lon_values), problems)
-    geographic = {_crs.is_geographic(system) for system in systems}
-    if len(geographic) > 1:
+    kinds = {_crs.is_geographic(system) for system in systems}
+    if len(kinds) > 1:
         raise InputError("the rows mix degrees and projected coordinates (see 坐标系): split the file by system")
-    geographic = geographic.pop() if geographic else True
+    geographic = kinds.pop() if kinds else True
     axis = ("lon", "lat") if geographic else (None, None)
     lon, lon_problems = parse_degrees(lon_values, axis[0])
     lat, lat_problems = parse_degrees(lat_values, axis[1])
@@ -248,6 +253,8 @@ def attribute_coordinates(
 def _row_systems(row_crs, given: str | None, n: int, problems: dict) -> tuple[list[str], np.ndarray]:
     """(distinct systems, code per row into them; -1 where unusable, with a reason in ``problems``)."""
     if row_crs is None:
+        if given is None:
+            raise InputError(f"no coordinate system given for the coordinates: give crs ({CRS_CHOICES})")
         return [given], np.zeros(n, dtype=np.int64)
     import pandas as pd
 
@@ -351,7 +358,7 @@ def resolve_crs(
     from gzspatial.io import column_system
 
     given_n = None if given is None else _crs.normalize_crs(given)
-    named = {c: column_system(c) for c in columns if column_system(c)}
+    named = {c: stated for c in columns if (stated := column_system(c))}
     if len(set(named.values())) > 1:
         raise InputError(
             f"columns {', '.join(named)} name different systems ({', '.join(named.values())}): "
@@ -361,10 +368,10 @@ def resolve_crs(
         raise InputError(
             f"the input declares its CRS as {declared} but --crs says {given_n}: drop --crs, or fix the file's CRS"
         )
-    for column, system in named.items():
-        if (given_n or declared) not in (None, system):
+    for column, stated in named.items():
+        if (given_n or declared) not in (None, stated):
             raise InputError(
-                f"column {column!r} names {system} but {'--crs says' if given_n else 'the file declares'} "
+                f"column {column!r} names {stated} but {'--crs says' if given_n else 'the file declares'} "
                 f"{given_n or declared}: fix --crs, or choose other columns with --lon/--lat"
             )
     system = declared or given_n or next(iter(named.values()), None)
@@ -376,7 +383,9 @@ def resolve_crs(
     return system
 
 
-def join_frame(data, *, lon=None, lat=None, crs=None, options: Options | None = None, address=None, geocoder=None):
+def join_frame(
+    data, *, lon=None, lat=None, crs=None, options: Options | None = None, address=None, geocoder=None
+) -> tuple[pd.DataFrame, np.ndarray, np.ndarray]:
     """``join`` plus the WGS84 coordinates used (NaN where unusable), for writers of geo formats.
 
     ``address=False``: rows are never placed by address (for maps, which need points).
@@ -402,7 +411,9 @@ def join_frame(data, *, lon=None, lat=None, crs=None, options: Options | None = 
     return join_planned(data, plan)
 
 
-def join_planned(data, plan, *, x=None, y=None, row_problems=None, coordinates=None) -> tuple:
+def join_planned(
+    data, plan, *, x=None, y=None, row_problems=None, coordinates=None
+) -> tuple[pd.DataFrame, np.ndarray, np.ndarray]:
     """A DataFrame joined by a decided :class:`gzspatial.pipeline.Plan` (also one Dask partition):
     (joined frame, WGS84 lon, WGS84 lat). ``x``/``y``: coordinates already taken from a geometry."""
     from gzspatial.pipeline import join_columns
@@ -435,7 +446,7 @@ def join(
     overwrite_gz: bool = False,
     address: str | None = None,
     geocoder=None,
-):
+) -> pd.DataFrame:
     """Attribute every row of a DataFrame (lon/lat columns) or GeoDataFrame (its geometry).
 
     Returns a new frame: the input's columns unchanged and in order, then GZ_COLUMNS.
@@ -462,8 +473,8 @@ def status_counts(status) -> dict[str, int]:
     """Rows per gz_status (a Coded column or an array of text), in STATUSES order, zeros included."""
     values = status.to_numpy() if isinstance(status, Coded) else np.asarray(status, dtype=object)
     found, counts = np.unique(values.astype(str), return_counts=True)
-    found = dict(zip(found, counts.tolist(), strict=True))
-    return {s: found.get(s, 0) for s in STATUSES}
+    count_of = dict(zip(found.tolist(), counts.tolist(), strict=True))
+    return {s: count_of.get(s, 0) for s in STATUSES}
 
 
 def _to_pandas(values):

@@ -10,13 +10,21 @@ import functools
 import json
 import os
 import sys
+from collections.abc import Callable
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated, ParamSpec, TypeVar
 
 import typer
 
-from gzspatial import __version__
 from gzspatial._errors import GzError
+
+if TYPE_CHECKING:
+    from rich.progress import Progress, TaskID
+    from rich.table import Table
+    from rich.text import Text
+
+P = ParamSpec("P")
+R = TypeVar("R")
 
 app = typer.Typer(
     add_completion=False,
@@ -100,11 +108,11 @@ def _fail(message: str, code: int = 2) -> typer.Exit:
     return typer.Exit(code)
 
 
-def friendly(command):
+def friendly(command: Callable[P, R]) -> Callable[P, R]:
     """Print GzError (and anything unexpected) as one line instead of a traceback."""
 
     @functools.wraps(command)
-    def wrapper(*args, **kwargs):
+    def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
         try:
             return command(*args, **kwargs)
         except GzError as exc:
@@ -124,6 +132,8 @@ def friendly(command):
 
 def _version(value: bool) -> None:
     if value:
+        from gzspatial import __version__  # here: reading package metadata costs every other command time
+
         typer.echo(f"gzspatial {__version__}")
         raise typer.Exit()
 
@@ -599,9 +609,10 @@ def _locate_address(text: str, session, corridor_km: float, layers, as_json: boo
 class _Progress:
     """A rich progress bar with rows/s on stderr for a file join, only when stderr is a terminal."""
 
-    def __init__(self, quiet: bool = False):
+    def __init__(self, quiet: bool = False) -> None:
         self.enabled = not quiet and sys.stderr.isatty()
-        self.bar = None
+        self.bar: Progress | None = None
+        self.task: TaskID | None = None
 
     def __call__(self, rows: int, done: int, total: int) -> None:
         if not self.enabled:
@@ -615,6 +626,7 @@ class _Progress:
                                 console=Console(stderr=True), transient=True)  # fmt: skip
             self.bar.start()
             self.task = self.bar.add_task("join", total=total, rows=0, speed=0.0)
+        assert self.task is not None  # added with the bar
         elapsed = self.bar.tasks[0].elapsed
         self.bar.update(self.task, completed=done, rows=rows, speed=rows / elapsed if elapsed else 0.0)
 
@@ -680,7 +692,7 @@ def stats_command(
             _print_stats(table, lang)
 
 
-def _cell(value):
+def _cell(value: object) -> Text:
     """A rich table cell as plain text: never parsed as rich markup, controls made visible."""
     from rich.text import Text
 
@@ -721,7 +733,7 @@ def _print_stats(table, lang: str | None, console=None) -> None:
 
     shown_text = _cell  # data as literal terminal text: never rich markup, control characters made visible
 
-    def new_table(title_text, columns, name_width=None):
+    def new_table(title_text: str | None, columns: list[str], name_width: int | None = None) -> Table:
         view = Table(title=title_text)
         for column in columns:
             numeric = table[column].dtype.kind in "if"
@@ -739,7 +751,9 @@ def _print_stats(table, lang: str | None, console=None) -> None:
     console.print(view)
     # Category counts: the unit's name, then as many category columns as fit beside it.
     name_width = min(max(display_width(str(v)) for v in table[label]), 24)
-    room, chunk, chunks = console.width - name_width - 4, [], []
+    chunk: list[str] = []  # the category columns of the table being filled
+    chunks: list[list[str]] = []
+    room = console.width - name_width - 4
     for column in categories:
         width = max(display_width(names[column]), len(f"{table[column].max():,}")) + 3
         if chunk and room - width < 0:
@@ -940,12 +954,16 @@ def indicators_command(
     view = Table(title="广州市科技创新“十四五”主要目标指标" if lang == "zh" else "Main indicators, 2021–2025")
     for column in ("id", "indicator", "unit", "base", "2025 target", "actual", "progress"):
         view.add_column(column, justify="left" if column in ("id", "indicator", "unit") else "right")
-    for row in table.itertuples(index=False):
-        base = "—" if row.base_value != row.base_value else f"{row.base_value:g} ({row.base_year})"
-        actual = "—" if row.actual_value != row.actual_value else f"{row.actual_value:g} ({int(row.actual_year)})"
-        done = "—" if row.progress != row.progress else f"{row.progress:.0%}"
-        view.add_row(*map(_cell, (row.id, row.name_zh if lang == "zh" else row.name_en, row.unit, base,
-                                  f"{row.target_value:g}", actual, done)))  # fmt: skip
+    for row in table.to_dict("records"):  # NaN: not known
+        base = "—" if row["base_value"] != row["base_value"] else f"{row['base_value']:g} ({row['base_year']})"
+        actual = (
+            "—"
+            if row["actual_value"] != row["actual_value"]
+            else f"{row['actual_value']:g} ({int(row['actual_year'])})"
+        )
+        done = "—" if row["progress"] != row["progress"] else f"{row['progress']:.0%}"
+        view.add_row(*map(_cell, (row["id"], row["name_zh"] if lang == "zh" else row["name_en"], row["unit"], base,
+                                  f"{row['target_value']:g}", actual, done)))  # fmt: skip
     Console(width=None if sys.stdout.isatty() else 160).print(view)
 
 

@@ -21,13 +21,17 @@ import signal
 import stat
 import sys
 import threading
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from pathlib import Path
-from typing import IO
+from typing import IO, TYPE_CHECKING
 
 import numpy as np
 
 from gzspatial._errors import GzError, InputError, OutputError
+
+if TYPE_CHECKING:
+    import pandas as pd
+    import pyarrow as pa
 
 #: Marks gzspatial's temporary files: ``.<name>.gztmp-<pid>-<12 hex digits><suffix>``.
 TEMP_MARK = ".gztmp-"
@@ -184,7 +188,7 @@ def remove_leftovers(path: str | Path) -> list[Path]:
     """
     path = Path(path)
     pattern = temp_name_pattern(path)
-    removed = []
+    removed: list[Path] = []
     try:
         entries = list(os.scandir(path.parent))
     except OSError:
@@ -247,7 +251,7 @@ def _sigterm_raises() -> Iterator[None]:
         yield
         return
 
-    def terminate(signum, frame):
+    def terminate(signum: int, frame: object) -> None:
         raise Terminated(128 + signum)
 
     signal.signal(signal.SIGTERM, terminate)
@@ -362,7 +366,9 @@ def decide_delimiter(given: str | None, header: str, source: str) -> str:
     return value
 
 
-def read_csv_text(data: bytes, *, source: str, encoding: str | None = None, delimiter: str | None = None):
+def read_csv_text(
+    data: bytes, *, source: str, encoding: str | None = None, delimiter: str | None = None
+) -> pd.DataFrame:
     """A CSV's bytes as a DataFrame of strings (every cell kept verbatim; blanks stay '')."""
     import pandas as pd
 
@@ -396,7 +402,7 @@ def read_csv_text(data: bytes, *, source: str, encoding: str | None = None, deli
 
 def read_table(
     path: str | Path, *, encoding: str | None = None, sheet: str | int | None = None, delimiter: str | None = None
-):
+) -> pd.DataFrame:
     """Read a CSV (``-`` for stdin) or Excel file as a DataFrame of strings, columns in order.
 
     ``sheet``: an Excel sheet's name, or its position (1 = first); needed when a workbook has several.
@@ -488,10 +494,14 @@ def _excel_sheet(path: Path, sheet: str | int | None) -> str:
     return name
 
 
-def check_unique_columns(names, source: str) -> None:
+def check_unique_columns(names: Iterable[object], source: str) -> None:
     """Refuse a table whose header names a column twice (which of them would be meant is a guess)."""
     seen: set[str] = set()
-    repeated = [str(n) for n in names if str(n) in seen or seen.add(str(n))]
+    repeated: list[str] = []
+    for name in map(str, names):
+        if name in seen:
+            repeated.append(name)
+        seen.add(name)
     if repeated:
         raise InputError(
             f"{source} has duplicate column names ({', '.join(repr(n) for n in dict.fromkeys(repeated))}): "
@@ -591,7 +601,7 @@ FORMULA_START = r"^[=+\-@\t\r\n]"
 PLAIN_NUMBER = r"^[+-]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?$"
 
 
-def excel_safe_frame(frame):
+def excel_safe_frame(frame: pd.DataFrame) -> pd.DataFrame:
     """A copy of ``frame`` whose text cells that could run as spreadsheet formulas start with ``'``.
 
     Only text cells are changed (numbers, dates, blanks never); a text cell that is a plain number
@@ -610,11 +620,12 @@ def excel_safe_frame(frame):
         if risky.any():
             column = column.copy()
             column[risky.to_numpy()] = ("'" + text[risky]).to_numpy()
-            frame.isetitem(position, column)
+            # pandas-stubs omit Series from isetitem's values; pandas takes any array-like (the dtype is kept)
+            frame.isetitem(position, column)  # type: ignore[arg-type]
     return frame
 
 
-def excel_safe_batch(batch):
+def excel_safe_batch(batch: pa.RecordBatch) -> pa.RecordBatch:
     """:func:`excel_safe_frame` for a pyarrow RecordBatch (used by the streaming CSV join)."""
     import pyarrow as pa
     import pyarrow.compute as pc
@@ -626,7 +637,9 @@ def excel_safe_batch(batch):
                 pc.match_substring_regex(column, FORMULA_START),
                 pc.invert(pc.match_substring_regex(column, PLAIN_NUMBER)),
             )
-            column = pc.if_else(pc.fill_null(risky, False), pc.binary_join_element_wise("'", column, ""), column)
+            # pyarrow-stubs want every argument of the same array type; pyarrow broadcasts the "'" and "" scalars
+            quoted: pa.Array = pc.binary_join_element_wise("'", column, "")  # type: ignore[call-overload]
+            column = pc.if_else(pc.fill_null(risky, pa.scalar(False)), quoted, column)
         columns.append(column)
     return pa.RecordBatch.from_arrays(columns, schema=batch.schema)
 
@@ -737,7 +750,7 @@ def read_input(
     sheet: str | int | None = None,
     layer: str | None = None,
     delimiter: str | None = None,
-):
+) -> pd.DataFrame:
     """Read a join input by extension: CSV/Excel as text tables, GIS formats as GeoDataFrames.
 
     ``sheet`` chooses an Excel sheet, ``layer`` a layer of a multi-layer file (GeoPackage): needed when
@@ -755,10 +768,8 @@ def read_input(
 
         if suffix == ".shp" and encoding is None:
             encoding = dbf_encoding(path)
-        kwargs = {"encoding": encoding} if encoding else {}
         try:
-            kwargs["layer"] = _gis_layer(path, layer)
-            return geopandas.read_file(path, **kwargs)
+            return geopandas.read_file(path, layer=_gis_layer(path, layer), encoding=encoding or None)
         except pyogrio.errors.DataSourceError as exc:
             raise InputError(f"{path} cannot be read as {suffix[1:]}: {str(exc).splitlines()[0]}") from None
     except GzError:
@@ -782,7 +793,7 @@ def _gis_layer(path: Path, layer: str | None) -> str:
     return layer or names[0]
 
 
-def _read_parquet(path: Path):
+def _read_parquet(path: Path) -> pd.DataFrame:
     import geopandas
     import pandas as pd
     import pyarrow.parquet as pq
@@ -809,10 +820,12 @@ def geometry_coordinates(frame) -> tuple[np.ndarray, np.ndarray, str | None, dic
     problems = {int(i): f"invalid geometry: {shapely.is_valid_reason(geometry[i])} (not repaired)"
                 for i in np.flatnonzero(invalid)}  # fmt: skip
     unusable = missing | invalid
-    usable = np.where(unusable, None, geometry)
+    usable = geometry.copy()
+    usable[unusable] = None
     points = np.where(shapely.get_type_id(usable) == 0, usable, shapely.point_on_surface(usable))
-    x = np.where(missing, None, shapely.get_x(points)).astype(object)
-    y = np.where(missing, None, shapely.get_y(points)).astype(object)
+    x = shapely.get_x(points).astype(object)
+    y = shapely.get_y(points).astype(object)
+    x[missing] = y[missing] = None
     declared = None if frame.crs is None else _crs.normalize_crs(frame.crs)
     return x, y, declared, problems
 
@@ -829,7 +842,8 @@ def write_output(frame, path: str | Path, *, lon=None, lat=None, excel_bom: bool
 
     if not isinstance(frame, geopandas.GeoDataFrame):
         geometry = geopandas.points_from_xy(lon, lat, crs="EPSG:4326")
-        geometry[np.isnan(lon) | np.isnan(lat)] = None
+        # types-geopandas omits None from GeometryArray.__setitem__; None (a missing geometry) is valid at runtime.
+        geometry[np.isnan(lon) | np.isnan(lat)] = None  # type: ignore[assignment]
         frame = geopandas.GeoDataFrame(frame, geometry=geometry, crs="EPSG:4326")
     import pyogrio
 

@@ -104,7 +104,7 @@ _TIANDITU_KEY = re.compile(r"^[A-Za-z0-9]{8,64}$")
 class _Shift:
     """Moves overlays into the basemap's system (GCJ-02 for Amap, else unchanged)."""
 
-    def __init__(self, system: str):
+    def __init__(self, system: str) -> None:
         self.system = system
 
     def geometry(self, geometry):
@@ -112,7 +112,7 @@ class _Shift:
             return geometry
         return _crs.transform_geometry(geometry, _crs.WGS84, self.system)
 
-    def lonlat(self, lon, lat):
+    def lonlat(self, lon, lat) -> tuple[np.ndarray, np.ndarray]:
         if self.system == _crs.WGS84:
             return np.asarray(lon, dtype=float), np.asarray(lat, dtype=float)
         return _crs.transform(np.asarray(lon, dtype=float), np.asarray(lat, dtype=float), _crs.WGS84, self.system)
@@ -338,7 +338,8 @@ def _points_overlay(rows, lon, lat, name_column, lang, extra=(), filters=None) -
         "gz_status": _t(lang, "状态", "status"),
         "gz_note": _t(lang, "说明", "note"),
     }
-    tables, encoded = [], []
+    tables: list[list[str] | None] = []  # per column: its distinct texts (None: numbers sent as they are)
+    encoded: list[list] = []
     for column in columns:
         values = rows[column]
         if column == "gz_axis_distance_m":  # whole metres; None where unknown
@@ -441,8 +442,9 @@ class _Filters:
                 choices = ", ".join(str(c) for c in frame.columns if not str(c).startswith("gz_"))
                 raise InputError(f"{option} {column!r} is not a column of the points: use one of {choices}")
         self.category, self.time = category, time
-        self.category_codes = self.values = None
-        self.years = None
+        self.category_codes: np.ndarray | None = None
+        self.values: list[str] | None = None  # the category values (set with category_codes)
+        self.years: np.ndarray | None = None
         if category is not None:
             values = frame[category]
             text = values.astype(str).where(values.notna(), "")
@@ -472,7 +474,7 @@ class _Filters:
     def spec(self) -> dict:
         """The panel's description: labels, category values with counts, the year range."""
         spec = {}
-        if self.category_codes is not None:
+        if self.category_codes is not None and self.values is not None:
             counts = np.bincount(self.category_codes, minlength=len(self.values)).tolist()
             spec["category"] = {"label": str(self.category), "values": self.values, "counts": counts}
         if self.years is not None:
@@ -907,8 +909,9 @@ def map_data(m) -> dict:
     raise InputError("this map was not made by gzspatial.make_map")
 
 
-def _tile_url(basemap: str, key: str | None, which: str = "tiles") -> str:
-    return BASEMAPS[basemap][which].replace("{key}", key or "")
+def _tile_url(spec: dict[str, str], key: str | None, which: str = "tiles") -> str:
+    """A basemap's tile URL template (``which``: tiles or labels) with the key filled in."""
+    return spec[which].replace("{key}", key or "")
 
 
 def _basemap_key(basemap: str, tianditu_key: str | None) -> str | None:
@@ -924,23 +927,24 @@ def _basemap_key(basemap: str, tianditu_key: str | None) -> str | None:
 
 def _add_basemaps(m, basemap: str, key: str | None) -> dict[str, str]:
     """The chosen basemap and the others drawn in the same system (switchable); {label: JS var}."""
-    system = BASEMAPS[basemap]["crs"]
+    tiled = {name: spec for name, spec in BASEMAPS.items() if spec}  # all but "none"
+    system = tiled[basemap]["crs"]
     choices = [basemap] + [
         name
-        for name, spec in BASEMAPS.items()
-        if spec and name != basemap and spec["crs"] == system and (name != "tianditu" or key)
+        for name, spec in tiled.items()
+        if name != basemap and spec["crs"] == system and (name != "tianditu" or key)
     ]
     bases = {}
     for name in choices:
-        spec = BASEMAPS[name]
+        spec = tiled[name]
         tiles = folium.TileLayer(
-            tiles=_tile_url(name, key), attr=spec["attr"], name=name, subdomains=spec["subdomains"], max_zoom=18,
+            tiles=_tile_url(spec, key), attr=spec["attr"], name=name, subdomains=spec["subdomains"], max_zoom=18,
             control=False, show=name == basemap,
         )  # fmt: skip
         tiles.add_to(m)
         if "labels" in spec:
             labels = folium.TileLayer(
-                tiles=_tile_url(name, key, "labels"), attr=spec["attr"], name=f"{name} labels",
+                tiles=_tile_url(spec, key, "labels"), attr=spec["attr"], name=f"{name} labels",
                 subdomains=spec["subdomains"], overlay=True, control=False, show=name == basemap,
             )  # fmt: skip
             labels.add_to(m)
@@ -986,7 +990,8 @@ def make_map(
         raise InputError(f"{'--category' if category else '--time'} filters points: give --points FILE")
     key = _basemap_key(basemap, tianditu_key)
     index = layout_index(layers)
-    shift = _Shift(BASEMAPS[basemap]["crs"] if BASEMAPS[basemap] else _crs.WGS84)
+    base = BASEMAPS[basemap]  # None: no basemap
+    shift = _Shift(base["crs"] if base else _crs.WGS84)
     centre_lon, centre_lat = shift.lonlat(GUANGZHOU_CENTRE[1], GUANGZHOU_CENTRE[0])
     m = folium.Map(
         location=[float(centre_lat), float(centre_lon)],
@@ -996,9 +1001,10 @@ def make_map(
         prefer_canvas=True,
         maxZoom=18,  # marker clustering needs the map to have a maximum zoom, tiles or not
     )
-    bases = _add_basemaps(m, basemap, key) if BASEMAPS[basemap] else {}
+    bases = _add_basemaps(m, basemap, key) if base else {}
 
-    joined = w_lon = w_lat = None
+    joined: pd.DataFrame | None = None
+    w_lon = w_lat = np.empty(0)  # the points' WGS84 degrees, set with joined
     if points is not None:
         joined, w_lon, w_lat = _attribute_points(points, points_crs, layers, corridor_km, lang)
     legend = _legend_items(lang, index, joined is not None)
@@ -1024,12 +1030,9 @@ def make_map(
             overlays.append(_points_overlay(joined.loc[usable], lon, lat, _name_column(joined), lang, extra, shown))
 
     plugins.Fullscreen().add_to(m)
-    if BASEMAPS[basemap] is not None:
-        spec = BASEMAPS[basemap]
+    if base is not None:
         plugins.MiniMap(
-            tile_layer=folium.TileLayer(
-                tiles=_tile_url(basemap, key), attr=spec["attr"], subdomains=spec["subdomains"]
-            ),
+            tile_layer=folium.TileLayer(tiles=_tile_url(base, key), attr=base["attr"], subdomains=base["subdomains"]),
             toggle_display=True,
         ).add_to(m)
     data = {
@@ -1055,7 +1058,9 @@ def make_map(
     return m
 
 
-def _attribute_points(points, points_crs, layers, corridor_km, lang):
+def _attribute_points(
+    points, points_crs: str | None, layers, corridor_km: float, lang: str
+) -> tuple[pd.DataFrame, np.ndarray, np.ndarray]:
     from gzspatial import attribute, io
 
     frame = io.read_input(points) if isinstance(points, str | Path) else points
@@ -1076,7 +1081,7 @@ def render_map(m, *, offline: bool = True) -> str:
 class NotebookMap:
     """A map for a notebook cell: an iframe whose ``srcdoc`` is the self-contained page (``show``)."""
 
-    def __init__(self, page: str, height: int):
+    def __init__(self, page: str, height: int) -> None:
         self.page, self.height = page, height
 
     def _repr_html_(self) -> str:

@@ -15,7 +15,7 @@ import sys
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import IO, TYPE_CHECKING
 
 import numpy as np
 
@@ -96,7 +96,9 @@ def make_plan(
     names = [str(n) for n in names]
     dropped = tuple(check_gz_columns(names, options.overwrite_gz))
     candidates = () if address is False else tuple(address_candidates(names, address))
-    crs_column = None
+    lon_col: str | None
+    lat_col: str | None
+    crs_column: str | None = None
     try:
         lon_col, lat_col = find_coordinate_columns(names, lon, lat)
         crs_column = find_crs_column(names)
@@ -131,7 +133,7 @@ def join_columns(
 class Joined:
     """One joined batch and the WGS84 points its rows were answered at (NaN where none)."""
 
-    batch: object  # pyarrow.RecordBatch: input columns, then the gz_ columns
+    batch: pa.RecordBatch  # input columns, then the gz_ columns
     lon: np.ndarray
     lat: np.ndarray
 
@@ -166,7 +168,7 @@ class Source:
     """A file opened as a stream of record batches. ``size``: bytes (CSV) or rows (Parquet) for progress."""
 
     name: str
-    schema: object
+    schema: pa.Schema
     batches: Iterable
     total: int  # bytes of a CSV, rows of a Parquet file (for progress)
     done: Callable[[], int]  # how much of ``total`` has been read so far
@@ -186,6 +188,7 @@ def open_csv(source: str | Path, *, encoding: str | None = None, delimiter: str 
         detect_file_encoding,
     )
 
+    stream: IO[bytes] | None
     if str(source) == "-":
         data = sys.stdin.buffer.read()
         if not data.strip():
@@ -253,7 +256,7 @@ def open_parquet(path: str | Path, *, batch_rows: int = 1 << 18) -> Source | Non
     schema = parquet.schema_arrow.remove_metadata()
     read = [0]
 
-    def batches():
+    def batches() -> Iterator[pa.RecordBatch]:
         for batch in parquet.iter_batches(batch_size=batch_rows):
             read[0] += batch.num_rows
             yield batch.replace_schema_metadata(None)
@@ -264,7 +267,7 @@ def open_parquet(path: str | Path, *, batch_rows: int = 1 << 18) -> Source | Non
 # --- writers: a stream of Joined batches to a file -------------------------------------------------
 
 
-def _point_wkb(lon: np.ndarray, lat: np.ndarray):
+def _point_wkb(lon: np.ndarray, lat: np.ndarray) -> pa.Array:
     """WKB points (little-endian) as an Arrow binary array; null where the point is unknown."""
     import pyarrow as pa
 
@@ -274,7 +277,9 @@ def _point_wkb(lon: np.ndarray, lat: np.ndarray):
     offsets = np.arange(0, 21 * (n + 1), 21, dtype=np.int32)
     valid = ~(np.isnan(lon) | np.isnan(lat))
     mask = pa.array(valid).buffers()[1] if not valid.all() else None
-    return pa.Array.from_buffers(pa.binary(), n, [mask, pa.py_buffer(offsets), pa.py_buffer(record.tobytes())])
+    # numpy's stubs give ndarray __buffer__ only for Python >= 3.12 (mypy checks 3.11); it has the buffer protocol.
+    offsets_buffer = pa.py_buffer(offsets)  # type: ignore[arg-type]
+    return pa.Array.from_buffers(pa.binary(), n, [mask, offsets_buffer, pa.py_buffer(record.tobytes())])
 
 
 def _geo_metadata() -> bytes:
@@ -286,14 +291,14 @@ def _geo_metadata() -> bytes:
     return json.dumps({"version": "1.0.0", "primary_column": "geometry", "columns": {"geometry": column}}).encode()
 
 
-def _with_points(joined: Joined, schema):
+def _with_points(joined: Joined, schema: pa.Schema) -> pa.RecordBatch:
     import pyarrow as pa
 
     arrays = [*joined.batch.columns, _point_wkb(joined.lon, joined.lat)]
     return pa.RecordBatch.from_arrays(arrays, schema=schema)
 
 
-def _geo_schema(schema, metadata: dict | None = None):
+def _geo_schema(schema: pa.Schema, metadata: dict | None = None) -> pa.Schema:
     import pyarrow as pa
 
     out = schema.append(pa.field("geometry", pa.binary()))
@@ -309,7 +314,7 @@ def write_csv(stream: Iterator[Joined], schema, output, *, excel_bom: bool = Fal
 
     delimiter = "\t" if str(output).lower().endswith(".tsv") else ","
 
-    def write(handle):
+    def write(handle: IO[bytes]) -> None:
         if excel_bom:
             handle.write("\ufeff".encode())
         writer = pacsv.CSVWriter(handle, schema, write_options=pacsv.WriteOptions(delimiter=delimiter))
@@ -360,7 +365,7 @@ def write_gdal(stream: Iterator[Joined], schema, output, *, tap: Callable | None
     field = out_schema.field("geometry").with_metadata({b"ARROW:extension:name": b"geoarrow.wkb"})
     out_schema = out_schema.set(out_schema.get_field_index("geometry"), field)
 
-    def batches():
+    def batches() -> Iterator[pa.RecordBatch]:
         for joined in stream:
             (tap or _nothing)(joined)
             yield _with_points(joined, out_schema)

@@ -71,31 +71,36 @@ def _units(by: str, layers, corridor_km: float) -> tuple[list[dict], str]:
         return _feature_units(index.nodes, "id", ("name_zh", "name_en")), "gz_nodes"
     if by == "core_part":
         return _feature_units(index.cores, "id", ("id",)), "_core_feature"
+    # The layer each remaining kind needs was checked against None above.
     if by == "axis_section":
+        assert index.axis is not None
         corridors = shapely.area(shapely.buffer(index.axis_metric, corridor_km * 1000)) / 1e6
         units = [_unit(p["id"], p["name_zh"], p["name_en"], area, {p["name_zh"], p["name_en"]})
                  for p, area in zip(index.axis.properties, corridors, strict=True)]  # fmt: skip
         return units, "gz_axis_section"
     if by == "group":
+        assert index.nodes is not None
         props, geoms = index.nodes.layer.properties, index.nodes.layer.geometries
         units = []
         for group, (name_zh, name_en) in GROUP_NAMES.items():
             members = [g for p, g in zip(props, geoms, strict=True) if p["group"] == group]
             units.append(_unit(group, name_zh, name_en, union_area(members) if members else 0.0, {group}))
         return units, "gz_node_group"
-    cores: dict[str, list] = {}
+    assert index.cores is not None
+    cores: dict[str, tuple[dict, list[shapely.Geometry]]] = {}  # core id: (its first part's properties, parts)
     for p, g in zip(index.cores.layer.properties, index.cores.layer.geometries, strict=True):
-        cores.setdefault(p["core_id"], [p]).append(g)
+        cores.setdefault(p["core_id"], (p, []))[1].append(g)
     units = []
-    for core_id, (first, *geoms) in cores.items():
+    for core_id, (first, parts) in cores.items():
         names = (schema.core_name(first, "zh"), schema.core_name(first, "en"))
-        units.append(_unit(core_id, *names, union_area(geoms), set(names)))
+        units.append(_unit(core_id, *names, union_area(parts), set(names)))
     return units, "gz_core"
 
 
 def _core_feature_ids(joined, layers) -> np.ndarray:
     """Core feature id per row, from gz_core + gz_core_part (either language)."""
     index = layout_index(layers)
+    assert index.cores is not None, "no cores layer"  # stats checks it before counting by core_part
     lookup = {}
     for p in index.cores.layer.properties:
         for lang in ("zh", "en"):
@@ -206,7 +211,7 @@ def stats(
     layers: str | Path | None = None,
     corridor_km: float = DEFAULT_CORRIDOR_KM,
     totals: bool = False,
-):
+) -> pd.DataFrame:
     """Counts per unit of a joined table (from :func:`gzspatial.join`), zero units included.
 
     Columns: unit, name_zh, name_en, count, share (of located rows, 0–1), area_km2,
@@ -330,7 +335,7 @@ def _with_totals(table, joined, located, unit_of_row, key_to_unit, category):
     return out
 
 
-def display(table, lang: str | None = None):
+def display(table: pd.DataFrame, lang: str | None = None) -> pd.DataFrame:
     """``table`` with headers for people: Chinese with ``lang="zh"``, else the stable column names."""
     if lang != "zh":
         return table
@@ -375,7 +380,7 @@ def write_stats(tables, path: str | Path, *, lang: str | None = None, excel_bom:
         raise InputError(f"cannot write stats as {suffix or 'a file without extension'!r}: use .xlsx or .csv")
 
 
-def _about(tables, lang: str | None, source) -> object:
+def _about(tables, lang: str | None, source) -> pd.DataFrame:
     """The explanation sheet: input, row counts and what each column means."""
     import pandas as pd
 

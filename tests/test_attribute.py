@@ -104,6 +104,21 @@ def test_rows_and_columns_kept_in_order():
     assert out.loc[7, "gz_district"] == "" and out.loc[7, "gz_nearest_node_m"] > 1_000_000
 
 
+def test_swapped_point_outside_guangzhou():
+    # swapped columns giving a point near Guangzhou but outside it (this row once crashed gz_columns)
+    out = gzspatial.join(pd.DataFrame({"lon": [22.1, 113.40], "lat": [112.5, 23.12]}), crs="wgs84")
+    assert list(out["gz_status"]) == ["outside", "ok"]
+    assert out.loc[0, "gz_note"] == "longitude and latitude were swapped; corrected; outside Guangzhou"
+    assert out["gz_layers_version"].nunique() == 1
+
+
+def test_attribute_coordinates_without_a_system_is_an_input_error():
+    from gzspatial.attribute import Options, attribute_coordinates
+
+    with pytest.raises(InputError, match="no coordinate system given"):
+        attribute_coordinates(np.array([113.4]), np.array([23.12]), Options())
+
+
 def test_english_names_and_node_lists():
     out = gzspatial.join(pd.DataFrame({"lng": [113.371], "lat": [23.066]}), lang="en", crs="wgs84")
     assert out.loc[0, "gz_district"] == "Haizhu"

@@ -1,6 +1,8 @@
 """Tests of the command line through its real entry point (new processes) and CliRunner."""
 
 import json
+import subprocess
+import sys
 
 import pandas as pd
 import pytest
@@ -22,6 +24,13 @@ def test_help_lists_commands():
 def test_version():
     result = run_cli("--version")
     assert result.returncode == 0 and result.stdout.decode().strip() == f"gzspatial {__version__}"
+
+
+def test_cli_reads_the_version_only_for_version():
+    # gzspatial.__version__ is read from package metadata on first use; other commands skip that cost
+    code = "import gzspatial, gzspatial.cli; print('__version__' in vars(gzspatial))"
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, check=True, timeout=60)
+    assert result.stdout.decode().strip() == "False"
 
 
 def test_layers_command_json(runner):
