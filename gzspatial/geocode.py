@@ -17,6 +17,7 @@ import time
 import urllib.error
 import urllib.parse
 import urllib.request
+from abc import ABC, abstractmethod
 from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
@@ -95,7 +96,7 @@ class Answer:
 # --- providers ----------------------------------------------------------------------------
 
 
-class Provider:
+class Provider(ABC):
     """What differs between services: URL, parameters, response shape, coordinate system."""
 
     name = ""
@@ -104,11 +105,13 @@ class Provider:
     crs = _crs.WGS84
     level_map: ClassVar[dict[str, str]] = {}
 
+    @abstractmethod
     def params(self, address: str, city: str, key: str) -> dict[str, str]:
-        raise NotImplementedError
+        """The request's query parameters for ``address`` in ``city``."""
 
+    @abstractmethod
     def parse(self, payload: dict) -> Answer:
-        raise NotImplementedError
+        """The provider's JSON answer read into an Answer (or a GeocodeError for its error codes)."""
 
     def level(self, provider_level: str) -> str:
         return self.level_map.get(provider_level, Level.POI.value if provider_level else Level.UNKNOWN.value)
