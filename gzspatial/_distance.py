@@ -21,11 +21,11 @@ import numpy as np
 import shapely
 
 from gzspatial._parallel import for_slices
+from gzspatial.settings import DISTANCE_CELL_M as CELL_M
 
 #: Segments per chunk of a dense outline (one bounding-box test stands for this many segment tests).
 CHUNK_SEGMENTS = 8
-#: Cell size of the candidate grid, metres.
-CELL_M = 1000.0
+
 #: Bounds are loosened by this much (metres) so that rounding never prunes a nearest segment.
 SLACK_M = 1e-3
 

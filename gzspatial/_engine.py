@@ -17,9 +17,9 @@ import shapely
 
 from gzspatial import crs
 from gzspatial.layers import Layer, read_layers
+from gzspatial.settings import FAST_MIN_POINTS
 
 #: Default half-width of the axis corridor, km.
-DEFAULT_CORRIDOR_KM = 2.0
 
 
 @dataclass(frozen=True)
@@ -60,8 +60,6 @@ class PolygonLayer:
         return result
 
 
-#: From this many points on, containment uses the grid index and distances the numba kernels.
-FAST_MIN_POINTS = 50_000
 #: The distance grid covers the city's bounds widened by this much (metres); points beyond it
 #: are searched without the grid (same answers, slower).
 CELL_PAD_M = 20_000.0

@@ -14,8 +14,8 @@ import numba
 import numpy as np
 import shapely
 
-#: Cell size in degrees (about 50 m in Guangzhou).
-CELL_DEG = 0.0005
+from gzspatial.settings import GRID_CELL_DEG as CELL_DEG
+
 # Boundary cells are widened by this many cells: a boundary vertex's cell is found by floor(),
 # which can be off by one at a cell edge, and a segment no longer than a cell crosses only cells
 # next to its end points; two cells of margin cover both.

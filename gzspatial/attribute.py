@@ -15,7 +15,7 @@ import numpy as np
 
 from gzspatial import crs as _crs
 from gzspatial import schema
-from gzspatial._engine import DEFAULT_CORRIDOR_KM, Attribution, LayoutIndex, layout_index
+from gzspatial._engine import Attribution, LayoutIndex, layout_index
 from gzspatial._errors import CoordinateError, GzError, InputError
 from gzspatial._validate import (
     STATUS_INVALID,
@@ -27,6 +27,7 @@ from gzspatial._validate import (
     parse_degrees,
 )
 from gzspatial.layers import Layer, layers_version
+from gzspatial.settings import DEFAULT_CORRIDOR_KM
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -532,7 +533,7 @@ def _open_csv_as_text(stream, encoding: str, delimiter: str, source, block_size:
     import pyarrow as pa
     import pyarrow.csv as pacsv
 
-    from gzspatial.io import BATCH_BYTES
+    from gzspatial.settings import STATS_BLOCK_BYTES as BATCH_BYTES
 
     pa_encoding = "utf8" if encoding.lower().replace("-", "").replace("_", "") in ("utf8", "utf8sig") else encoding
 

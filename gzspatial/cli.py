@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Annotated, ParamSpec, TypeVar
 import typer
 
 from gzspatial._errors import GzError
+from gzspatial.settings import DEFAULT_CORRIDOR_KM
 
 if TYPE_CHECKING:
     from rich.progress import Progress, TaskID
@@ -57,6 +58,7 @@ LayersOption = Annotated[
 ]
 CrsOption = Annotated[str, typer.Option("--crs", help="System of the input: wgs84, cgcs2000, gcj02, bd09 or EPSG:n.")]
 JsonOption = Annotated[bool, typer.Option("--json", help="Machine-readable JSON output.")]
+CorridorOption = Annotated[float, typer.Option("--corridor-km", help="Axis corridor half-width, km.")]
 DelimiterOption = Annotated[
     str | None, typer.Option("--delimiter", help="CSV delimiter: , ; | or tab (default: sniffed from the header).")
 ]
@@ -334,7 +336,9 @@ def convert_command(
 def locate_command(
     point: Annotated[list[str] | None, typer.Argument(help="LON LAT of the site.", show_default=False)] = None,
     crs: CrsOption = "wgs84",
-    corridor_km: Annotated[float, typer.Option("--corridor-km", help="Axis corridor half-width, km.")] = 2.0,
+    corridor_km: Annotated[
+        float, typer.Option("--corridor-km", help="Axis corridor half-width, km.")
+    ] = DEFAULT_CORRIDOR_KM,
     name: Annotated[str | None, typer.Option("--name", help="Find features by zh/en name or alias instead.")] = None,
     address: Annotated[
         str | None, typer.Option("--address", help="Locate an address: district offline, all with --geocoder.")
@@ -457,7 +461,9 @@ def join_command(
     encoding: Annotated[str | None, typer.Option("--encoding", help="CSV encoding (default: detected).")] = None,
     delimiter: DelimiterOption = None,
     excel_bom: Annotated[bool, typer.Option("--excel-bom", help="Write CSV with a UTF-8 BOM for Excel.")] = False,
-    corridor_km: Annotated[float, typer.Option("--corridor-km", help="Axis corridor half-width, km.")] = 2.0,
+    corridor_km: Annotated[
+        float, typer.Option("--corridor-km", help="Axis corridor half-width, km.")
+    ] = DEFAULT_CORRIDOR_KM,
     lang: Annotated[str, typer.Option("--lang", help="Names in the output: zh or en.")] = "zh",
     overwrite_gz: Annotated[bool, typer.Option("--overwrite-gz", help="Replace the input's own gz_ columns.")] = False,
     quiet: Annotated[bool, typer.Option("--quiet", help="No summary or progress on stderr.")] = False,
@@ -644,7 +650,9 @@ def stats_command(
         typer.Option("--by", help="node, core, core_part, district, group or axis_section; repeat for several."),
     ] = None,
     category: Annotated[str | None, typer.Option("--category", help="Break counts down by this column.")] = None,
-    corridor_km: Annotated[float, typer.Option("--corridor-km", help="Corridor for axis_section areas, km.")] = 2.0,
+    corridor_km: Annotated[
+        float, typer.Option("--corridor-km", help="Corridor for axis_section areas, km.")
+    ] = DEFAULT_CORRIDOR_KM,
     output: Annotated[
         str | None, typer.Option("-o", "--output", help="Write .xlsx (a sheet per --by) or .csv instead of printing.")
     ] = None,
@@ -806,7 +814,9 @@ def map_command(
     transparent: Annotated[
         bool, typer.Option("--transparent", help="Static maps: transparent background (for slides).")
     ] = False,
-    corridor_km: Annotated[float, typer.Option("--corridor-km", help="Axis corridor half-width, km.")] = 2.0,
+    corridor_km: Annotated[
+        float, typer.Option("--corridor-km", help="Axis corridor half-width, km.")
+    ] = DEFAULT_CORRIDOR_KM,
     layers: LayersOption = None,
 ) -> None:
     """Draw the layout: an interactive HTML map or a static PNG/SVG/PDF figure."""
@@ -919,7 +929,9 @@ def export_qgis_command(
         str | None, typer.Option("--points", help="Points to add, attributed: any file join reads.")
     ] = None,
     crs: Annotated[str | None, typer.Option("--crs", help="System of the points' coordinates.")] = None,
-    corridor_km: Annotated[float, typer.Option("--corridor-km", help="Axis corridor half-width, km.")] = 2.0,
+    corridor_km: Annotated[
+        float, typer.Option("--corridor-km", help="Axis corridor half-width, km.")
+    ] = DEFAULT_CORRIDOR_KM,
     layers: LayersOption = None,
 ) -> None:
     """Write a styled GeoPackage (EPSG:4326) and a QGIS project (EPSG:4547, A3 print layout) of the layout.

@@ -17,6 +17,7 @@ import numpy as np
 
 from gzspatial import _gcj
 from gzspatial._errors import CoordinateError
+from gzspatial.settings import COMPILED_MIN_POINTS
 
 if TYPE_CHECKING:
     import geopandas
@@ -66,8 +67,6 @@ _ALIASES = {
     "bd09ll": BD09,
     "baidu": BD09,
 }
-#: Inputs with at least this many points go through the compiled (numba) kernels.
-COMPILED_MIN_POINTS = 50_000
 
 
 def normalize_crs(crs: object) -> str:

@@ -10,10 +10,10 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from gzspatial._engine import DEFAULT_CORRIDOR_KM
 from gzspatial._errors import InputError
 from gzspatial.attribute import Options, join_frame, join_planned
 from gzspatial.pipeline import Plan, make_plan
+from gzspatial.settings import DEFAULT_CORRIDOR_KM
 
 if TYPE_CHECKING:
     import dask.dataframe as dd

@@ -28,8 +28,9 @@ import shapely
 
 from gzspatial import crs as _crs
 from gzspatial import style
-from gzspatial._engine import DEFAULT_CORRIDOR_KM, layout_index
+from gzspatial._engine import layout_index
 from gzspatial._errors import InputError
+from gzspatial.settings import DEFAULT_CORRIDOR_KM, MAX_PIXELS
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -68,7 +69,7 @@ ORIENTATIONS = tuple(Orientation)
 DEFAULT_SIZE = (15.0, 11.0)
 #: Largest figure side (inches) and image (pixels) drawn; beyond that the request is a mistake.
 MAX_SIDE_IN = 200.0
-MAX_PIXELS = 250_000_000
+
 #: Every text this module creates is literal: no mathtext ($…$), no TeX, whatever rcParams say.
 LITERAL_TEXT: dict[RcKeyType, Any] = {"text.parse_math": False, "text.usetex": False}
 #: The enlarged central area (WGS84 lon/lat bounds), where most nodes crowd.

@@ -687,8 +687,6 @@ def _same_file(a: Path, b: Path) -> bool:
 
 GEO_SUFFIXES = (".geojson", ".json", ".gpkg", ".shp", ".parquet", ".geoparquet")
 OUTPUT_SUFFIXES = (".csv", ".txt", ".tsv", ".xlsx", ".geojson", ".json", ".gpkg", ".parquet")
-#: Rows per batch when streaming a CSV (bounds memory whatever the file size).
-BATCH_BYTES = 32 << 20
 
 
 def detect_file_encoding(path: Path, block: int = 16 << 20) -> str:

@@ -16,7 +16,7 @@ import shapely
 
 from gzspatial import crs as _crs
 from gzspatial import schema
-from gzspatial._engine import DEFAULT_CORRIDOR_KM, layout_index
+from gzspatial._engine import layout_index
 from gzspatial._errors import CoordinateError
 from gzspatial._validate import (
     STATUS_INVALID,
@@ -27,6 +27,7 @@ from gzspatial._validate import (
     parse_point,
 )
 from gzspatial.layers import layer_set
+from gzspatial.settings import DEFAULT_CORRIDOR_KM
 
 #: Version of the ``to_dict()`` / ``--json`` schema; bumped on any incompatible change.
 SCHEMA_VERSION = 1

@@ -31,8 +31,9 @@ from folium.template import Template
 
 from gzspatial import crs as _crs
 from gzspatial import schema
-from gzspatial._engine import DEFAULT_CORRIDOR_KM, layout_index
+from gzspatial._engine import layout_index
 from gzspatial._errors import InputError
+from gzspatial.settings import AGGREGATE_CELL_DEG, DEFAULT_CORRIDOR_KM, MARKER_LIMIT, NODE_LABEL_MIN_ZOOM
 from gzspatial.style import (
     AXIS_COLOR,
     CORE_COLOR,
@@ -82,18 +83,14 @@ BASEMAPS = {
     "none": None,
 }
 DISTRICT_COLOR = "#555555"
-#: Above this many points the map shows aggregated density instead of one marker per point.
-MARKER_LIMIT = 200_000
-#: Cell size of the aggregation grid, degrees (about 500 m).
-AGGREGATE_CELL_DEG = 0.005
+
 #: Aggregated heat, kernels sized per zoom from the grid's spacing in pixels: below ``fine_from_px``
 #: heat bins of ``cells_per_bin`` grid cells a side; from it on, one cell per bin, kernel radius and
 #: blur in grid spacings (their sum < 2). Chosen from screenshots at 300k points (see the commit).
 #: ``max_px`` caps the spacing used (Leaflet.heat's kernel canvas breaks when 2 radius + blur > 200 px),
 #: so from zoom 15 on the 500 m cells show as spots.
 HEAT_TUNING = {"fine_from_px": 12, "cells_per_bin": 5, "kernel": (0.6, 1.3), "max_px": 75}
-#: Node labels appear from this zoom level on (they crowd the city view below it).
-NODE_LABEL_MIN_ZOOM = 12
+
 GUANGZHOU_CENTRE = (23.13, 113.35)  # lat, lon (WGS84)
 NAME_COLUMNS = ("名称", "企业名称", "单位名称", "平台名称", "name", "Name", "NAME", "company", "企业")
 #: Decimal places kept for coordinates in the page (1e-6 degrees is about 0.1 m).

@@ -36,14 +36,13 @@ from gzspatial.attribute import (
     resolve_crs,
     status_counts,
 )
+from gzspatial.settings import CSV_BLOCK_BYTES
 
 #: Arrow types of the gz_ columns that are not text.
 GZ_TYPES = {"gz_on_axis": "bool_", "gz_axis_distance_m": "float64", "gz_nearest_node_m": "float64",
             "gz_geocode_score": "float64", "gz_geocode_lon": "float64", "gz_geocode_lat": "float64"}  # fmt: skip
 CSV_SUFFIXES = ("", ".csv", ".txt", ".tsv")
-#: CSV bytes per batch: ~100k rows of a typical table; the batch's working set (coordinates, engine
-#: arrays, gz_ columns) stays small, and memory does not grow with the file.
-CSV_BLOCK_BYTES = 8 << 20
+
 #: Outputs written batch by batch (the rest: .xlsx, a whole-table format, is written from a frame).
 STREAM_OUTPUTS = (*CSV_SUFFIXES, ".parquet", ".gpkg", ".geojson", ".json")
 

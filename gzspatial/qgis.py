@@ -34,8 +34,8 @@ import numpy as np
 import shapely
 
 from gzspatial import crs as _crs
-from gzspatial._engine import DEFAULT_CORRIDOR_KM
 from gzspatial._errors import InputError
+from gzspatial.settings import DEFAULT_CORRIDOR_KM
 from gzspatial.style import AXIS_COLOR, CORE_COLOR, GROUP_COLORS, GROUP_LABELS, POINT_COLOR
 
 if TYPE_CHECKING:

@@ -18,9 +18,10 @@ import shapely
 
 from gzspatial import crs as _crs
 from gzspatial import schema
-from gzspatial._engine import DEFAULT_CORRIDOR_KM, layout_index
+from gzspatial._engine import layout_index
 from gzspatial._errors import InputError
 from gzspatial.layers import layer_set
+from gzspatial.settings import DEFAULT_CORRIDOR_KM
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -156,7 +157,8 @@ def _read_csv_columns(path: Path, category: str | None):
     import pyarrow as pa
     import pyarrow.csv as pacsv
 
-    from gzspatial.io import BATCH_BYTES, decide_delimiter, detect_file_encoding
+    from gzspatial.io import decide_delimiter, detect_file_encoding
+    from gzspatial.settings import STATS_BLOCK_BYTES as BATCH_BYTES
 
     with open(path, "rb") as handle:
         head = handle.read(1 << 16)
