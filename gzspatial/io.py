@@ -734,7 +734,7 @@ def dbf_encoding(shp: Path) -> str | None:
     if len(data) < 32:
         return None
     header_length = int.from_bytes(data[8:10], "little")
-    names = b"".join(data[i : i + 11].rstrip(b"\0") + b"\n" for i in range(32, header_length - 1, 32))
+    names = b"".join(data[i : i + 11].rstrip(b"\0 ") + b"\n" for i in range(32, header_length - 1, 32))
     text = names + data[header_length:]
     if text.isascii():
         return None

@@ -19,6 +19,7 @@ import shapely
 
 from gzspatial import crs as _crs
 from gzspatial._errors import CoordinateError, LayerError
+from gzspatial.io import dbf_encoding
 from gzspatial.layers import packaged_layers_dir, read_layer
 from gzspatial.schema import GEOMETRY_TYPES, property_problems
 
@@ -185,8 +186,8 @@ def _read_source(path: Path, *, layer: str | None, encoding: str | None):
         raise LayerError(f"{path} holds {len(names)} layers ({', '.join(names)}): choose one with --layer")
     if layer is not None and layer not in names:
         raise LayerError(f"{path} has no layer {layer!r}; its layers are: {', '.join(names)}")
-    if encoding is None and path.suffix.lower() == ".shp" and not path.with_suffix(".cpg").exists():
-        encoding = _dbf_encoding(path.with_suffix(".dbf"))
+    if encoding is None and path.suffix.lower() == ".shp":
+        encoding = dbf_encoding(path)  # None when a .cpg says it (GDAL reads that) or the text is ASCII
     try:
         frame = geopandas.read_file(path, layer=layer, encoding=encoding)  # None: the reader's default
     except (pyogrio.errors.DataSourceError, pyogrio.errors.DataLayerError, ValueError, LookupError) as exc:
@@ -194,21 +195,6 @@ def _read_source(path: Path, *, layer: str | None, encoding: str | None):
     if len(frame) == 0:
         raise LayerError(f"{path} has no features")
     return frame
-
-
-def _dbf_encoding(dbf: Path) -> str | None:
-    """Encoding of a .dbf's field names and text (the file has no .cpg to say it)."""
-    from gzspatial.io import detect_encoding
-
-    if not dbf.is_file():
-        return None
-    data = dbf.read_bytes()
-    if len(data) < 32:
-        return None
-    header_size = int.from_bytes(data[8:10], "little")
-    names = b"".join(data[i : i + 11].rstrip(b"\0 ") + b" " for i in range(32, header_size - 32, 32))
-    text = names + data[header_size:].rstrip(b"\x1a")
-    return None if text.isascii() else detect_encoding(text)
 
 
 def _source_crs(declared, given: str | None, path: Path):
