@@ -20,13 +20,32 @@ if TYPE_CHECKING:  # what the lazy names below resolve to, for type checkers and
     from gzspatial.figure import make_figure, save_figure
     from gzspatial.layer_import import import_layer
     from gzspatial.layers import load_layers
-    from gzspatial.locator import Location, find, locate, locate_address
+    from gzspatial.locator import (
+        AddressLocation,
+        AxisSection,
+        Core,
+        District,
+        Location,
+        Match,
+        NearestNode,
+        Node,
+        find,
+        locate,
+        locate_address,
+    )
     from gzspatial.maps import make_map
     from gzspatial.qgis import export_qgis
     from gzspatial.summary import stats
 
 __all__ = [
+    "AddressLocation",
+    "AxisSection",
+    "Core",
+    "District",
     "Location",
+    "Match",
+    "NearestNode",
+    "Node",
     "__version__",
     "crs",
     "export_qgis",
@@ -50,7 +69,10 @@ _LAZY = {
     "locate": ("gzspatial.locator", "locate"),
     "locate_address": ("gzspatial.locator", "locate_address"),
     "find": ("gzspatial.locator", "find"),
-    "Location": ("gzspatial.locator", "Location"),
+    **{
+        name: ("gzspatial.locator", name)
+        for name in ("AddressLocation", "AxisSection", "Core", "District", "Location", "Match", "NearestNode", "Node")
+    },
     "join": ("gzspatial.attribute", "join"),
     "stats": ("gzspatial.summary", "stats"),
     "make_map": ("gzspatial.maps", "make_map"),

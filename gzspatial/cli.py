@@ -24,6 +24,8 @@ if TYPE_CHECKING:
     from rich.table import Table
     from rich.text import Text
 
+    from gzspatial.locator import Location
+
 P = ParamSpec("P")
 R = TypeVar("R")
 
@@ -363,15 +365,15 @@ def locate_command(
 
         found = find(name, layers=layers)
         if as_json:
-            typer.echo(json.dumps(found, ensure_ascii=False, indent=2))
+            typer.echo(json.dumps([item.to_dict() for item in found], ensure_ascii=False, indent=2))
         elif not found:
             echo(f"no feature matches {name!r}")
         for item in [] if as_json else found:
-            area = f"{item['area_km2']:.1f} km²" if item["area_km2"] is not None else ""
-            echo(f"{item['name_zh']}  {item['name_en']}  [{item['layer']}: {item['id']}]")
-            echo(f"    {item['group']} · {'、'.join(item['districts'])} · {area} · {item['precision']}")
-            if item["seed_ref"]:
-                echo(f"    {item['seed_ref']}")
+            area = f"{item.area_km2:.1f} km²" if item.area_km2 is not None else ""
+            echo(f"{item.name_zh}  {item.name_en}  [{item.layer}: {item.id}]")
+            echo(f"    {item.group} · {'、'.join(item.districts)} · {area} · {item.precision}")
+            if item.seed_ref:
+                echo(f"    {item.seed_ref}")
         return
     if not point or len(point) != 2:
         raise _fail("give LON LAT (e.g. gzspatial locate 113.3245 23.1066), or --name NAME")
@@ -384,17 +386,13 @@ def locate_command(
     echo(_format_location(location))
 
 
-def _format_location(loc) -> str:
+def _format_location(loc: Location) -> str:
     """The short bilingual table of a Location."""
     rows = [
         (
             "点 Point",
             f"{loc.lon:.6f}, {loc.lat:.6f} (WGS84)"
-            + (
-                f"  from {loc.input['crs']} {loc.input['lon']}, {loc.input['lat']}"
-                if loc.input["crs"] != "wgs84"
-                else ""
-            ),
+            + (f"  from {loc.input.crs} {loc.input.lon}, {loc.input.lat}" if loc.input.crs != "wgs84" else ""),
         )
     ]
     if loc.note:
@@ -403,37 +401,33 @@ def _format_location(loc) -> str:
     rows.append(
         (
             "区 District",
-            f"{district['name_zh']} {district['name_en']} ({district['adcode']})"
-            if district
-            else "— (outside Guangzhou)",
+            f"{district.name_zh} {district.name_en} ({district.adcode})" if district else "— (outside Guangzhou)",
         )
     )
     core = loc.core
     rows.append(
         (
             "核 Core",
-            "—"
-            if core is None
-            else f"{core['name_zh']}{' · ' + core['part'] if core['part'] else ''}  {core['name_en']}",
+            "—" if core is None else f"{core.name_zh}{' · ' + core.part if core.part else ''}  {core.name_en}",
         )
     )
-    nodes = "; ".join(f"{n['name_zh']} {n['name_en']} ({n['group']}, {n['area_km2']:.1f} km²)" for n in loc.nodes)
+    nodes = "; ".join(f"{n.name_zh} {n.name_en} ({n.group}, {n.area_km2:.1f} km²)" for n in loc.nodes)
     rows.append(("点位 Nodes", nodes or "—"))
     if loc.nearest_node:
         near = loc.nearest_node
-        rows.append(("最近 Nearest", f"{near['name_zh']} {near['name_en']}: {near['distance_m']:,.0f} m"))
+        rows.append(("最近 Nearest", f"{near.name_zh} {near.name_en}: {near.distance_m:,.0f} m"))
     if loc.axis:
         axis = loc.axis
-        where = "on the axis" if axis["on_axis"] else "off the axis"
-        where += f" (corridor {axis['corridor_km']:g} km)"
+        where = "on the axis" if axis.on_axis else "off the axis"
+        where += f" (corridor {axis.corridor_km:g} km)"
         rows.append(
             (
                 "轴 Axis",
-                f"{axis['name_zh']} {axis['name_en']}: {axis['distance_m']:,.0f} m, {where}",
+                f"{axis.name_zh} {axis.name_en}: {axis.distance_m:,.0f} m, {where}",
             )
         )
     if loc.layers:
-        rows.append(("层 Layers", f"{loc.layers['version']} ({loc.layers['origin']}: {loc.layers['folder']})"))
+        rows.append(("层 Layers", f"{loc.layers.version} ({loc.layers.origin}: {loc.layers.folder})"))
     width = max(len(label) for label, _ in rows)
     return "\n".join(f"{label.ljust(width)}  {terminal_text(value)}" for label, value in rows)
 
@@ -588,26 +582,20 @@ def _locate_address(text: str, session, corridor_km: float, layers, as_json: boo
         typer.echo(json.dumps(found.to_dict(), ensure_ascii=False, indent=2))
         return
     parsed, geocode = found.parsed, found.geocode
-    district = f"{parsed['district']} ({parsed['district_code']})" if parsed["district"] else f"— ({parsed['status']})"
-    rows = [("地址 Address", text), ("区 District", f"{district}  {parsed['subdistrict']}".rstrip())]
-    if parsed["note"]:
-        rows.append(("注 Note", parsed["note"]))
-    result = geocode["result"] if geocode else None
+    district = f"{parsed.district} ({parsed.district_code})" if parsed.district else f"— ({parsed.status})"
+    rows = [("地址 Address", text), ("区 District", f"{district}  {parsed.subdistrict}".rstrip())]
+    if parsed.note:
+        rows.append(("注 Note", parsed.note))
+    result = geocode.result if geocode else None
     if geocode is not None:
-        got = (
-            "no match"
-            if result is None
-            else f"{result['lon']:.6f}, {result['lat']:.6f} (WGS84), level {result['level']}"
-        )
-        rows.append(
-            ("编码 Geocode", f"{session.provider.name}: {got}" + (f"; {geocode['note']}" if geocode["note"] else ""))
-        )
+        got = "no match" if result is None else f"{result.lon:.6f}, {result.lat:.6f} (WGS84), level {result.level}"
+        rows.append(("编码 Geocode", f"{session.provider.name}: {got}" + (f"; {geocode.note}" if geocode.note else "")))
     width = max(len(label) for label, _ in rows)
     echo("\n".join(f"{label.ljust(width)}  {terminal_text(value)}" for label, value in rows))
     if found.location is not None:
         echo(_format_location(found.location))
     elif result is not None:
-        typer.echo(f"(level {result['level']} is coarser than a street: not a site, no cores, nodes or axis)")
+        typer.echo(f"(level {result.level} is coarser than a street: not a site, no cores, nodes or axis)")
     else:
         typer.echo("(cores, nodes and axis need coordinates: give LON LAT or --geocoder)")
 

@@ -7,9 +7,11 @@ the nearest node. ``find`` ranks features whose zh/en name or alias matches a qu
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+import logging
+import time
+from dataclasses import dataclass, fields
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import shapely
@@ -26,44 +28,134 @@ from gzspatial._validate import (
     check_points,
     parse_point,
 )
-from gzspatial.layers import layer_set
+from gzspatial.layers import LayerSet, layer_set
 from gzspatial.settings import DEFAULT_CORRIDOR_KM
+
+if TYPE_CHECKING:
+    from gzspatial.address import ParsedAddress
+    from gzspatial.geocode import Answer
+
+log = logging.getLogger(__name__)
 
 #: Version of the ``to_dict()`` / ``--json`` schema; bumped on any incompatible change.
 SCHEMA_VERSION = 1
 
 
-@dataclass
-class Location:
+def _plain(value: Any) -> Any:
+    """JSON-ready form of a result field: dataclasses as dicts (their ``to_dict`` if they have one), tuples as lists."""
+    if hasattr(value, "to_dict"):
+        return value.to_dict()
+    if hasattr(value, "__dataclass_fields__"):
+        return {f.name: _plain(getattr(value, f.name)) for f in fields(value)}
+    if isinstance(value, tuple | list):
+        return [_plain(item) for item in value]
+    return value
+
+
+class _Result:
+    """``to_dict()`` for the result dataclasses: fields in declaration order (the JSON key order)."""
+
+    __slots__ = ()
+
+    def to_dict(self) -> dict[str, Any]:
+        """The JSON-ready form: nested results as dicts, tuples as lists, keys in field order."""
+        return {f.name: _plain(getattr(self, f.name)) for f in fields(self)}  # type: ignore[arg-type]
+
+
+@dataclass(frozen=True, slots=True)
+class InputPoint(_Result):
+    """The point as given: ``lon``/``lat`` in ``crs`` (canonical name: wgs84, gcj02, bd09, cgcs2000 or EPSG:n)."""
+
+    lon: float
+    lat: float
+    crs: str
+
+
+@dataclass(frozen=True, slots=True)
+class District(_Result):
+    """The district holding a point: ``adcode`` (6-digit administrative code) and its names."""
+
+    adcode: str
+    name_zh: str
+    name_en: str
+
+
+@dataclass(frozen=True, slots=True)
+class Core(_Result):
+    """The core (四核) part holding a point: feature ``id``, ``core_id`` of the whole core, core names,
+    and ``part``/``part_en`` (None for a core in one piece)."""
+
+    id: str
+    core_id: str
+    name_zh: str
+    name_en: str
+    part: str | None
+    part_en: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class Node(_Result):
+    """A node (多点) holding a point: its group, precision class (as the layer file says) and area (km², EPSG:4547)."""
+
+    id: str
+    name_zh: str
+    name_en: str
+    group: str
+    precision: str
+    area_km2: float
+
+
+@dataclass(frozen=True, slots=True)
+class NearestNode(_Result):
+    """The node nearest a point that no node holds, and the distance to its outline (metres, EPSG:4547)."""
+
+    id: str
+    name_zh: str
+    name_en: str
+    group: str
+    distance_m: float
+
+
+@dataclass(frozen=True, slots=True)
+class AxisSection(_Result):
+    """The axis section nearest a point: distance to the axis (metres, EPSG:4547) and whether it is
+    within the corridor of half-width ``corridor_km`` (km)."""
+
+    section_id: str
+    name_zh: str
+    name_en: str
+    distance_m: float
+    on_axis: bool
+    corridor_km: float
+
+
+@dataclass(frozen=True, slots=True)
+class Location(_Result):
     """Where a point lies in the layout. Coordinates are WGS84 degrees, distances metres.
 
     JSON schema (``to_dict()``, ``gzspatial locate --json``), version 1:
     ``schema``; ``input`` {lon, lat, crs}; ``lon``/``lat`` (WGS84 used); ``status``
     (ok | swapped | outside); ``note``; ``in_guangzhou``; ``district`` {adcode, name_zh, name_en}
     or null; ``core`` {id, core_id, name_zh, name_en, part, part_en} or null; ``nodes`` [{id, name_zh,
-    name_en, group, area_km2, precision}] smallest first; ``axis`` {section_id, name_zh, name_en,
+    name_en, group, precision, area_km2}] smallest first; ``axis`` {section_id, name_zh, name_en,
     distance_m, on_axis, corridor_km} (the nearest section); ``nearest_node`` {id, name_zh,
     name_en, group, distance_m} or null when a node holds the point; ``layers`` {origin, folder,
     version}: the layer set that answered (added in place, version 1 readers ignore it).
     """
 
-    input: dict
+    input: InputPoint
     lon: float
     lat: float
     status: str
     note: str
     in_guangzhou: bool
-    district: dict | None
-    core: dict | None
-    nodes: list[dict] = field(default_factory=list)
-    axis: dict | None = None
-    nearest_node: dict | None = None
-    layers: dict | None = None
+    district: District | None
+    core: Core | None
+    nodes: tuple[Node, ...] = ()
+    axis: AxisSection | None = None
+    nearest_node: NearestNode | None = None
+    layers: LayerSet | None = None
     schema: int = SCHEMA_VERSION
-
-    def to_dict(self) -> dict:
-        """The stable JSON-ready form (see the class docstring)."""
-        return asdict(self)
 
 
 def _pick(props: dict, *keys: str) -> dict:
@@ -108,11 +200,12 @@ def locate(
     --------
     >>> import gzspatial
     >>> where = gzspatial.locate(113.3245, 23.1066, crs="gcj02")
-    >>> where.status, where.district["name_en"], where.axis["on_axis"]
+    >>> where.status, where.district.name_en, where.axis.on_axis
     ('ok', 'Haizhu', True)
     """
     if not corridor_km >= 0:
         raise CoordinateError(f"corridor half-width {corridor_km!r} km must be a number >= 0")
+    started = time.perf_counter()
     system = _crs.normalize_crs(crs)
     x, y = parse_point(lon, lat)
     _crs.check_plausible(x, y, system)
@@ -124,6 +217,7 @@ def locate(
         raise CoordinateError(
             f"{x:g}, {y:g} in {system} converts to {w_lon[0]:g}, {w_lat[0]:g}, out of range: check the values and --crs"
         )
+    log.debug("locate %r %r in %s: WGS84 %.8f, %.8f (%s)", x, y, system, w_lon[0], w_lat[0], checked.status[0])
     index = layout_index(layers)
     point = np.asarray(shapely.points(w_lon, w_lat), dtype=object)  # one point, an array as the layers take
     status, note = checked.status[0], checked.note[0]
@@ -132,54 +226,56 @@ def locate(
         status, note = STATUS_OUTSIDE, "outside Guangzhou"
 
     district_idx = index.districts.first_containing(point)[0]
-    district = (
-        None
-        if district_idx < 0
-        else _pick(index.districts.layer.properties[district_idx], "adcode", "name_zh", "name_en")
-    )
+    district = None
+    if district_idx >= 0:
+        props = index.districts.layer.properties[district_idx]
+        district = District(props["adcode"], props["name_zh"], props["name_en"])
 
     core = None
     if index.cores is not None and (core_idx := index.cores.first_containing(point)[0]) >= 0:
         props = index.cores.layer.properties[core_idx]
-        core = {
-            "id": props["id"],
-            "core_id": props["core_id"],
-            "name_zh": schema.core_name(props, "zh"),
-            "name_en": schema.core_name(props, "en"),
-            "part": schema.core_part_name(props, "zh") or None,
-            "part_en": schema.core_part_name(props, "en") or None,
-        }
+        core = Core(
+            id=props["id"],
+            core_id=props["core_id"],
+            name_zh=schema.core_name(props, "zh"),
+            name_en=schema.core_name(props, "en"),
+            part=schema.core_part_name(props, "zh") or None,
+            part_en=schema.core_part_name(props, "en") or None,
+        )
 
-    nodes, nearest, axis = [], None, None
+    nodes: tuple[Node, ...] = ()
+    nearest, axis = None, None
     mx, my = _crs.transform(w_lon, w_lat, _crs.WGS84, _crs.METRIC_CRS)
     if index.nodes is not None:
         _, node_idx = index.nodes.containing_pairs(point)
-        nodes = [
-            {
+        nodes = tuple(
+            Node(
                 **_pick(index.nodes.layer.properties[i], "id", "name_zh", "name_en", "group", "precision"),
-                "area_km2": round(float(index.nodes.area_km2[i]), 3),
-            }
+                area_km2=round(float(index.nodes.area_km2[i]), 3),
+            )
             for i in node_idx
-        ]
+        )
         if not nodes:
             nearest_idx, distance = index.nearest_node(mx, my)
-            nearest = {
+            nearest = NearestNode(
                 **_pick(index.nodes.layer.properties[nearest_idx[0]], "id", "name_zh", "name_en", "group"),
-                "distance_m": round(float(distance[0]), 1),
-            }
+                distance_m=round(float(distance[0]), 1),
+            )
     if index.axis is not None:
         section_idx, distance = index.axis_distance(mx, my)
         props = index.axis.properties[section_idx[0]]
-        axis = {
-            "section_id": props["id"],
-            "name_zh": props["name_zh"],
-            "name_en": props["name_en"],
-            "distance_m": round(float(distance[0]), 1),
-            "on_axis": bool(distance[0] <= corridor_km * 1000),
-            "corridor_km": corridor_km,
-        }
+        axis = AxisSection(
+            section_id=props["id"],
+            name_zh=props["name_zh"],
+            name_en=props["name_en"],
+            distance_m=round(float(distance[0]), 1),
+            on_axis=bool(distance[0] <= corridor_km * 1000),
+            corridor_km=corridor_km,
+        )
+    answering = layer_set(layers)
+    log.debug("located in %.1f ms, answered by %s", (time.perf_counter() - started) * 1000, answering.describe())
     return Location(
-        input={"lon": x, "lat": y, "crs": system},
+        input=InputPoint(x, y, system),
         lon=round(float(w_lon[0]), 8),
         lat=round(float(w_lat[0]), 8),
         status=status,
@@ -190,26 +286,21 @@ def locate(
         nodes=nodes,
         axis=axis,
         nearest_node=nearest,
-        layers=layer_set(layers).to_dict(),
+        layers=answering,
     )
 
 
-@dataclass
-class AddressLocation:
-    """What an address gives: ``parsed`` (the offline reading, see gzspatial.address.ParsedAddress),
-    ``geocode`` ({result, note} when a geocoder was asked, else None) and ``location`` (the site's
-    Location when the geocoder matched at street level or finer, else None)."""
+@dataclass(frozen=True, slots=True)
+class AddressLocation(_Result):
+    """What an address gives: ``parsed`` (the offline reading), ``geocode`` (the geocoder's answer when
+    one was asked, else None) and ``location`` (the site's Location when the geocoder matched at
+    street level or finer, else None). ``to_dict()``: address, parsed, geocode {result, note} or null,
+    location (``Location.to_dict()``) or null."""
 
     address: str
-    parsed: dict
-    geocode: dict | None = None
+    parsed: ParsedAddress
+    geocode: Answer | None = None
     location: Location | None = None
-
-    def to_dict(self) -> dict:
-        """JSON-ready form: address, parsed, geocode, location (Location.to_dict() or null)."""
-        data = asdict(self)
-        data["location"] = self.location.to_dict() if self.location is not None else None
-        return data
 
 
 def locate_address(
@@ -222,22 +313,40 @@ def locate_address(
     from gzspatial.geocode import GeocodeError
 
     parsed = parse_address(text)
-    found = AddressLocation(str(text), asdict(parsed))
     if geocoder is None or parsed.status == "outside":
-        return found
+        return AddressLocation(str(text), parsed)
     answer = geocoder.geocode(text)
     if geocoder.stopped:
         raise GeocodeError(f"geocoding stopped: {geocoder.stopped}")
     result = answer.result
-    found.geocode = {"result": asdict(result) if result else None, "note": answer.note}
+    location = None
     if result is not None and not result.coarse:
-        found.location = locate(result.lon, result.lat, "wgs84", corridor_km=corridor_km, layers=layers)
-    return found
+        location = locate(result.lon, result.lat, "wgs84", corridor_km=corridor_km, layers=layers)
+    return AddressLocation(str(text), parsed, answer, location)
 
 
 # --- name search -------------------------------------------------------------------------
 
 _SEARCH_LAYERS = ("cores", "nodes", "axis", "districts", "platforms")
+
+
+@dataclass(frozen=True, slots=True)
+class Match(_Result):
+    """A feature whose name matches a query: ``layer`` it is in, ``score`` (100 exact, 80 prefix,
+    60 substring), ``group`` (node group, else the feature's role or kind), ``districts`` (Chinese
+    names), ``area_km2`` (km², None for lines and points), ``precision`` class and ``seed_ref`` (the
+    plan's wording) as the layer file gives them."""
+
+    layer: str
+    id: str
+    name_zh: str
+    name_en: str
+    score: int
+    group: str
+    districts: tuple[str, ...]
+    area_km2: float | None
+    precision: str | None
+    seed_ref: str | None
 
 
 def _names(props: dict) -> list[str]:
@@ -261,7 +370,7 @@ def _score(query: str, names: list[str]) -> int:
     return best
 
 
-def find(query: str, *, layers: str | Path | None = None, limit: int = 10) -> list[dict]:
+def find(query: str, *, layers: str | Path | None = None, limit: int = 10) -> list[Match]:
     """Features whose id, zh/en name or alias matches ``query``, best first.
 
     Parameters
@@ -275,9 +384,9 @@ def find(query: str, *, layers: str | Path | None = None, limit: int = 10) -> li
 
     Returns
     -------
-    list of dict
+    list of Match
         Each: layer, id, name_zh, name_en, score, group (or role), districts (names),
-        area_km2, precision, seed_ref.
+        area_km2, precision, seed_ref; ``to_dict()`` gives the JSON form.
 
     Raises
     ------
@@ -288,7 +397,7 @@ def find(query: str, *, layers: str | Path | None = None, limit: int = 10) -> li
     --------
     >>> import gzspatial
     >>> best = gzspatial.find("知识城")[0]
-    >>> best["layer"], best["id"]
+    >>> best.layer, best.id
     ('cores', 'knowledge-city')
     """
     query = str(query).strip()
@@ -296,7 +405,7 @@ def find(query: str, *, layers: str | Path | None = None, limit: int = 10) -> li
         raise CoordinateError("name query is blank: give part of a name, e.g. 琶洲 or Knowledge City")
     index = layout_index(layers)
     district_names = {p["adcode"]: p["name_zh"] for p in index.districts.layer.properties}
-    results: list[dict[str, Any]] = []
+    results: list[Match] = []
     for name in _SEARCH_LAYERS:
         layer = index.layers.get(name)
         if layer is None:
@@ -306,18 +415,19 @@ def find(query: str, *, layers: str | Path | None = None, limit: int = 10) -> li
             if score:
                 codes = props.get("district_codes") or ([props["adcode"]] if "adcode" in props else [])
                 results.append(
-                    {
-                        "layer": name,
-                        "id": props.get("id"),
-                        "name_zh": props.get("name_zh"),
-                        "name_en": props.get("name_en"),
-                        "score": score,
-                        "group": props.get("group") or props.get("role") or name.rstrip("s"),
-                        "districts": [district_names.get(c, c) for c in codes],
-                        "area_km2": props.get("area_km2"),
-                        "precision": props.get("precision"),
-                        "seed_ref": props.get("seed_ref"),
-                    }
+                    Match(
+                        layer=name,
+                        id=props["id"],
+                        name_zh=props["name_zh"],
+                        name_en=props["name_en"],
+                        score=score,
+                        group=props.get("group") or props.get("role") or name.rstrip("s"),
+                        districts=tuple(district_names.get(c, c) for c in codes),
+                        area_km2=props.get("area_km2"),
+                        precision=props.get("precision"),
+                        seed_ref=props.get("seed_ref"),
+                    )
                 )
-    order = np.argsort([-r["score"] for r in results], kind="stable")
+    order = np.argsort([-r.score for r in results], kind="stable")
+    log.debug("find %r: %d matches, %d kept", query, len(results), min(limit, len(results)))
     return [results[i] for i in order[:limit]]

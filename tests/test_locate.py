@@ -23,9 +23,9 @@ def test_a_point_in_each_core_part(layers):
     for _, part in layers["cores"].iterrows():
         point = _inside_point(part.geometry)
         result = locate(point.x, point.y)
-        assert result.core["id"] == part["id"] and result.core["core_id"] == part["core_id"]
-        assert (result.core["part"] or "") == part["part"]
-        assert result.district["adcode"] in part["district_codes"]
+        assert result.core.id == part["id"] and result.core.core_id == part["core_id"]
+        assert (result.core.part or "") == part["part"]
+        assert result.district.adcode in part["district_codes"]
 
 
 @pytest.mark.parametrize(
@@ -43,7 +43,7 @@ def test_a_point_in_several_nodes(layers, node_id):
     node = layers["nodes"].set_index("id").loc[node_id]
     point = _inside_point(node.geometry)
     result = locate(point.x, point.y)
-    assert node_id in [n["id"] for n in result.nodes]
+    assert node_id in [n.id for n in result.nodes]
     assert result.nearest_node is None and result.status == "ok"
 
 
@@ -54,20 +54,20 @@ def test_nodes_are_listed_smallest_first(layers):
     overlap = bio.intersection(valley)
     assert not overlap.is_empty
     point = overlap.representative_point()
-    ids = [n["id"] for n in locate(point.x, point.y).nodes]
+    ids = [n.id for n in locate(point.x, point.y).nodes]
     assert ids[:2] == ["international-bio-island", "sysu-innovation-valley"]
-    areas = [n["area_km2"] for n in locate(point.x, point.y).nodes]
+    areas = [n.area_km2 for n in locate(point.x, point.y).nodes]
     assert areas == sorted(areas)
 
 
 def test_in_no_node_gives_nearest_node_and_distance(layers):
     result = locate(113.60, 23.60)  # rural Conghua/Zengcheng
-    assert result.nodes == [] and result.nearest_node is not None
+    assert result.nodes == () and result.nearest_node is not None
     nodes = layers["nodes"].to_crs(crs.METRIC_CRS)
     point = gpd.GeoSeries([shapely.Point(113.60, 23.60)], crs=4326).to_crs(crs.METRIC_CRS).iloc[0]
     distances = nodes.distance(point)
-    assert result.nearest_node["id"] == nodes["id"].iloc[int(np.argmin(distances))]
-    assert result.nearest_node["distance_m"] == pytest.approx(distances.min(), abs=0.1)
+    assert result.nearest_node.id == nodes["id"].iloc[int(np.argmin(distances))]
+    assert result.nearest_node.distance_m == pytest.approx(distances.min(), abs=0.1)
 
 
 def test_axis_distance_and_corridor(layers):
@@ -75,11 +75,11 @@ def test_axis_distance_and_corridor(layers):
     point = gpd.GeoSeries([shapely.Point(113.42, 23.12)], crs=4326).to_crs(crs.METRIC_CRS).iloc[0]
     expected = axis.distance(point)
     result = locate(113.42, 23.12)
-    assert result.axis["distance_m"] == pytest.approx(expected.min(), abs=0.1)
-    assert result.axis["section_id"] == axis["id"].iloc[int(np.argmin(expected))]
-    assert result.axis["on_axis"] == (expected.min() <= 2000)
+    assert result.axis.distance_m == pytest.approx(expected.min(), abs=0.1)
+    assert result.axis.section_id == axis["id"].iloc[int(np.argmin(expected))]
+    assert result.axis.on_axis == (expected.min() <= 2000)
     narrow = locate(113.42, 23.12, corridor_km=expected.min() / 1000 - 0.01)
-    assert narrow.axis["on_axis"] is False
+    assert narrow.axis.on_axis is False
 
 
 def test_swapped_input_is_corrected():
@@ -91,7 +91,7 @@ def test_swapped_input_is_corrected():
 def test_outside_guangzhou():
     result = locate(114.06, 22.54)  # Shenzhen
     assert result.status == "outside" and not result.in_guangzhou and result.district is None
-    assert result.nearest_node["distance_m"] > 10_000
+    assert result.nearest_node.distance_m > 10_000
 
 
 @pytest.mark.parametrize("system", ["gcj02", "bd09", "cgcs2000"])
@@ -127,8 +127,8 @@ def test_matches_geopandas_on_random_points(layers):
     for i in range(len(lon)):
         result = locate(lon[i], lat[i])
         expected_district = joined.loc[[i], "adcode"].dropna().tolist()
-        assert ([result.district["adcode"]] if result.district else []) == expected_district[:1]
-        assert sorted(n["id"] for n in result.nodes) == sorted(node_hits.loc[node_hits.index == i, "id"])
+        assert ([result.district.adcode] if result.district else []) == expected_district[:1]
+        assert sorted(n.id for n in result.nodes) == sorted(node_hits.loc[node_hits.index == i, "id"])
 
 
 def test_schema_keys_are_stable():
@@ -165,13 +165,13 @@ def test_schema_keys_are_stable():
     ],
 )
 def test_find_by_name(query, first):
-    assert find(query)[0]["id"] == first
+    assert find(query)[0].id == first
 
 
 def test_find_ranks_exact_before_partial():
     results = find("大学城")
-    assert results[0]["score"] == 100 and results[-1]["score"] <= results[0]["score"]
-    assert {r["id"] for r in results} >= {"university-town", "ai-zone-university-town"}
+    assert results[0].score == 100 and results[-1].score <= results[0].score
+    assert {r.id for r in results} >= {"university-town", "ai-zone-university-town"}
 
 
 def test_find_blank_is_an_error():
@@ -228,3 +228,67 @@ def test_cli_locate_with_replacement_layers(tmp_path, runner):
     (tmp_path / "nodes.geojson").write_text("{not json", encoding="utf-8")
     result = runner.invoke(app, ["locate", "113.4", "23.12", "--layers", str(tmp_path)])
     assert result.exit_code == 2 and "nodes.geojson: not readable" in result.stderr
+
+
+# --- typed results ------------------------------------------------------------------------
+
+
+def test_location_is_a_frozen_typed_result():
+    import dataclasses
+
+    from gzspatial.layers import LayerSet
+    from gzspatial.locator import AxisSection, Core, District, InputPoint, NearestNode
+
+    result = locate(113.40, 23.12)
+    assert isinstance(result.input, InputPoint) and result.input.crs == "wgs84"
+    assert isinstance(result.district, District) and result.district.name_en == "Tianhe"
+    assert isinstance(result.core, Core) and result.core.core_id == "ai-zone"
+    assert isinstance(result.axis, AxisSection) and isinstance(result.axis.distance_m, float)
+    assert isinstance(result.nearest_node, NearestNode) and result.nodes == ()
+    assert isinstance(result.layers, LayerSet)
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        result.status = "ok"  # type: ignore[misc]
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        result.axis.on_axis = False  # type: ignore[misc]
+    assert not hasattr(result, "__dict__") and not hasattr(result.district, "__dict__")  # slotted
+
+
+def test_nodes_are_typed_and_to_dict_gives_plain_json():
+    from gzspatial.locator import Node
+
+    result = locate(113.368, 23.067)  # in two overlapping nodes
+    assert [type(n) for n in result.nodes] == [Node, Node] and isinstance(result.nodes, tuple)
+    data = result.to_dict()
+    assert [n["id"] for n in data["nodes"]] == [n.id for n in result.nodes]
+    assert list(data["nodes"][0]) == ["id", "name_zh", "name_en", "group", "precision", "area_km2"]
+    assert data["nearest_node"] is None and isinstance(data["nodes"], list)
+    assert json.loads(json.dumps(data)) == data  # nothing but JSON types
+
+
+def test_find_returns_typed_matches():
+    from gzspatial.locator import Match
+
+    results = find("大学城")
+    assert results and all(isinstance(r, Match) for r in results)
+    assert isinstance(results[0].districts, tuple) and "番禺区" in results[0].districts
+    assert list(results[0].to_dict()) == [
+        "layer", "id", "name_zh", "name_en", "score", "group", "districts", "area_km2", "precision", "seed_ref",
+    ]  # fmt: skip
+
+
+def test_result_types_are_exported():
+    import gzspatial
+    from gzspatial import locator
+
+    for name in ("Location", "AddressLocation", "Match", "District", "Core", "Node", "NearestNode", "AxisSection"):
+        assert getattr(gzspatial, name) is getattr(locator, name)
+
+
+def test_address_location_is_typed():
+    from gzspatial.address import ParsedAddress
+    from gzspatial.locator import locate_address
+
+    found = locate_address("天河区五山路381号")
+    assert isinstance(found.parsed, ParsedAddress) and found.parsed.district_code == "440106"
+    assert found.geocode is None and found.location is None
+    assert found.to_dict()["parsed"]["district"] == found.parsed.district
