@@ -17,7 +17,9 @@ from typing import TYPE_CHECKING, Annotated, ParamSpec, TypeVar
 import typer
 
 from gzspatial._errors import GzError
+from gzspatial.schema import By
 from gzspatial.settings import DEFAULT_CORRIDOR_KM
+from gzspatial.style import Basemap
 
 if TYPE_CHECKING:
     from rich.progress import Progress, TaskID
@@ -633,10 +635,7 @@ class _Progress:
 @friendly
 def stats_command(
     joined: Annotated[str, typer.Argument(help="A table written by gzspatial join.")],
-    by: Annotated[
-        list[str] | None,
-        typer.Option("--by", help="node, core, core_part, district, group or axis_section; repeat for several."),
-    ] = None,
+    by: Annotated[list[By] | None, typer.Option("--by", help="Kind of unit to count by; repeat for several.")] = None,
     category: Annotated[str | None, typer.Option("--category", help="Break counts down by this column.")] = None,
     corridor_km: Annotated[
         float, typer.Option("--corridor-km", help="Corridor for axis_section areas, km.")
@@ -661,7 +660,7 @@ def stats_command(
 
     if lang not in (None, "zh", "en"):
         raise _fail(f"language {lang!r} is not supported: use zh or en")
-    by = by or ["node"]
+    by = by or [By.NODE]
     if output is not None and output != "-":
         io.check_output_path(output)
         io.check_not_input(output, joined)
@@ -774,8 +773,8 @@ def map_command(
         str | None, typer.Option("--choropleth", help="Colour nodes by points: count or density.")
     ] = None,
     basemap: Annotated[
-        str, typer.Option("--basemap", help="carto, osm, amap, amap-satellite, tianditu, none.")
-    ] = "carto",
+        Basemap, typer.Option("--basemap", help="Tiles under the web map (amap: GCJ-02).")
+    ] = Basemap.CARTO,
     tianditu_key: Annotated[
         str | None, typer.Option("--tianditu-key", help="Tianditu key (or GZ_TIANDITU_KEY).")
     ] = None,

@@ -40,38 +40,39 @@ from gzspatial.style import (
     GROUP_COLORS,
     PLATFORM_COLOR,
     POINT_COLOR,
+    Basemap,
     group_label,
     precision_note,
 )
 from gzspatial.style import t as _t
 
 BASEMAPS = {
-    "carto": {
+    Basemap.CARTO: {
         "tiles": "https://{s}.basemaps.cartocdn.com/light_all/{z}/{x}/{y}{r}.png",
         "attr": '&copy; <a href="https://www.openstreetmap.org/copyright">OpenStreetMap</a> contributors '
         '&copy; <a href="https://carto.com/attributions">CARTO</a>',
         "subdomains": "abcd",
         "crs": _crs.WGS84,
     },
-    "osm": {
+    Basemap.OSM: {
         "tiles": "https://tile.openstreetmap.org/{z}/{x}/{y}.png",
         "attr": '&copy; <a href="https://www.openstreetmap.org/copyright">OpenStreetMap</a> contributors',
         "subdomains": "abc",
         "crs": _crs.WGS84,
     },
-    "amap": {
+    Basemap.AMAP: {
         "tiles": "https://webrd0{s}.is.autonavi.com/appmaptile?lang=zh_cn&size=1&scale=1&style=8&x={x}&y={y}&z={z}",
         "attr": "&copy; 高德地图 AutoNavi (GCJ-02)",
         "subdomains": "1234",
         "crs": _crs.GCJ02,
     },
-    "amap-satellite": {
+    Basemap.AMAP_SATELLITE: {
         "tiles": "https://webst0{s}.is.autonavi.com/appmaptile?style=6&x={x}&y={y}&z={z}",
         "attr": "&copy; 高德地图 AutoNavi (GCJ-02)",
         "subdomains": "1234",
         "crs": _crs.GCJ02,
     },
-    "tianditu": {
+    Basemap.TIANDITU: {
         "tiles": "https://t{s}.tianditu.gov.cn/vec_w/wmts?SERVICE=WMTS&REQUEST=GetTile&VERSION=1.0.0&LAYER=vec"
         "&STYLE=default&TILEMATRIXSET=w&FORMAT=tiles&TILEMATRIX={z}&TILEROW={y}&TILECOL={x}&tk={key}",
         "labels": "https://t{s}.tianditu.gov.cn/cva_w/wmts?SERVICE=WMTS&REQUEST=GetTile&VERSION=1.0.0&LAYER=cva"
@@ -80,7 +81,7 @@ BASEMAPS = {
         "subdomains": "01234567",
         "crs": _crs.WGS84,
     },
-    "none": None,
+    Basemap.NONE: None,
 }
 DISTRICT_COLOR = "#555555"
 
@@ -911,7 +912,7 @@ def _tile_url(spec: dict[str, str], key: str | None, which: str = "tiles") -> st
     return spec[which].replace("{key}", key or "")
 
 
-def _basemap_key(basemap: str, tianditu_key: str | None) -> str | None:
+def _basemap_key(basemap: Basemap, tianditu_key: str | None) -> str | None:
     key = tianditu_key or os.environ.get("GZ_TIANDITU_KEY")
     if basemap != "tianditu":
         return key if key and _TIANDITU_KEY.match(key) else None
@@ -922,7 +923,7 @@ def _basemap_key(basemap: str, tianditu_key: str | None) -> str | None:
     return key
 
 
-def _add_basemaps(m, basemap: str, key: str | None) -> dict[str, str]:
+def _add_basemaps(m, basemap: Basemap, key: str | None) -> dict[str, str]:
     """The chosen basemap and the others drawn in the same system (switchable); {label: JS var}."""
     tiled = {name: spec for name, spec in BASEMAPS.items() if spec}  # all but "none"
     system = tiled[basemap]["crs"]
@@ -931,9 +932,9 @@ def _add_basemaps(m, basemap: str, key: str | None) -> dict[str, str]:
         for name, spec in tiled.items()
         if name != basemap and spec["crs"] == system and (name != "tianditu" or key)
     ]
-    bases = {}
-    for name in choices:
-        spec = tiled[name]
+    bases: dict[str, str] = {}
+    for name in map(str, choices):  # plain text in the page
+        spec = tiled[Basemap(name)]
         tiles = folium.TileLayer(
             tiles=_tile_url(spec, key), attr=spec["attr"], name=name, subdomains=spec["subdomains"], max_zoom=18,
             control=False, show=name == basemap,
@@ -952,7 +953,7 @@ def _add_basemaps(m, basemap: str, key: str | None) -> dict[str, str]:
 def make_map(
     *,
     layers: str | Path | None = None,
-    basemap: str = "carto",
+    basemap: Basemap | str = Basemap.CARTO,
     lang: str = "zh",
     title: str | None = None,
     points=None,
@@ -977,6 +978,7 @@ def make_map(
     """
     if basemap not in BASEMAPS:
         raise InputError(f"unknown basemap {basemap!r}: use one of {', '.join(BASEMAPS)}")
+    basemap = Basemap(basemap)
     if lang not in ("zh", "en"):
         raise InputError(f"language {lang!r} is not supported: use zh or en")
     if choropleth not in (None, "count", "density"):

@@ -38,6 +38,17 @@ class Role(StrEnum):
     AXIS_SECTION = "axis_section"
 
 
+class By(StrEnum):
+    """Kinds of layout unit rows are counted by (``stats(by=...)``, ``gzspatial stats --by``)."""
+
+    NODE = "node"
+    CORE = "core"
+    CORE_PART = "core_part"
+    DISTRICT = "district"
+    GROUP = "group"  # node group
+    AXIS_SECTION = "axis_section"  # the corridor of an axis section
+
+
 # Plain-text values, as the layer files hold them (and as messages list them).
 PRECISIONS = tuple(p.value for p in Precision)
 #: Legacy value of layer files built before the precision classes; accepted, read as "indicative".

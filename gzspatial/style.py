@@ -18,6 +18,17 @@ class Lang(StrEnum):
     EN = "en"
 
 
+class Basemap(StrEnum):
+    """Tile basemaps of the web map (``make_map(basemap=...)``, ``--basemap``); Amap's are drawn in GCJ-02."""
+
+    CARTO = "carto"
+    OSM = "osm"
+    AMAP = "amap"
+    AMAP_SATELLITE = "amap-satellite"
+    TIANDITU = "tianditu"  # needs a key
+    NONE = "none"
+
+
 GROUP_COLORS = {"central": "#1f78b4", "east_north": "#33a02c", "south": "#e31a1c"}
 GROUP_LABELS = {
     "central": ("中部多点", "Central nodes"),

@@ -21,12 +21,13 @@ from gzspatial import schema
 from gzspatial._engine import layout_index
 from gzspatial._errors import InputError
 from gzspatial.layers import layer_set
+from gzspatial.schema import By
 from gzspatial.settings import DEFAULT_CORRIDOR_KM
 
 if TYPE_CHECKING:
     import pandas as pd
 
-BY_OPTIONS = ("node", "core", "core_part", "district", "group", "axis_section")
+BY_OPTIONS = tuple(b.value for b in By)
 GROUP_NAMES = {"central": ("中部", "central"), "east_north": ("东部北部", "east and north"), "south": ("南部", "south")}
 LOCATED = ("ok", "swapped", "geocoded")
 #: Rows placed in a district without a site (from the address, or a coarse geocode) count by district only.
@@ -208,7 +209,7 @@ def _explode_lists(series):
 def stats(
     joined,
     *,
-    by: str = "node",
+    by: By | str = By.NODE,
     category: str | None = None,
     layers: str | Path | None = None,
     corridor_km: float = DEFAULT_CORRIDOR_KM,
@@ -232,6 +233,7 @@ def stats(
 
     if by not in BY_OPTIONS:
         raise InputError(f"cannot count by {by!r}: use one of {', '.join(BY_OPTIONS)}")
+    by = By(by)
     missing = [
         c
         for c in (
@@ -278,7 +280,7 @@ def stats(
         sorted(set(joined["gz_layers_version"].dropna().astype(str))) if "gz_layers_version" in joined.columns else []
     )
     table.attrs.update(
-        {"by": by, "located_rows": total, "rows": len(joined), "layers": answering, "joined_with": joined_with}
+        {"by": by.value, "located_rows": total, "rows": len(joined), "layers": answering, "joined_with": joined_with}
     )
     order = ["unit", "name_zh", "name_en", "count", "share", "area_km2", "density_per_km2"]
     table = table[[*order, *[c for c in table.columns if c.startswith("count:")]]]

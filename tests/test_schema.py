@@ -121,7 +121,7 @@ def test_part_en_replaces_the_split_everywhere(tmp_path, runner):
         props["name_en"] = f"{props['core_name_en']} ({props['part_en']})" if props["part"] else props["core_name_en"]
     folder = _write(tmp_path, "cores", collection)
     where = locate(113.362, 23.099, layers=folder)  # in the Pazhou part
-    assert where.core["part_en"] == "Pazhou Part" and where.layers["origin"] == "--layers"
+    assert where.core.part_en == "Pazhou Part" and where.layers.origin == "--layers"
     joined = join(pd.DataFrame({"lon": [113.362], "lat": [23.099]}), layers=folder, lang="en", crs="wgs84")
     assert joined.loc[0, "gz_core_part"] == "Pazhou Part"
     table = stats(joined, by="core_part", layers=folder).set_index("unit")
