@@ -6,7 +6,12 @@ load on first use, so ``import gzspatial`` stays cheap for one-shot commands.
 
 from __future__ import annotations
 
+import logging
 from importlib import import_module
+
+# The package logger: modules log to logging.getLogger(__name__); an application (the CLI's -v, or
+# yours) decides what is shown. Without configuration nothing is printed (not even warnings).
+logging.getLogger("gzspatial").addHandler(logging.NullHandler())
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (~10 ms) on a cold start
 if TYPE_CHECKING:  # what the lazy names below resolve to, for type checkers and IDEs

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import functools
 import json
+import logging
 import os
 import sys
 from collections.abc import Callable
@@ -144,13 +145,73 @@ def _version(value: bool) -> None:
         raise typer.Exit()
 
 
+#: Options of the root callback for this run (reset by every invocation).
+_run = {"quiet": False}
+
+
+class _StderrLog(logging.Handler):
+    """Log records of the gzspatial logger on stderr, one line each, control characters made visible.
+
+    Writes to the stderr of the moment (click resolves it per call), so in-process runs are captured.
+    Warnings read ``warning: …`` like the CLI's own; with -v/-vv lines name the module (and the time).
+    """
+
+    def __init__(self, level: int) -> None:
+        super().__init__(level)
+        detail = "%(relativeCreated)7.0f ms %(levelname)s %(name)s: %(message)s"
+        self.formatter = logging.Formatter(detail if level <= logging.DEBUG else "%(levelname)s %(name)s: %(message)s")
+
+    def emit(self, record: logging.LogRecord) -> None:
+        try:
+            if record.levelno >= logging.WARNING and self.level > logging.DEBUG:
+                line = f"{record.levelname.lower()}: {record.getMessage()}"
+            else:
+                line = self.format(record)
+            typer.echo(terminal_text(line), err=True)  # data in messages cannot reach the terminal raw
+        except Exception:
+            self.handleError(record)
+
+
+def _configure_logging(ctx: typer.Context, verbose: int, quiet: bool) -> None:
+    """The gzspatial logger on stderr for this run: warnings, -v info, -vv debug, -q errors only."""
+    if verbose and quiet:
+        raise _fail("-q/--quiet and -v/--verbose contradict each other: give one of them")
+    level = logging.ERROR if quiet else {0: logging.WARNING, 1: logging.INFO}.get(verbose, logging.DEBUG)
+    logger = logging.getLogger("gzspatial")
+    handler, saved = _StderrLog(level), logger.level
+    logger.addHandler(handler)
+    logger.setLevel(level)
+
+    def restore() -> None:  # an in-process run (tests, notebooks) leaves the logger as it found it
+        logger.removeHandler(handler)
+        logger.setLevel(saved)
+
+    ctx.call_on_close(restore)
+    _run["quiet"] = quiet
+
+
 @app.callback()
 def _root(
+    ctx: typer.Context,
     version: Annotated[
         bool, typer.Option("--version", callback=_version, is_eager=True, help="Print the version and exit.")
     ] = False,
+    verbose: Annotated[
+        int,
+        typer.Option(
+            "-v",
+            "--verbose",
+            count=True,
+            show_default=False,
+            help="Log on stderr what is decided (-v steps, -vv details); before the command: gzspatial -v join …",
+        ),
+    ] = 0,
+    quiet: Annotated[
+        bool, typer.Option("-q", "--quiet", help="Log errors only: no warnings, progress bars or join summary.")
+    ] = False,
 ) -> None:
     """GIS toolkit for Guangzhou's sci-tech innovation layout (一轴四核多点)."""
+    _configure_logging(ctx, verbose, quiet)
 
 
 LayerKindOption = Annotated[str, typer.Option("--as", help="Layer kind: cores, nodes, axis, districts or platforms.")]
@@ -499,6 +560,8 @@ def join_command(
     """
     from gzspatial import attribute, io, pipeline
     from gzspatial.dask import is_dataset
+
+    quiet = quiet or _run["quiet"]  # gzspatial -q join …
 
     if is_dataset(source):
         _join_dataset(source, output, crs=crs, lon=lon, lat=lat, encoding=encoding, delimiter=delimiter,
