@@ -7,6 +7,7 @@ Used by ``locate`` (one point) and ``join`` (millions); both get the same answer
 
 from __future__ import annotations
 
+import logging
 import threading
 from dataclasses import dataclass
 from functools import cached_property, lru_cache
@@ -16,8 +17,10 @@ import numpy as np
 import shapely
 
 from gzspatial import crs
-from gzspatial.layers import Layer, read_layers
+from gzspatial.layers import Layer, layer_set, read_layers
 from gzspatial.settings import FAST_MIN_POINTS
+
+log = logging.getLogger(__name__)
 
 #: Default half-width of the axis corridor, km.
 
@@ -344,6 +347,7 @@ def to_metric_points(lon: np.ndarray, lat: np.ndarray) -> tuple[np.ndarray, np.n
 
 @lru_cache(maxsize=4)
 def _cached_index(key: tuple) -> LayoutIndex:
+    log.info("building the layout index of %s", layer_set(key[0]).describe())
     return LayoutIndex(key[0])
 
 

@@ -8,6 +8,7 @@ threading layer must not be entered from two threads at once.
 
 from __future__ import annotations
 
+import logging
 import os
 from concurrent.futures import ThreadPoolExecutor
 
@@ -19,11 +20,13 @@ WORKERS = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else 
 SLICE_ROWS = 1 << 16
 
 _pool: ThreadPoolExecutor | None = None
+log = logging.getLogger(__name__)
 
 
 def _executor() -> ThreadPoolExecutor:
     global _pool  # one lazily created pool per process
     if _pool is None:
+        log.debug("a pool of %d threads runs the compiled kernels on slices of %d rows", WORKERS, SLICE_ROWS)
         _pool = ThreadPoolExecutor(max_workers=WORKERS, thread_name_prefix="gzspatial")
     return _pool
 

@@ -7,6 +7,7 @@ columns below. Rows whose coordinates cannot be used are kept and flagged in ``g
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -28,6 +29,8 @@ from gzspatial._validate import (
 )
 from gzspatial.layers import Layer, layers_version
 from gzspatial.settings import DEFAULT_CORRIDOR_KM
+
+log = logging.getLogger(__name__)
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -381,6 +384,8 @@ def resolve_crs(
             f"{source} does not say which coordinate system its coordinates are in: give --crs ({CRS_CHOICES}), "
             "or add a 坐标系 column"
         )
+    why = "declared by the file" if declared else "--crs" if given_n else f"column {next(iter(named), '')!r}"
+    log.info("%s: coordinates in %s (%s)", source, system or "each row's system", why if system else "per-row column")
     return system
 
 

@@ -7,6 +7,7 @@ names, so a bad input fails before any task runs; each worker process builds the
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -18,6 +19,8 @@ from gzspatial.settings import DEFAULT_CORRIDOR_KM
 if TYPE_CHECKING:
     import dask.dataframe as dd
     import pandas as pd
+
+log = logging.getLogger(__name__)
 
 
 def _partition(frame: pd.DataFrame, plan: Plan) -> pd.DataFrame:
@@ -144,6 +147,8 @@ def join_dataset(
         raise InputError("--workers starts a local cluster, --scheduler uses a running one: give one of them")
     output.parent.mkdir(parents=True, exist_ok=True)
     ddf = read_dataset(source, encoding=encoding, delimiter=delimiter)
+    where = scheduler or (f"a local cluster of {workers} processes" if workers else "threads in this process")
+    log.info("%s -> %s: %d partitions on %s", source, output, ddf.npartitions, where)
     joined = join(ddf, **join_options)
     with _client(workers, scheduler) as client, _writing(output, folder=True) as tmp:
         work = joined.to_parquet(str(tmp), write_index=False, compute=False)

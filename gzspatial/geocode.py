@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import http.client
 import json
+import logging
 import os
 import sqlite3
 import time
@@ -27,6 +28,8 @@ import numpy as np
 
 from gzspatial import crs as _crs
 from gzspatial._errors import GzError, InputError
+
+log = logging.getLogger(__name__)
 
 
 class Level(StrEnum):
@@ -395,9 +398,11 @@ class Geocoder:
         text = normalize(address)
         if self.cache is not None and (cached := self.cache.get(self.provider.name, text, self.city)) is not None:
             self.cache_hits += 1
+            log.debug("%s: %r answered from the cache", self.provider.name, text)
             return cached
         if self.stopped:
             return Answer(None, f"not geocoded: {self.stopped}")
+        log.debug("%s: asking for %r", self.provider.name, text)  # never the URL: it holds the key
         try:
             answer = self._ask(text)
         except GeocodeError as exc:

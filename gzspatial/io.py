@@ -13,6 +13,7 @@ from __future__ import annotations
 import contextlib
 import errno
 import io
+import logging
 import os
 import re
 import secrets
@@ -32,6 +33,8 @@ from gzspatial._errors import GzError, InputError, OutputError
 if TYPE_CHECKING:
     import pandas as pd
     import pyarrow as pa
+
+log = logging.getLogger(__name__)
 
 #: Marks gzspatial's temporary files: ``.<name>.gztmp-<pid>-<12 hex digits><suffix>``.
 TEMP_MARK = ".gztmp-"
@@ -386,6 +389,7 @@ def read_csv_text(
             "give the right --encoding (e.g. gbk, utf-8)"
         ) from None
     delimiter = decide_delimiter(delimiter, text.lstrip("\ufeff").split("\n", 1)[0], source)
+    log.info("%s: CSV read whole, encoding %s, delimiter %r", source, encoding, delimiter)
     try:
         frame = pd.read_csv(
             io.StringIO(text), dtype=str, keep_default_na=False, na_filter=False, sep=delimiter, engine="c"

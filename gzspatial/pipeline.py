@@ -11,7 +11,9 @@ batches: CSV, Parquet/GeoParquet, GeoPackage and GeoJSON (WGS84 points), all thr
 from __future__ import annotations
 
 import json
+import logging
 import sys
+import time
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -37,6 +39,8 @@ from gzspatial.attribute import (
     status_counts,
 )
 from gzspatial.settings import CSV_BLOCK_BYTES
+
+log = logging.getLogger(__name__)
 
 #: Arrow types of the gz_ columns that are not text.
 GZ_TYPES = {"gz_on_axis": "bool_", "gz_axis_distance_m": "float64", "gz_nearest_node_m": "float64",
@@ -108,6 +112,7 @@ def make_plan(
         lon_col = lat_col = None
         system = _crs.WGS84  # no coordinates are read; the system is never used
     options = replace(options, crs=system).checked()
+    log.info("%s: columns lon=%r lat=%r crs=%r address=%s", source, lon_col, lat_col, crs_column, list(candidates))
     return Plan(options, lon_col, lat_col, crs_column, candidates, geocoder, dropped)
 
 
@@ -205,6 +210,7 @@ def open_csv(source: str | Path, *, encoding: str | None = None, delimiter: str 
         stream = None
     header = head.split(b"\n", 1)[0].decode(encoding, errors="replace").lstrip("\ufeff")
     delimiter = decide_delimiter(delimiter, header, str(source))
+    log.info("%s: CSV of %s bytes, encoding %s, delimiter %r", source, f"{size:,}", encoding, delimiter)
     if stream is None:
         # a Python file object: pyarrow reads it block by block as batches are taken (given a path,
         # its reader reads far ahead, and memory grows with the file)
@@ -427,6 +433,7 @@ def join_file(
     options = options or Options()
     suffix = "" if str(output) == "-" else Path(output).suffix.lower()
     opened = open_source(source, encoding=encoding, delimiter=delimiter) if suffix in STREAM_OUTPUTS else None
+    log.info("%s -> %s: %s", source, output, "read as one table" if opened is None else "streamed batch by batch")
     if opened is None:
         return _join_via_frame(
             source, output, lon=lon, lat=lat, options=options, encoding=encoding, delimiter=delimiter,
@@ -441,11 +448,14 @@ def join_file(
     schema = plan.output_schema(opened.schema)
     counts = dict.fromkeys(STATUSES, 0)
     done = {"rows": 0, "bytes": 0}
+    started = time.perf_counter()
 
     def tap(joined: Joined) -> None:
-        for status, count in _status_counts(joined.batch.column("gz_status")).items():
+        found = _status_counts(joined.batch.column("gz_status"))
+        for status, count in found.items():
             counts[status] += count
         done["rows"] += joined.batch.num_rows
+        log.debug("batch of %d rows (%s); %d rows so far", joined.batch.num_rows, found, done["rows"])
         if on_batch is not None:
             on_batch(done["rows"], opened.done(), opened.total)
 
@@ -459,6 +469,8 @@ def join_file(
             write_gdal(stream, schema, output, tap=tap)
     finally:
         opened.close()
+    elapsed = time.perf_counter() - started
+    log.info("joined %d rows in %.2f s (%.0f rows/s)", done["rows"], elapsed, done["rows"] / max(elapsed, 1e-9))
     return counts
 
 

@@ -10,6 +10,7 @@ add up to the rows of the table; :func:`write_stats` writes tables to .xlsx or .
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -26,6 +27,8 @@ from gzspatial.settings import DEFAULT_CORRIDOR_KM
 
 if TYPE_CHECKING:
     import pandas as pd
+
+log = logging.getLogger(__name__)
 
 BY_OPTIONS = tuple(b.value for b in By)
 GROUP_NAMES = {"central": ("中部", "central"), "east_north": ("东部北部", "east and north"), "south": ("南部", "south")}
@@ -134,8 +137,10 @@ def read_joined(path: str | Path, *, category: str | None = None) -> pd.DataFram
         names = source.schema_arrow.names
         wanted = _wanted(names, category, path)
         text = [c for c in wanted if c == category or c in STATS_COLUMNS]
+        log.info("%s: Parquet, reading columns %s only", path, ", ".join(wanted))
         table = pq.read_table(path, columns=wanted, read_dictionary=text)
         return _blank_category(table.to_pandas())
+    log.info("%s: read whole", path)
     return io.read_input(path)
 
 
@@ -168,6 +173,7 @@ def _read_csv_columns(path: Path, category: str | None):
     encoding = detect_file_encoding(path)
     header = head.split(b"\n", 1)[0].decode(encoding, errors="replace").lstrip("\ufeff")
     delimiter = decide_delimiter(None, header, str(path))
+    log.info("%s: CSV streamed by pyarrow, encoding %s, delimiter %r", path, encoding, delimiter)
     arrow_encoding = "utf8" if encoding.lower().replace("-", "").replace("_", "") in ("utf8", "utf8sig") else encoding
     read = pacsv.ReadOptions(encoding=arrow_encoding, block_size=BATCH_BYTES)
     parse = pacsv.ParseOptions(newlines_in_values=True, delimiter=delimiter)
