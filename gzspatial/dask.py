@@ -152,14 +152,8 @@ def join_dataset(
     joined = join(ddf, **join_options)
     with _client(workers, scheduler) as client, _writing(output, folder=True) as tmp:
         work = joined.to_parquet(str(tmp), write_index=False, compute=False)
-        if progress and client is not None:
-            from distributed import progress as show
-
-            future = client.compute(work)
-            show(future)
-            future.result()
-        else:
-            work.compute()
+        with _task_bar(progress) as bar:
+            compute(work, client, bar)
         rows = sum(pq_rows(p) for p in Path(tmp).glob("*.parquet"))
         old = output.with_name(f".{output.name}.gzold-{os.getpid()}")
         if output.exists():
@@ -168,6 +162,53 @@ def join_dataset(
         with contextlib.suppress(OSError):
             shutil.rmtree(old)
     return rows
+
+
+def _task_bar(enabled: bool):
+    """A rich progress bar of finished tasks on stderr (transient), or a null context giving None."""
+    import contextlib
+
+    if not enabled:
+        return contextlib.nullcontext(None)
+    from rich.console import Console
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    columns = (BarColumn(), MofNCompleteColumn(), TextColumn("tasks"), TimeElapsedColumn())
+    return Progress(*columns, console=Console(stderr=True), transient=True)
+
+
+def compute(work, client=None, bar=None) -> None:
+    """Compute ``work`` (a dask collection) on ``client`` or on threads here; with ``bar`` (a
+    ``rich.progress.Progress``) its first task counts finished tasks. Never writes to stdout
+    (distributed's and dask's own text bars do)."""
+    if bar is None:
+        work.compute()  # on the client when there is one: it is the default scheduler while open
+        return
+    task = bar.add_task("join", total=None)
+    if client is None:
+        from dask.callbacks import Callback
+
+        def finished(key, result, dsk, state, worker_id) -> None:  # called by the local scheduler per task
+            done = len(state["finished"])
+            bar.update(task, completed=done, total=done + sum(len(state[k]) for k in ("ready", "waiting", "running")))
+
+        with Callback(posttask=finished):
+            work.compute()
+        return
+    from distributed.diagnostics.progressbar import TextProgressBar
+
+    class Tasks(TextProgressBar):
+        """distributed's console progress (it follows the scheduler), drawn on ``bar`` instead of stdout."""
+
+        def _draw_bar(self, remaining, all, **kwargs) -> None:
+            bar.update(task, total=all, completed=all - remaining)
+
+        def _draw_stop(self, **kwargs) -> None:
+            pass
+
+    future = client.compute(work)
+    Tasks([future])  # returns when the tasks are done (or failed)
+    future.result()
 
 
 def pq_rows(path: Path) -> int:

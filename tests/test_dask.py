@@ -1,5 +1,6 @@
 """The join on Dask: partitions on a 2-worker LocalCluster give the single-process answers, row for row."""
 
+import dask
 import numpy as np
 import pandas as pd
 import pyarrow.parquet as pq
@@ -125,3 +126,28 @@ def test_dask_geopandas_frames_are_answered_from_their_geometry():
     assert isinstance(got, geopandas.GeoDataFrame)
     assert got.crs == points.crs
     pd.testing.assert_frame_equal(_text(got), _text(expected))
+
+
+@pytest.mark.parametrize("on_cluster", [False, True], ids=["threads", "cluster"])
+def test_progress_counts_tasks_on_a_rich_bar_and_never_writes_stdout(on_cluster, cluster, tmp_path, capfd):
+    import io
+
+    from rich.console import Console
+    from rich.progress import Progress
+
+    import gzspatial.dask as gzdask
+
+    joined = gzdask.join(dd.from_pandas(_points(400), npartitions=4), crs="wgs84")
+    work = joined.to_parquet(str(tmp_path / "out"), write_index=False, compute=False)
+    shown = io.StringIO()
+    with Progress(console=Console(file=shown, force_terminal=True, width=80)) as bar:
+        if on_cluster:
+            gzdask.compute(work, cluster[1], bar)
+        else:
+            with dask.config.set(scheduler="threads"):  # not the fixture's client
+                gzdask.compute(work, None, bar)
+    task = bar.tasks[0]
+    assert task.total and task.completed == task.total >= 4  # at least a task per partition
+    assert "100%" in shown.getvalue() or f"{task.total:.0f}" in shown.getvalue()
+    assert capfd.readouterr().out == ""  # distributed's and dask's text bars wrote to stdout
+    assert len(pq.ParquetDataset(tmp_path / "out").read()) == 400
