@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import html
 import json
+import logging
 import os
 import re
 from pathlib import Path
@@ -97,6 +98,7 @@ NAME_COLUMNS = ("名称", "企业名称", "单位名称", "平台名称", "name"
 #: Decimal places kept for coordinates in the page (1e-6 degrees is about 0.1 m).
 COORDINATE_DECIMALS = 6
 _TIANDITU_KEY = re.compile(r"^[A-Za-z0-9]{8,64}$")
+log = logging.getLogger(__name__)
 
 
 class _Shift:
@@ -1022,6 +1024,7 @@ def make_map(
             raise InputError(f"--time {time!r}: no point with usable coordinates has a year or date in it")
         lon, lat = shift.lonlat(w_lon[usable], w_lat[usable])
         many = int(usable.sum()) > MARKER_LIMIT
+        log.info("%d of %d points usable: %s", usable.sum(), len(usable), "aggregated heat" if many else "markers")
         if many or heatmap:
             overlays.append(_heat_overlay(lon, lat, lang, aggregated=many, filters=shown))
         if not many:
