@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 import time
 from dataclasses import dataclass, fields
+from enum import Enum
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -25,6 +26,7 @@ from gzspatial._validate import (
     STATUS_MISSING,
     STATUS_OK,
     STATUS_OUTSIDE,
+    Status,
     check_points,
     parse_point,
 )
@@ -42,7 +44,10 @@ SCHEMA_VERSION = 1
 
 
 def _plain(value: Any) -> Any:
-    """JSON-ready form of a result field: dataclasses as dicts (their ``to_dict`` if they have one), tuples as lists."""
+    """JSON-ready form of a result field: dataclasses as dicts (their ``to_dict`` if they have one), tuples as
+    lists, enum members as their text."""
+    if isinstance(value, Enum):
+        return value.value
     if hasattr(value, "to_dict"):
         return value.to_dict()
     if hasattr(value, "__dataclass_fields__"):
@@ -100,7 +105,7 @@ class Node(_Result):
     id: str
     name_zh: str
     name_en: str
-    group: str
+    group: schema.NodeGroup
     precision: str
     area_km2: float
 
@@ -112,7 +117,7 @@ class NearestNode(_Result):
     id: str
     name_zh: str
     name_en: str
-    group: str
+    group: schema.NodeGroup
     distance_m: float
 
 
@@ -146,7 +151,7 @@ class Location(_Result):
     input: InputPoint
     lon: float
     lat: float
-    status: str
+    status: Status
     note: str
     in_guangzhou: bool
     district: District | None
@@ -248,17 +253,21 @@ def locate(
     mx, my = _crs.transform(w_lon, w_lat, _crs.WGS84, _crs.METRIC_CRS)
     if index.nodes is not None:
         _, node_idx = index.nodes.containing_pairs(point)
+        props_of = index.nodes.layer.properties
         nodes = tuple(
             Node(
-                **_pick(index.nodes.layer.properties[i], "id", "name_zh", "name_en", "group", "precision"),
+                **_pick(props_of[i], "id", "name_zh", "name_en", "precision"),
+                group=schema.NodeGroup(props_of[i]["group"]),
                 area_km2=round(float(index.nodes.area_km2[i]), 3),
             )
             for i in node_idx
         )
         if not nodes:
             nearest_idx, distance = index.nearest_node(mx, my)
+            props = props_of[nearest_idx[0]]
             nearest = NearestNode(
-                **_pick(index.nodes.layer.properties[nearest_idx[0]], "id", "name_zh", "name_en", "group"),
+                **_pick(props, "id", "name_zh", "name_en"),
+                group=schema.NodeGroup(props["group"]),
                 distance_m=round(float(distance[0]), 1),
             )
     if index.axis is not None:
@@ -278,7 +287,7 @@ def locate(
         input=InputPoint(x, y, system),
         lon=round(float(w_lon[0]), 8),
         lat=round(float(w_lat[0]), 8),
-        status=status,
+        status=Status(status),
         note=note,
         in_guangzhou=in_city,
         district=district,

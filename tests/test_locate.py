@@ -254,7 +254,9 @@ def test_location_is_a_frozen_typed_result():
 
 
 def test_nodes_are_typed_and_to_dict_gives_plain_json():
+    from gzspatial._validate import Status
     from gzspatial.locator import Node
+    from gzspatial.schema import NodeGroup
 
     result = locate(113.368, 23.067)  # in two overlapping nodes
     assert [type(n) for n in result.nodes] == [Node, Node] and isinstance(result.nodes, tuple)
@@ -263,6 +265,8 @@ def test_nodes_are_typed_and_to_dict_gives_plain_json():
     assert list(data["nodes"][0]) == ["id", "name_zh", "name_en", "group", "precision", "area_km2"]
     assert data["nearest_node"] is None and isinstance(data["nodes"], list)
     assert json.loads(json.dumps(data)) == data  # nothing but JSON types
+    assert type(data["status"]) is str and type(data["nodes"][0]["group"]) is str  # enum members as text
+    assert result.status is Status.OK and all(isinstance(n.group, NodeGroup) for n in result.nodes)
 
 
 def test_find_returns_typed_matches():
