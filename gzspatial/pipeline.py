@@ -38,6 +38,7 @@ from gzspatial.attribute import (
     resolve_crs,
     status_counts,
 )
+from gzspatial.layers import layer_set
 from gzspatial.settings import CSV_BLOCK_BYTES
 
 log = logging.getLogger(__name__)
@@ -113,6 +114,7 @@ def make_plan(
         system = _crs.WGS84  # no coordinates are read; the system is never used
     options = replace(options, crs=system).checked()
     log.info("%s: columns lon=%r lat=%r crs=%r address=%s", source, lon_col, lat_col, crs_column, list(candidates))
+    log.info("%s: answered by %s", source, layer_set(options.layers).describe())
     return Plan(options, lon_col, lat_col, crs_column, candidates, geocoder, dropped)
 
 

@@ -32,7 +32,7 @@ def test_verbose_logs_the_crs_decision_and_route_on_stderr_only(points_csv):
     err = result.stderr.decode()
     assert f"INFO gzspatial.attribute: {points_csv}: coordinates in gcj02 (--crs)" in err
     assert f"{points_csv} -> -: streamed batch by batch" in err
-    assert "encoding utf-8-sig, delimiter ','" in err and "building the layout index of layers" in err
+    assert "encoding utf-8-sig, delimiter ','" in err and f"{points_csv}: answered by layers 20" in err
     assert "DEBUG" not in err
     rows = _stdout_rows(result)  # stdout is the CSV and nothing else
     assert rows[0][:3] == ["name", "lon", "lat"] and [r[0] for r in rows[1:]] == ["A", "B"]
