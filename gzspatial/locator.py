@@ -205,8 +205,8 @@ def locate(
     --------
     >>> import gzspatial
     >>> where = gzspatial.locate(113.3245, 23.1066, crs="gcj02")
-    >>> where.status, where.district.name_en, where.axis.on_axis
-    ('ok', 'Haizhu', True)
+    >>> print(where.status, where.district.name_en, where.axis.on_axis, where.axis.distance_m < 2000)
+    ok Haizhu True True
     """
     if not corridor_km >= 0:
         raise CoordinateError(f"corridor half-width {corridor_km!r} km must be a number >= 0")
