@@ -207,7 +207,7 @@ def _root(
         ),
     ] = 0,
     quiet: Annotated[
-        bool, typer.Option("-q", "--quiet", help="Log errors only: no warnings, progress bars or join summary.")
+        bool, typer.Option("-q", "--quiet", help="Log errors only; no progress bars or join summary.")
     ] = False,
 ) -> None:
     """GIS toolkit for Guangzhou's sci-tech innovation layout (一轴四核多点)."""
