@@ -396,3 +396,17 @@ def test_quota_exhausted_stops(server, provider, code):
     geocoder = _geocoder(server, provider, key="limited")
     answer = geocoder.geocode(ADDRESS)
     assert answer.result is None and geocoder.stopped.startswith(f"{provider} quota exhausted ({code}")
+
+
+def test_debug_log_shows_requests_and_cache_hits_never_the_key(server):
+    from tests.conftest import invoke_cli
+
+    base, _ = server
+    args = ("-vv", "locate", "--address", ADDRESS, "--geocoder", "tianditu", "--key", KEY, "--geocoder-url",
+            base + URLS["tianditu"], "--json")  # fmt: skip
+    first, second = invoke_cli(*args), invoke_cli(*args)
+    assert first.returncode == second.returncode == 0, first.stderr.decode()
+    assert "DEBUG gzspatial.geocode: tianditu: asking for" in first.stderr.decode()
+    assert "answered from the cache" in second.stderr.decode() and "asking for" not in second.stderr.decode()
+    assert KEY not in (first.stderr + second.stderr + first.stdout).decode()
+    assert json.loads(second.stdout) == json.loads(first.stdout)
