@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, ParamSpec, TypeVar
 
 import typer
+import typer.core
 
 from gzspatial._errors import GzError
 from gzspatial.schema import By
@@ -32,7 +33,46 @@ if TYPE_CHECKING:
 P = ParamSpec("P")
 R = TypeVar("R")
 
+# The UsageError class typer's parser raises: click's, or its vendored copy in newer typer (typer._click).
+# Taken from typer's public BadParameter (a UsageError in every click) rather than a private module path.
+_UsageError: type = typer.BadParameter.__mro__[1]
+
+
+class _OneLineUsageError(_UsageError):
+    """A usage error shown as one line (click prints usage, a hint and the error on three)."""
+
+    def show(self, file=None) -> None:
+        message = self.format_message().replace("Value error, ", "")  # typer's enum check adds this prefix
+        hint = f" (see '{self.ctx.command_path} --help')" if self.ctx is not None else ""
+        typer.echo(f"error: {terminal_text(message)}{hint}", err=True)
+
+
+class _OneLineErrors(typer.core.TyperGroup):
+    """Root command: usage errors of any subcommand (unknown option, bad choice, missing argument) are one line."""
+
+    def make_context(self, *args, **kwargs):
+        try:
+            return super().make_context(*args, **kwargs)
+        except _UsageError as exc:
+            raise _one_line(exc) from None
+
+    def invoke(self, ctx):
+        try:
+            return super().invoke(ctx)
+        except _UsageError as exc:
+            raise _one_line(exc) from None
+
+
+def _one_line(exc: typer.BadParameter) -> _OneLineUsageError:
+    if isinstance(exc, _OneLineUsageError):
+        return exc
+    line = _OneLineUsageError(exc.format_message(), exc.ctx)
+    line.exit_code = exc.exit_code
+    return line
+
+
 app = typer.Typer(
+    cls=_OneLineErrors,
     add_completion=False,
     no_args_is_help=True,
     pretty_exceptions_enable=False,

@@ -37,12 +37,14 @@ def test_bad_by_exits_2_naming_the_value_and_choices(tmp_path):
     err = result.stderr.decode()
     assert result.returncode == 2 and "--by" in err and "'street'" in err
     assert all(f"'{b}'" in err for b in By) and result.stdout == b""
+    assert err.count("\n") == 1 and err.startswith("error: ") and "Value error" not in err
 
 
 def test_bad_basemap_exits_2_naming_the_value_and_choices(tmp_path):
     result = invoke_cli("map", "-o", str(tmp_path / "m.html"), "--basemap", "google")
     err = result.stderr.decode()
     assert result.returncode == 2 and "'google'" in err and all(f"'{b}'" in err for b in Basemap)
+    assert err.count("\n") == 1 and "map --help')" in err
     assert not (tmp_path / "m.html").exists()
 
 

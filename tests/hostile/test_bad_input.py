@@ -302,3 +302,24 @@ def test_input_that_is_not_a_regular_file(tmp_path, runner, kind, command, name)
     make(tmp_path / name)
     line = refused(runner, tmp_path, *TABLE_COMMANDS[command](tmp_path / name, tmp_path))
     assert message in line and repr(str(tmp_path / name)) in line
+
+
+@pytest.mark.parametrize(
+    ("args", "named"),
+    [
+        (("join", "--bogus"), "--bogus"),
+        (("nosuch",), "'nosuch'"),
+        (("join",), "'source'"),
+        (("stats", "x.csv", "--by", "street"), "'street'"),
+        (("locate", "113.3", "23.1", "--corridor-km", "far"), "'--corridor-km'"),
+        (("layers", "import"), "'source'"),
+    ],
+)
+def test_usage_errors_are_one_line(args, named):
+    """Unknown options and commands, missing arguments and bad choices: one line naming the value, exit 2,
+    through the real entry point (click would print usage, a hint and the error on three lines)."""
+    result = run_cli(*args)
+    err = result.stderr.decode()
+    assert result.returncode == 2, err
+    assert err.startswith("error: ") and err.count("\n") == 1 and named in err, err
+    assert "--help')" in err and "Traceback" not in err
