@@ -10,6 +10,7 @@ from enum import StrEnum
 import numpy as np
 
 from gzspatial._errors import CoordinateError
+from gzspatial.i18n import _
 
 # Guangzhou's bounding box (WGS84 degrees) widened by about 50 km: a point whose (lat, lon) falls
 # here while its (lon, lat) does not was almost surely entered the wrong way round.
@@ -253,8 +254,9 @@ def parse_point(lon_text, lat_text) -> tuple[float, float]:
         number, problem = parse_number(text)
         if problem:
             raise CoordinateError(
-                f"{name} {str(text)!r} is {problem.split(':')[0]}: give decimal degrees "
-                "(e.g. 113.3245) or DMS (e.g. 113°19′30″E)"
+                _(
+                    "{name} {text!r} is {problem}: give decimal degrees (e.g. 113.3245) or DMS (e.g. 113°19′30″E)"
+                ).format(name=name, text=str(text), problem=problem.split(":")[0])
             )
         values.append(number)
     return values[0], values[1]
