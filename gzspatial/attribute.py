@@ -26,7 +26,7 @@ from gzspatial._validate import (
     check_points,
     parse_degrees,
 )
-from gzspatial.i18n import _
+from gzspatial.i18n import Lang, _
 from gzspatial.layers import Layer, layers_version
 from gzspatial.settings import DEFAULT_CORRIDOR_KM
 
@@ -52,7 +52,7 @@ GZ_COLUMNS = (
     "gz_note",
     "gz_layers_version",  # which layer set answered (gzspatial.layers.layer_set), same on every row
 )
-LANGS = ("zh", "en")
+LANGS = tuple(Lang)  # zh, en (gzspatial.i18n)
 
 
 @dataclass(frozen=True)

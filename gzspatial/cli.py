@@ -748,7 +748,8 @@ def stats_command(
         display(tables[0], lang).to_csv(sys.stdout, index=False)
     else:
         for table in tables:
-            _print_stats(table, lang or i18n.current())
+            # without --lang: Chinese under a zh interface, else the column names and both names (as before)
+            _print_stats(table, lang or (i18n.Lang.ZH if i18n.current() == i18n.Lang.ZH else None))
 
 
 def _cell(value: object) -> Text:

@@ -6,17 +6,8 @@ web-map stack and both maps say the same thing in the same colours.
 
 from __future__ import annotations
 
-from enum import StrEnum
-
 from gzspatial import schema
-
-
-class Lang(StrEnum):
-    """Languages of labels, legends and reports (``--lang``)."""
-
-    ZH = "zh"
-    EN = "en"
-
+from gzspatial.i18n import Lang as Lang  # the languages live in gzspatial.i18n; re-exported here
 
 GROUP_COLORS = {"central": "#1f78b4", "east_north": "#33a02c", "south": "#e31a1c"}
 GROUP_LABELS = {
