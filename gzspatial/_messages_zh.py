@@ -256,4 +256,16 @@ MESSAGES: dict[str, str] = {
     "{path} is not a readable CSV ({encoding}): {exc}": "{path} 不是可读的 CSV（{encoding}）：{exc}",
     "cannot write stats as {suffix!r}: use .xlsx or .csv": "无法将统计写为 {suffix!r}：请用 .xlsx 或 .csv",
     "{n_tables} tables (one per --by) need -o FILE.xlsx (a sheet each), not {suffix}": "{n_tables} 张表（每个 --by 一张）需要 -o 文件.xlsx（每张表一个工作表），而不是 {suffix}",
+    # interface lines of the CLI and reports
+    "blank": "为空",
+    "not a number": "不是数字",
+    "not a finite number": "不是有限数",
+    "longitude and latitude were swapped; corrected": "经纬度顺序颠倒，已纠正",
+    "outside Guangzhou": "位于广州市域外",
+    "{task.fields[rows]:,} rows, {task.fields[speed]:,.0f} rows/s": "{task.fields[rows]:,} 行，{task.fields[speed]:,.0f} 行/秒",
+    "{kind}: {n} feature(s) matched from {source} ({crs})": "{kind}：从 {source}（{crs}）匹配了 {n} 个要素",
+    "  {layout_id}: {n} features united into one": "  {layout_id}：{n} 个要素合并为一个",
+    "  note: {note}": "  注意：{note}",
+    "  left out (--map '-'): {ids}": "  已排除（--map '-'）：{ids}",
+    "  kept packaged (not official): {ids}": "  保留内置要素（非官方）：{ids}",
 }

@@ -446,7 +446,7 @@ def _format_location(loc) -> str:
         point += _("  from {crs} {lon}, {lat}").format(**loc.input)
     rows = [(_("Point"), point)]
     if loc.note:
-        rows.append((_("Note"), loc.note))
+        rows.append((_("Note"), _known_note(loc.note)))
     district = loc.district
     rows.append(
         (
@@ -478,6 +478,17 @@ def _format_location(loc) -> str:
     if loc.layers:
         rows.append((_("Layers"), f"{loc.layers['version']} ({loc.layers['origin']}: {loc.layers['folder']})"))
     return _label_rows(rows)
+
+
+def _known_note(note: str) -> str:
+    """A locate note in the language in force (gz_note texts themselves stay English, like gz_status)."""
+    from gzspatial._validate import SWAPPED_NOTE
+
+    known = {
+        SWAPPED_NOTE: _("longitude and latitude were swapped; corrected"),
+        "outside Guangzhou": _("outside Guangzhou"),
+    }
+    return known.get(note, note)
 
 
 def _label_rows(rows: list[tuple[str, str]]) -> str:
@@ -681,7 +692,7 @@ class _Progress:
             from rich.console import Console
             from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
 
-            speed = TextColumn("{task.fields[rows]:,} rows, {task.fields[speed]:,.0f} rows/s")
+            speed = TextColumn(_("{task.fields[rows]:,} rows, {task.fields[speed]:,.0f} rows/s"))
             self.bar = Progress(BarColumn(), TextColumn("{task.percentage:>3.0f}%"), speed, TimeRemainingColumn(),
                                 console=Console(stderr=True), transient=True)  # fmt: skip
             self.bar.start()

@@ -54,16 +54,18 @@ class ImportReport:
 
     def lines(self) -> list[str]:
         """The report as short lines for stderr."""
-        lines = [f"{self.kind}: {len(self.matched)} feature(s) matched from {self.source} ({self.crs})"]
+        matched = _("{kind}: {n} feature(s) matched from {source} ({crs})")
+        lines = [matched.format(kind=self.kind, n=len(self.matched), source=self.source, crs=self.crs)]
         lines += [f"  {user} -> {layout_id}" for user, layout_id in self.matched]
         if self.skipped:
-            lines.append(f"  left out (--map '-'): {', '.join(self.skipped)}")
-        lines += [f"  {layout_id}: {n} features united into one" for layout_id, n in self.merged.items()]
+            lines.append(_("  left out (--map '-'): {ids}").format(ids=", ".join(self.skipped)))
+        united = _("  {layout_id}: {n} features united into one")
+        lines += [united.format(layout_id=layout_id, n=n) for layout_id, n in self.merged.items()]
         if self.kept_packaged:
-            lines.append(f"  kept packaged (not official): {', '.join(self.kept_packaged)}")
-        lines += [f"  note: {note}" for note in self.notes]
+            lines.append(_("  kept packaged (not official): {ids}").format(ids=", ".join(self.kept_packaged)))
+        lines += [_("  note: {note}").format(note=note) for note in self.notes]
         if self.output is not None:
-            lines.append(f"wrote {self.output}")
+            lines.append(_("wrote {output}").format(output=self.output))
         return lines
 
 
