@@ -561,6 +561,9 @@ def join_command(
     gz_on_axis, gz_axis_section, gz_axis_distance_m, gz_nearest_node, gz_nearest_node_m, gz_subdistrict,
     gz_status (ok, outside, swapped, missing, invalid, address_only, geocoded, geocoded_coarse) and gz_note;
     with --geocoder also gz_geocode_source, gz_geocode_level, gz_geocode_score, gz_geocode_lon, gz_geocode_lat.
+
+    Names in the output (gz_district, gz_core…) are Chinese unless --lang en is given: GZ_LANG and the
+    locale change only the messages, so an output does not depend on the machine that wrote it.
     """
     from gzspatial import attribute, io, pipeline
     from gzspatial.dask import is_dataset
@@ -730,6 +733,7 @@ def stats_command(
     """Count joined rows per node, core, district… with share and density per km² (zeros listed).
 
     Below the units: rows outside every unit, rows not located, and the total (counts add up).
+    Headers of a file (-o) or of --csv are the column names unless --lang is given (scripts read them).
     """
     from gzspatial import io
     from gzspatial.summary import display, read_joined, stats, write_stats

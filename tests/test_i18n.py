@@ -251,6 +251,7 @@ def test_every_command_has_lang_and_help_works():
         assert "lang" in [p.name for p in command.params], path
         result = invoke_cli(*path, "--help")
         assert result.returncode == 0 and "--lang" in result.stdout.decode(), path
+    assert "Chinese unless --lang en" in invoke_cli("join", "--help").stdout.decode()
 
 
 # --- the catalog ---------------------------------------------------------------------------------
