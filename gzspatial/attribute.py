@@ -380,20 +380,20 @@ def resolve_crs(
     if declared is not None and given_n is not None and declared != given_n:
         raise InputError(
             _(
-                "the input declares its CRS as {declared} but --crs says {given_n}: drop --crs, or fix the file's CRS"
-            ).format(declared=declared, given_n=given_n)
+                "the input declares its CRS as {declared} but --crs says {crs}: drop --crs, or fix the file's CRS"
+            ).format(declared=declared, crs=given_n)
         )
     for column, stated in named.items():
         if (given_n or declared) not in (None, stated):
             raise InputError(
                 _(
-                    "column {column!r} names {stated} but {source} {given_n}: fix --crs, or choose other columns with "
+                    "column {column!r} names {stated} but {source} {crs}: fix --crs, or choose other columns with "
                     "--lon/--lat"
                 ).format(
                     column=column,
                     stated=stated,
                     source=_("--crs says") if given_n else _("the file declares"),
-                    given_n=given_n or declared,
+                    crs=given_n or declared,
                 )
             )
     system = declared or given_n or next(iter(named.values()), None)

@@ -582,7 +582,7 @@ def join_command(
     if output != "-" and suffix not in io.OUTPUT_SUFFIXES:
         raise _fail(
             _("cannot write {suffix!r}: use {OUTPUT_SUFFIXES}").format(
-                suffix=suffix or "files without an extension", OUTPUT_SUFFIXES=", ".join(io.OUTPUT_SUFFIXES)
+                suffix=suffix or _("files without an extension"), OUTPUT_SUFFIXES=", ".join(io.OUTPUT_SUFFIXES)
             )
         )
     io.check_output_path(output)

@@ -92,6 +92,11 @@ def _(template: str) -> str:
     return MESSAGES.get(template, template)
 
 
+def N_(template: str) -> str:  # noqa: N802 (gettext's name for it)
+    """Mark a message kept in a table and translated where it is used (``_(kind)``); returns it unchanged."""
+    return template
+
+
 def text(zh: str, en: str, lang: str | None = None) -> str:
     """The Chinese or English of a UI string, in ``lang`` or the language in force."""
     return zh if (current() if lang is None else lang) == Lang.ZH else en

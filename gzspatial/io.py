@@ -28,7 +28,7 @@ from typing import IO, TYPE_CHECKING
 import numpy as np
 
 from gzspatial._errors import GzError, InputError, OutputError
-from gzspatial.i18n import _
+from gzspatial.i18n import N_, _
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -41,8 +41,8 @@ _WRITE_ERRNOS = frozenset(
     {errno.ENOSPC, errno.EDQUOT, errno.EFBIG, errno.EROFS, errno.EACCES, errno.EPERM, errno.ENOTDIR,
      errno.EISDIR, errno.ENAMETOOLONG, errno.EIO, errno.EXDEV}
 )  # fmt: skip
-_KINDS = {stat.S_IFDIR: "a folder", stat.S_IFCHR: "a character device", stat.S_IFBLK: "a block device",
-          stat.S_IFIFO: "a FIFO (named pipe)", stat.S_IFSOCK: "a socket"}  # fmt: skip
+_KINDS = {stat.S_IFDIR: N_("a folder"), stat.S_IFCHR: N_("a character device"), stat.S_IFBLK: N_("a block device"),
+          stat.S_IFIFO: N_("a FIFO (named pipe)"), stat.S_IFSOCK: N_("a socket")}  # fmt: skip
 
 
 class Terminated(SystemExit):
@@ -77,11 +77,11 @@ def check_output_path(path: str | Path) -> None:
             ).format(shown=shown, target=target)
         )
     if mode is not None and not stat.S_ISREG(mode):
-        kind = _KINDS.get(stat.S_IFMT(mode), "not a regular file")
-        hint = f"e.g. {shown.rstrip('/')}/out.csv" if kind == "a folder" else "a regular file"
+        kind = _KINDS.get(stat.S_IFMT(mode), N_("not a regular file"))
+        hint = _("e.g. {path}/out.csv").format(path=shown.rstrip("/")) if kind == "a folder" else _("a regular file")
         raise OutputError(
             _("output {shown!r} is {kind}: give the name of a file to write ({hint})").format(
-                shown=shown, kind=kind, hint=hint
+                shown=shown, kind=_(kind), hint=hint
             )
         )
     folder = _existing_ancestor(path.parent)
@@ -715,8 +715,10 @@ def check_input_path(path: str | Path) -> Path:
             _("input file {path!r} cannot be read: {strerror}").format(path=str(path), strerror=exc.strerror)
         ) from None
     if not stat.S_ISREG(mode):
-        kind = _KINDS.get(stat.S_IFMT(mode), "not a regular file")
-        raise InputError(_("input {path!r} is {kind}: give a file (or - for stdin)").format(path=str(path), kind=kind))
+        kind = _KINDS.get(stat.S_IFMT(mode), N_("not a regular file"))
+        raise InputError(
+            _("input {path!r} is {kind}: give a file (or - for stdin)").format(path=str(path), kind=_(kind))
+        )
     return path
 
 

@@ -1002,7 +1002,7 @@ def make_map(
         raise InputError(_("a node choropleth needs points: give --points FILE"))
     if (category or time) and points is None:
         raise InputError(
-            _("{value} filters points: give --points FILE").format(value="--category" if category else "--time")
+            _("{option} filters points: give --points FILE").format(option="--category" if category else "--time")
         )
     key = _basemap_key(basemap, tianditu_key)
     index = layout_index(layers)

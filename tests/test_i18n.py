@@ -258,13 +258,18 @@ def test_every_command_has_lang_and_help_works():
 
 
 def _marked() -> dict[str, str]:
-    """{template: where} of every literal ``_("...")`` in gzspatial/."""
+    """{template: where} of every ``_("...")`` and ``N_("...")`` in gzspatial/ (``_(name)`` translates a
+    message marked with N_ elsewhere)."""
     found = {}
     for path in sorted(PACKAGE.glob("*.py")):
         for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
-            if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == "_":
-                assert len(node.args) == 1 and isinstance(node.args[0], ast.Constant), f"{path.name}:{node.lineno}"
-                found.setdefault(node.args[0].value, f"{path.name}:{node.lineno}")
+            if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id in ("_", "N_"):
+                where = f"{path.name}:{node.lineno}"
+                assert len(node.args) == 1, where
+                if isinstance(node.args[0], ast.Name) and node.func.id == "_":
+                    continue
+                assert isinstance(node.args[0], ast.Constant), where
+                found.setdefault(node.args[0].value, where)
     return found
 
 
