@@ -460,15 +460,16 @@ class Geocoder:
                     return Answer(None, f"{self.provider.name} answered HTTP {exc.code}")
                 problem = f"HTTP {exc.code}"
             except (TimeoutError, urllib.error.URLError, ConnectionError, http.client.HTTPException) as exc:
-                problem = f"no answer ({getattr(exc, 'reason', exc) or exc.__class__.__name__})"
+                problem = _("no answer ({reason})").format(reason=getattr(exc, "reason", exc) or exc.__class__.__name__)
             except (json.JSONDecodeError, UnicodeDecodeError, ValueError, TypeError, AttributeError):
-                problem = "an answer that is not the documented JSON"
+                problem = _("an answer that is not the documented JSON")
             except _RetryError as exc:
                 problem = str(exc)
+        gave = _("{name} at {url} gave {problem} after {tries} tries: check --geocoder-url or the network, "
+                 "then rerun (the cache keeps what was done)")  # fmt: skip
         raise GeocodeError(
-            self._scrub(f"{self.provider.name} at {self.url} gave {problem} after {self.retries + 1} tries: "
-                        "check --geocoder-url or the network, then rerun (the cache keeps what was done)")
-        )  # fmt: skip
+            self._scrub(gave.format(name=self.provider.name, url=self.url, problem=problem, tries=self.retries + 1))
+        )
 
     def _wait(self) -> None:
         pause = self._last + 1.0 / self.qps - time.monotonic()

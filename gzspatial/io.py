@@ -255,9 +255,11 @@ def _writing(path: Path, *, folder: bool = False) -> Iterator[Path]:
             else:
                 os.unlink(tmp)
         if isinstance(exc, OSError) and exc.errno in _WRITE_ERRNOS:
+            unchanged = _("the old file is unchanged") if path.exists() else _("nothing was written")
             raise OutputError(
-                f"cannot write {str(path)!r}: {exc.strerror or exc}; "
-                + ("the old file is unchanged" if path.exists() else "nothing was written")
+                _("cannot write {path!r}: {reason}; {unchanged}").format(
+                    path=str(path), reason=exc.strerror or exc, unchanged=unchanged
+                )
             ) from None
         raise
 
@@ -932,9 +934,12 @@ def write_output(frame, path: str | Path, *, lon=None, lat=None, excel_bom: bool
                 frame.to_file(tmp, driver="GeoJSON")
         except (pyogrio.errors.DataSourceError, pyogrio.errors.DataLayerError) as exc:  # GDAL's write errors
             full = _disk_full(path.parent)
+            reason = _("No space left on device") if full else str(exc).splitlines()[0]
+            unchanged = _("the old file is unchanged") if path.exists() else _("nothing was written")
             raise OutputError(
-                f"cannot write {str(path)!r}: {'No space left on device' if full else str(exc).splitlines()[0]}; "
-                + ("the old file is unchanged" if path.exists() else "nothing was written")
+                _("cannot write {path!r}: {reason}; {unchanged}").format(
+                    path=str(path), reason=reason, unchanged=unchanged
+                )
             ) from None
 
 

@@ -518,4 +518,6 @@ def _validate(features, kind: str, path: Path) -> None:
                 "is the CRS right?"
             )
     if problems:
-        raise LayerError(f"{path}: {len(problems)} problem(s): " + "; ".join(problems))
+        raise LayerError(
+            _("{path}: {n} problem(s): {problems}").format(path=path, n=len(problems), problems="; ".join(problems))
+        )

@@ -177,7 +177,9 @@ def read_layer(name: str, path: Path) -> Layer:
     if duplicates:
         problems.append(f"duplicate ids: {', '.join(duplicates)}")
     if problems:
-        raise LayerError(f"{path}: {len(problems)} problem(s): " + "; ".join(problems))
+        raise LayerError(
+            _("{path}: {n} problem(s): {problems}").format(path=path, n=len(problems), problems="; ".join(problems))
+        )
     metadata = collection.get("metadata")
     if not isinstance(metadata, dict):
         metadata = {}

@@ -386,9 +386,12 @@ def write_gdal(stream: Iterator[Joined], schema, output, *, tap: Callable | None
                         crs="EPSG:4326", encoding="UTF-8", **options)  # fmt: skip
         except (pyogrio.errors.DataSourceError, pyogrio.errors.DataLayerError) as exc:
             full = _disk_full(path.parent)
+            reason = _("No space left on device") if full else str(exc).splitlines()[0]
+            unchanged = _("the old file is unchanged") if path.exists() else _("nothing was written")
             raise OutputError(
-                f"cannot write {str(path)!r}: {'No space left on device' if full else str(exc).splitlines()[0]}; "
-                + ("the old file is unchanged" if path.exists() else "nothing was written")
+                _("cannot write {path!r}: {reason}; {unchanged}").format(
+                    path=str(path), reason=reason, unchanged=unchanged
+                )
             ) from None
 
 
