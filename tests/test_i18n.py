@@ -165,6 +165,17 @@ def test_locate_table_in_zh_and_en():
     assert len(starts) == 1
 
 
+def test_indicators_and_config_in_zh():
+    table = invoke_cli("indicators", "--lang", "zh").stdout.decode()
+    headers = next(line for line in table.splitlines() if "指标" in line and "进度" in line)
+    assert [h.strip() for h in headers.strip("┃ \n").split("┃")] == [
+        "编号", "指标", "单位", "基期值", "2025年目标", "实际值", "进度"
+    ]  # fmt: skip
+    assert "Main indicators" in invoke_cli("indicators", "--lang", "en").stdout.decode()
+    shown = invoke_cli("config", "show", "--lang", "zh").stdout.decode().splitlines()
+    assert shown[0].startswith("文件：") and shown[-1].startswith("图层 ")
+
+
 def test_layers_table_in_zh():
     zh = invoke_cli("layers", "--lang", "zh").stdout.decode()
     assert zh.startswith("图层集 ") and "个要素" in zh and "来源：" in zh and "features" not in zh
