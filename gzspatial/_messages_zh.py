@@ -175,6 +175,7 @@ MESSAGES: dict[str, str] = {
     "e.g. {path}/out.csv": "如 {path}/out.csv",
     "a regular file": "一个普通文件",
     "files without an extension": "无扩展名的文件",
+    "a file without extension": "无扩展名的文件",
     "{path}: {n} problem(s): {problems}": "{path}：{n} 处问题：{problems}",
     "cannot write {path!r}: {reason}; {unchanged}": "无法写入 {path!r}：{reason}；{unchanged}",
     "the old file is unchanged": "原文件未改动",

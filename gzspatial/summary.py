@@ -401,7 +401,9 @@ def write_stats(tables, path: str | Path, *, lang: str | None = None, excel_bom:
         io.write_table(display(tables[0], lang), path, excel_bom=excel_bom)
     else:
         raise InputError(
-            _("cannot write stats as {suffix!r}: use .xlsx or .csv").format(suffix=suffix or "a file without extension")
+            _("cannot write stats as {suffix!r}: use .xlsx or .csv").format(
+                suffix=suffix or _("a file without extension")
+            )
         )
 
 

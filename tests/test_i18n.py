@@ -331,3 +331,26 @@ def test_no_function_shadows_the_marker():
             if binds and calls:
                 clashes.append(f"{path.name}:{func.lineno} {func.name}")
     assert not clashes, clashes
+
+
+def test_mark_messages_script_rewrites_an_fstring_to_the_same_message(tmp_path):
+    """scripts/mark_messages.py (for messages added later): the marked message reads as the f-string did."""
+    import importlib.util
+
+    from gzspatial._errors import InputError
+
+    spec = importlib.util.spec_from_file_location("mark_messages", ROOT / "scripts" / "mark_messages.py")
+    assert spec is not None and spec.loader is not None
+    script = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(script)
+    path = tmp_path / "module.py"
+    path.write_text('"""Doc."""\n\nfrom gzspatial._errors import InputError\n\n\ndef check(cols, x):\n'
+                    "    raise InputError(f\"no {x!r} in {', '.join(cols)} ({len(cols):,} columns) {{kept}}\")\n",
+                    encoding="utf-8")  # fmt: skip
+    assert script.mark(path) == ["no {x!r} in {cols} ({n_cols:,} columns) {{kept}}"]
+    assert "from gzspatial.i18n import _\n" in path.read_text(encoding="utf-8")
+    namespace: dict = {}
+    exec(compile(path.read_text(encoding="utf-8"), str(path), "exec"), namespace)
+    with pytest.raises(InputError) as raised:
+        namespace["check"](["a", "b"], "x")
+    assert str(raised.value) == "no 'x' in a, b (2 columns) {kept}"
