@@ -28,10 +28,10 @@ demo: install
 	$(BIN)/gzspatial sample enterprises -n 50000 --seed 1 -o $(DEMO)/enterprises_gcj02.csv
 	$(BIN)/gzspatial join $(DEMO)/enterprises_gcj02.csv --crs gcj02 -o $(DEMO)/enterprises_joined.csv
 	$(BIN)/gzspatial stats $(DEMO)/enterprises_joined.csv --by core --category 类别
-	$(BIN)/gzspatial indicators
-	$(BIN)/gzspatial map -o maps/layout.html --points $(DEMO)/enterprises_gcj02.csv --crs gcj02 --choropleth density \
+	$(BIN)/gzspatial indicators --lang zh
+	$(BIN)/gzspatial map --lang zh -o maps/layout.html --points $(DEMO)/enterprises_gcj02.csv --crs gcj02 --choropleth density \
 		--category 类别 --time 成立年份
-	$(BIN)/gzspatial map -o maps/layout.png
+	$(BIN)/gzspatial map --lang zh -o maps/layout.png
 
 lint: install
 	$(BIN)/ruff check gzspatial tests benchmarks scripts

@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 
 from gzspatial._errors import GzError
+from gzspatial.i18n import _
 
 _SCRIPT = re.compile(r'<script\s+src="(?P<url>[^"]+)"\s*>\s*</script>')
 _STYLESHEET = re.compile(r'<link\s+rel="stylesheet"\s+href="(?P<url>[^"]+)"\s*/?>')
@@ -32,7 +33,9 @@ def inline_assets(page: str) -> str:
     assets = _assets()
     missing = sorted({m["url"] for m in (*_SCRIPT.finditer(page), *_STYLESHEET.finditer(page))} - set(assets))
     if missing:
-        raise GzError(f"no offline copy of {', '.join(missing)}: this map cannot be made self-contained")
+        raise GzError(
+            _("no offline copy of {missing}: this map cannot be made self-contained").format(missing=", ".join(missing))
+        )
 
     def script(match: re.Match) -> str:
         return "<script>" + assets[match["url"]].replace("</script", "<\\/script") + "</script>"

@@ -10,6 +10,7 @@ from enum import StrEnum
 import numpy as np
 
 from gzspatial._errors import CoordinateError
+from gzspatial.i18n import _
 
 # Guangzhou's bounding box (WGS84 degrees) widened by about 50 km: a point whose (lat, lon) falls
 # here while its (lon, lat) does not was almost surely entered the wrong way round.
@@ -249,12 +250,19 @@ def parse_number(text, axis: str | None = None) -> tuple[float, str]:
 def parse_point(lon_text, lat_text) -> tuple[float, float]:
     """One point from command-line text; raises CoordinateError (one line) when not usable."""
     values = []
-    for text, name in ((lon_text, "longitude"), (lat_text, "latitude")):
+    for text, name in ((lon_text, _("longitude")), (lat_text, _("latitude"))):
         number, problem = parse_number(text)
         if problem:
+            kind = problem.split(":")[0]
+            kind = {
+                "blank": _("blank"),
+                "not a number": _("not a number"),
+                "not a finite number": _("not a finite number"),
+            }.get(kind, kind)
             raise CoordinateError(
-                f"{name} {str(text)!r} is {problem.split(':')[0]}: give decimal degrees "
-                "(e.g. 113.3245) or DMS (e.g. 113°19′30″E)"
+                _(
+                    "{name} {text!r} is {problem}: give decimal degrees (e.g. 113.3245) or DMS (e.g. 113°19′30″E)"
+                ).format(name=name, text=str(text), problem=kind)
             )
         values.append(number)
     return values[0], values[1]

@@ -22,6 +22,7 @@ from typing import Any
 import numpy as np
 
 from gzspatial._errors import InputError
+from gzspatial.i18n import _
 
 #: The 11 districts: adcode → (name, short name).
 DISTRICTS = {
@@ -313,7 +314,7 @@ def _bare_district(rest: str, p) -> tuple[str | None, str]:
 def _township(towns: list[tuple[str, int]], code: str | None) -> tuple[str, str, str] | None:
     """(name, code, district) of the first 街道/镇 named that fits ``code`` (or is unique when None)."""
     forms = _townships()
-    for text, _ in towns:
+    for text, _count in towns:
         entries = forms[text]
         if code is not None:
             entries = [e for e in entries if e[2] == code]
@@ -336,14 +337,22 @@ def address_candidates(columns, given: str | None = None) -> list[str]:
     columns = [str(c) for c in columns]
     if given is not None:
         if given not in columns:
-            raise InputError(f"address column {given!r} not found; columns are: {', '.join(columns)}")
+            raise InputError(
+                _("address column {given!r} not found; columns are: {columns}").format(
+                    given=given, columns=", ".join(columns)
+                )
+            )
         return [given]
     return [c for c in columns if c.strip().lower() in ADDRESS_NAMES]
 
 
 def _one_column(candidates: list[str]) -> str:
     if len(candidates) > 1:
-        raise InputError(f"several address columns ({', '.join(candidates)}): choose one with --address (address=...)")
+        raise InputError(
+            _("several address columns ({candidates}): choose one with --address (address=...)").format(
+                candidates=", ".join(candidates)
+            )
+        )
     return candidates[0]
 
 
@@ -379,7 +388,7 @@ def fill_from_addresses(columns: dict, lon, lat, addresses, candidates, *, optio
     unusable = np.isin(status, ("missing", "invalid"))
     if geocoder is not None:
         if not candidates:
-            raise InputError("a geocoder needs an address column: name it with --address (address=...)")
+            raise InputError(_("a geocoder needs an address column: name it with --address (address=...)"))
         columns = {**columns, **geocode_columns(len(status))}
     if not candidates or (len(candidates) > 1 and not unusable.any()):
         return columns, lon, lat

@@ -27,6 +27,7 @@ from gzspatial._validate import (
     check_points,
     parse_degrees,
 )
+from gzspatial.i18n import Lang, _
 from gzspatial.layers import Layer, layers_version
 from gzspatial.settings import DEFAULT_CORRIDOR_KM
 
@@ -54,7 +55,7 @@ GZ_COLUMNS = (
     "gz_note",
     "gz_layers_version",  # which layer set answered (gzspatial.layers.layer_set), same on every row
 )
-LANGS = ("zh", "en")
+LANGS = tuple(Lang)  # zh, en (gzspatial.i18n)
 
 
 @dataclass(frozen=True)
@@ -69,9 +70,11 @@ class Options:
 
     def checked(self) -> Options:
         if self.lang not in LANGS:
-            raise InputError(f"language {self.lang!r} is not supported: use zh or en")
+            raise InputError(_("language {lang!r} is not supported: use zh or en").format(lang=self.lang))
         if not self.corridor_km >= 0:
-            raise CoordinateError(f"corridor half-width {self.corridor_km!r} km must be a number >= 0")
+            raise CoordinateError(
+                _("corridor half-width {corridor_km!r} km must be a number >= 0").format(corridor_km=self.corridor_km)
+            )
         system = None if self.crs is None else _crs.normalize_crs(self.crs)
         return Options(system, float(self.corridor_km), self.lang, self.layers, self.overwrite_gz)
 
@@ -81,8 +84,10 @@ def check_gz_columns(columns, overwrite: bool) -> list[str]:
     existing = [c for c in map(str, columns) if c.startswith("gz_")]
     if existing and not overwrite:
         raise InputError(
-            f"input already has gz_ column(s) {', '.join(existing)}: rename them, or pass --overwrite-gz "
-            "(overwrite_gz=True) to replace them"
+            _(
+                "input already has gz_ column(s) {existing}: rename them, or pass --overwrite-gz "
+                "(overwrite_gz=True) to replace them"
+            ).format(existing=", ".join(existing))
         )
     return existing
 
@@ -238,7 +243,7 @@ def attribute_coordinates(
     systems, codes = _row_systems(row_crs, options.crs, len(lon_values), problems)
     kinds = {_crs.is_geographic(system) for system in systems}
     if len(kinds) > 1:
-        raise InputError("the rows mix degrees and projected coordinates (see 坐标系): split the file by system")
+        raise InputError(_("the rows mix degrees and projected coordinates (see 坐标系): split the file by system"))
     geographic = kinds.pop() if kinds else True
     axis = ("lon", "lat") if geographic else (None, None)
     lon, lon_problems = parse_degrees(lon_values, axis[0])
@@ -258,7 +263,11 @@ def _row_systems(row_crs, given: str | None, n: int, problems: dict) -> tuple[li
     """(distinct systems, code per row into them; -1 where unusable, with a reason in ``problems``)."""
     if row_crs is None:
         if given is None:
-            raise InputError(f"no coordinate system given for the coordinates: give crs ({CRS_CHOICES})")
+            raise InputError(
+                _("no coordinate system given for the coordinates: give crs ({CRS_CHOICES})").format(
+                    CRS_CHOICES=CRS_CHOICES
+                )
+            )
         return [given], np.zeros(n, dtype=np.int64)
     import pandas as pd
 
@@ -299,10 +308,12 @@ def _check_projected(x: np.ndarray, y: np.ndarray, systems, codes, problems: dic
         # origin, far from Guangzhou, in any projected system): degrees with a metric --crs
         if rows.any() and (bad.sum() == rows.sum() or degrees.sum() == rows.sum()):
             first = int(np.flatnonzero(rows)[0])
-            like = " (they look like degrees)" if degrees[first] else ""
+            like = _(" (they look like degrees)") if degrees[first] else ""
             raise CoordinateError(
-                f"coordinates such as {x[first]:g}, {y[first]:g} are not {system} metres{like}: "
-                f"give the system they are in with --crs ({CRS_CHOICES})"
+                _(
+                    "coordinates such as {x:g}, {y:g} are not {system} metres{like}: give the system they are in "
+                    "with --crs ({CRS_CHOICES})"
+                ).format(x=x[first], y=y[first], system=system, like=like, CRS_CHOICES=CRS_CHOICES)
             )
         for row in np.flatnonzero(bad).tolist():
             problems[row] = f"{x[row]:g}, {y[row]:g} is far outside the area of {system}"
@@ -365,24 +376,36 @@ def resolve_crs(
     named = {c: stated for c in columns if (stated := column_system(c))}
     if len(set(named.values())) > 1:
         raise InputError(
-            f"columns {', '.join(named)} name different systems ({', '.join(named.values())}): "
-            "choose the pair to use with --lon/--lat"
+            _("columns {named} name different systems ({systems}): choose the pair to use with --lon/--lat").format(
+                named=", ".join(named), systems=", ".join(named.values())
+            )
         )
     if declared is not None and given_n is not None and declared != given_n:
         raise InputError(
-            f"the input declares its CRS as {declared} but --crs says {given_n}: drop --crs, or fix the file's CRS"
+            _(
+                "the input declares its CRS as {declared} but --crs says {crs}: drop --crs, or fix the file's CRS"
+            ).format(declared=declared, crs=given_n)
         )
     for column, stated in named.items():
         if (given_n or declared) not in (None, stated):
             raise InputError(
-                f"column {column!r} names {stated} but {'--crs says' if given_n else 'the file declares'} "
-                f"{given_n or declared}: fix --crs, or choose other columns with --lon/--lat"
+                _(
+                    "column {column!r} names {stated} but {source} {crs}: fix --crs, or choose other columns with "
+                    "--lon/--lat"
+                ).format(
+                    column=column,
+                    stated=stated,
+                    source=_("--crs says") if given_n else _("the file declares"),
+                    crs=given_n or declared,
+                )
             )
     system = declared or given_n or next(iter(named.values()), None)
     if system is None and not per_row:
         raise InputError(
-            f"{source} does not say which coordinate system its coordinates are in: give --crs ({CRS_CHOICES}), "
-            "or add a 坐标系 column"
+            _(
+                "{source} does not say which coordinate system its coordinates are in: give --crs "
+                "({CRS_CHOICES}), or add a 坐标系 column"
+            ).format(source=source, CRS_CHOICES=CRS_CHOICES)
         )
     why = "declared by the file" if declared else "--crs" if given_n else f"column {next(iter(named), '')!r}"
     log.info("%s: coordinates in %s (%s)", source, system or "each row's system", why if system else "per-row column")
@@ -559,5 +582,7 @@ def _open_csv_as_text(stream, encoding: str, delimiter: str, source, block_size:
         return open_with(dict.fromkeys(names, pa.string()))
     except (pa.ArrowInvalid, LookupError, UnicodeDecodeError) as exc:
         raise InputError(
-            f"{source} is not a readable CSV ({encoding}): {str(exc).splitlines()[0]}; give the right --encoding"
+            _("{source} is not a readable CSV ({encoding}): {exc}; give the right --encoding").format(
+                source=source, encoding=encoding, exc=str(exc).splitlines()[0]
+            )
         ) from None

@@ -18,7 +18,9 @@ from typing import TYPE_CHECKING, Annotated, ParamSpec, TypeVar
 import typer
 import typer.core
 
+from gzspatial import i18n
 from gzspatial._errors import GzError
+from gzspatial.i18n import _
 from gzspatial.schema import By
 from gzspatial.settings import DEFAULT_CORRIDOR_KM
 from gzspatial.style import Basemap
@@ -42,9 +44,17 @@ class _OneLineUsageError(_UsageError):
     """A usage error shown as one line (click prints usage, a hint and the error on three)."""
 
     def show(self, file=None) -> None:
+        from gzspatial import i18n
+
         message = self.format_message().replace("Value error, ", "")  # typer's enum check adds this prefix
-        hint = f" (see '{self.ctx.command_path} --help')" if self.ctx is not None else ""
-        typer.echo(f"error: {terminal_text(message)}{hint}", err=True)
+        if self.ctx is not None:
+            message += f" (see '{self.ctx.command_path} --help')"
+        try:  # parsing failed, so --lang may not be known: GZ_LANG or the locale decide the prefix
+            lang = i18n.resolve()
+        except GzError:
+            lang = i18n.Lang.EN
+        with i18n.use(lang):
+            typer.echo(_("error: {message}").format(message=terminal_text(message)), err=True)
 
 
 class _OneLineErrors(typer.core.TyperGroup):
@@ -81,16 +91,43 @@ app = typer.Typer(
 )
 
 
-def _check_layers_folder(folder: Path | None) -> Path | None:
+def _check_layers_folder(ctx: typer.Context, folder: Path | None) -> Path | None:
     """Say so when a --layers folder replaces none of the layers (a typo'd or wrong folder)."""
     if folder is not None and folder.is_dir():
         from gzspatial.layers import LAYER_NAMES, replaced_layers
 
         if not replaced_layers(folder):
             expected = ", ".join(f"{name}.geojson" for name in LAYER_NAMES)
-            typer.echo(terminal_text(f"warning: --layers {folder} replaces no layer (expected {expected}); "
-                                     "the packaged layers are used"), err=True)  # fmt: skip
+            with i18n.use(_lang_in(ctx)):
+                message = _("warning: --layers {folder} replaces no layer (expected {expected}); the packaged "
+                            "layers are used").format(folder=folder, expected=expected)  # fmt: skip
+            typer.echo(terminal_text(message), err=True)
     return folder
+
+
+def _lang_in(ctx: typer.Context) -> i18n.Lang:
+    """The interface language of this command line (set by --lang's callback; else GZ_LANG / the locale)."""
+    lang = ctx.meta.get(_LANG_KEY)
+    return lang if isinstance(lang, i18n.Lang) else _resolve_lang(None)
+
+
+def _resolve_lang(value: str | None) -> i18n.Lang:
+    """--lang, else GZ_LANG, else the locale; a bad value is a one-line exit 2 (in the locale's language)."""
+    try:
+        return i18n.resolve(value)
+    except GzError as exc:
+        with i18n.use(i18n.locale_lang()):
+            message = str(i18n.resolve(value) if False else exc)
+        raise _fail(message) from None
+
+
+_LANG_KEY = "gzspatial.lang"
+
+
+def _lang_callback(ctx: typer.Context, value: str | None) -> str | None:
+    """Decide the interface language before any other option is read (--lang is eager)."""
+    ctx.meta[_LANG_KEY] = _resolve_lang(value)
+    return None if value is None else ctx.meta[_LANG_KEY]  # given: zh or en; None: not given
 
 
 LayersOption = Annotated[
@@ -99,6 +136,17 @@ LayersOption = Annotated[
         "--layers",
         help="Folder of replacement layers (<name>.geojson, WGS84); default: GZ_LAYERS, then 'gzspatial config'.",
         callback=_check_layers_folder,
+    ),
+]
+LangOption = Annotated[
+    str | None,
+    typer.Option(
+        "--lang",
+        help="Language of messages, tables and maps: zh or en (default: GZ_LANG, then the locale: zh_* gives zh, "
+        "anything else en). gz_ column names, gz_status values and JSON keys stay English.",
+        callback=_lang_callback,
+        is_eager=True,
+        show_default=False,
     ),
 ]
 CrsOption = Annotated[str, typer.Option("--crs", help="System of the input: wgs84, cgcs2000, gcj02, bd09 or EPSG:n.")]
@@ -151,7 +199,9 @@ NoCacheOption = Annotated[bool, typer.Option("--no-cache", help="Neither read no
 
 
 def _fail(message: str, code: int = 2) -> typer.Exit:
-    typer.echo(f"error: {terminal_text(message)}", err=True)  # one line, whatever the message holds
+    typer.echo(
+        _("error: {message}").format(message=terminal_text(message)), err=True
+    )  # one line, whatever the message holds
     return typer.Exit(code)
 
 
@@ -160,19 +210,22 @@ def friendly(command: Callable[P, R]) -> Callable[P, R]:
 
     @functools.wraps(command)
     def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
-        try:
-            return command(*args, **kwargs)
-        except GzError as exc:
-            raise _fail(str(exc)) from None
-        except (typer.Exit, typer.Abort, KeyboardInterrupt):
-            raise
-        except BrokenPipeError:
-            sys.stderr.close()
-            raise typer.Exit(0) from None
-        except Exception as exc:
-            if os.environ.get("GZ_DEBUG"):
+        lang = kwargs.get("lang")  # every command has --lang (LangOption): zh/en if given, else None
+        with i18n.use(lang if isinstance(lang, i18n.Lang) else _resolve_lang(None)):  # messages follow --lang
+            try:
+                return command(*args, **kwargs)
+            except GzError as exc:
+                raise _fail(str(exc)) from None
+            except (typer.Exit, typer.Abort, KeyboardInterrupt):
                 raise
-            raise _fail(f"unexpected {exc.__class__.__name__}: {exc} (set GZ_DEBUG=1 for details)", 1) from None
+            except BrokenPipeError:
+                sys.stderr.close()
+                raise typer.Exit(0) from None
+            except Exception as exc:
+                if os.environ.get("GZ_DEBUG"):
+                    raise
+                message = _("unexpected {name}: {exc} (set GZ_DEBUG=1 for details)")
+                raise _fail(message.format(name=exc.__class__.__name__, exc=exc), 1) from None
 
     return wrapper
 
@@ -215,7 +268,7 @@ class _StderrLog(logging.Handler):
 def _configure_logging(ctx: typer.Context, verbose: int, quiet: bool) -> None:
     """The gzspatial logger on stderr for this run: warnings, -v info, -vv debug, -q errors only."""
     if verbose and quiet:
-        raise _fail("-q/--quiet and -v/--verbose contradict each other: give one of them")
+        raise _fail(_("-q/--quiet and -v/--verbose contradict each other: give one of them"))
     level = logging.ERROR if quiet else {0: logging.WARNING, 1: logging.INFO}.get(verbose, logging.DEBUG)
     logger = logging.getLogger("gzspatial")
     handler, saved = _StderrLog(level), logger.level
@@ -264,7 +317,9 @@ app.add_typer(layers_app, name="layers")
 
 @layers_app.callback(invoke_without_command=True)
 @friendly
-def layers_command(ctx: typer.Context, layers: LayersOption = None, as_json: JsonOption = False) -> None:
+def layers_command(
+    ctx: typer.Context, layers: LayersOption = None, as_json: JsonOption = False, lang: LangOption = None
+) -> None:
     """List the layers with feature count, CRS, version and provenance, and which layer set answers."""
     if ctx.invoked_subcommand is not None:
         return
@@ -280,7 +335,7 @@ def layers_command(ctx: typer.Context, layers: LayersOption = None, as_json: Jso
                 "features": len(layer),
                 "crs": "EPSG:4326 (WGS84, RFC 7946)",
                 "version": layer.version,
-                "source": meta.get("source", "see features' 'source'"),
+                "source": meta.get("source", _("see features' 'source'")),
                 "license": meta.get("license", ""),
                 "generated": meta.get("generated", ""),
                 "path": str(layer.path),
@@ -290,13 +345,13 @@ def layers_command(ctx: typer.Context, layers: LayersOption = None, as_json: Jso
     if as_json:
         typer.echo(json.dumps(rows, ensure_ascii=False, indent=2))
         return
-    echo(f"layer set {answering.version}, chosen by {answering.origin}: {answering.folder}")
+    echo(_("layer set {version}, chosen by {origin}: {folder}").format(**answering.to_dict()))
     for row in rows:
-        echo(f"{row['layer']:<10} {row['features']:>4} features  {row['crs']}  version {row['version']}")
-        echo(f"           source: {row['source']}")
+        echo(_("{layer:<10} {features:>4} features  {crs}  version {version}").format(**row))
+        echo(_("           source: {source}").format(**row))
         if row["license"]:
-            echo(f"           license: {row['license']}; generated {row['generated']}")
-        echo(f"           file: {row['path']}")
+            echo(_("           license: {license}; generated {generated}").format(**row))
+        echo(_("           file: {path}").format(**row))
 
 
 @layers_app.command("import")
@@ -322,6 +377,7 @@ def layers_import_command(
     keep_missing: Annotated[
         bool, typer.Option("--keep-missing", help="Keep packaged features the file lacks (else an error).")
     ] = False,
+    lang: LangOption = None,
 ) -> None:
     """Import official boundaries as a layer marked 'official' (reprojected to WGS84, matched to layout ids).
 
@@ -354,17 +410,19 @@ app.add_typer(config_app, name="config")
 def config_set_command(
     key: Annotated[str, typer.Argument(help="Setting: layers.")],
     value: Annotated[str, typer.Argument(help="Its value (for layers: a folder); '' removes it.")],
+    lang: LangOption = None,
 ) -> None:
     """Set a setting, e.g. gzspatial config set layers DIR (below --layers and GZ_LAYERS)."""
     from gzspatial.config import set_value
 
     path = set_value(key, value or None)
-    typer.echo(f"{'removed' if not value else 'set'} {key} in {path}", err=True)
+    done = _("removed {key} in {path}") if not value else _("set {key} in {path}")
+    typer.echo(done.format(key=key, path=path), err=True)
 
 
 @config_app.command("show")
 @friendly
-def config_show_command(as_json: JsonOption = False) -> None:
+def config_show_command(as_json: JsonOption = False, lang: LangOption = None) -> None:
     """Show the settings file, its values, and which layer set answers now."""
     from gzspatial.config import config_path, read_config
     from gzspatial.layers import layer_set
@@ -374,7 +432,9 @@ def config_show_command(as_json: JsonOption = False) -> None:
         typer.echo(json.dumps({"file": str(config_path()), "settings": settings, "layer_set": answering.to_dict()},
                               ensure_ascii=False, indent=2))  # fmt: skip
         return
-    typer.echo(f"file: {config_path()}{'' if config_path().exists() else ' (none yet)'}")
+    typer.echo(
+        (_("file: {path}") if config_path().exists() else _("file: {path} (none yet)")).format(path=config_path())
+    )
     for key, value in settings.items():
         typer.echo(f"{key} = {value}")
     typer.echo(answering.describe())
@@ -397,6 +457,7 @@ def convert_command(
     excel_safe: ExcelSafeOption = False,
     sheet: SheetOption = None,
     as_json: JsonOption = False,
+    lang: LangOption = None,
 ) -> None:
     """Convert a point or a whole table between wgs84, cgcs2000, gcj02, bd09 and EPSG codes.
 
@@ -416,12 +477,12 @@ def convert_command(
         typer.echo(json.dumps(result) if as_json else f"{out_lon:.7f} {out_lat:.7f}")
         return
     if len(args) != 1:
-        raise _fail("give LON LAT for one point, or one input file")
+        raise _fail(_("give LON LAT for one point, or one input file"))
     from gzspatial import io
 
     source = args[0]
     if output is None:
-        raise _fail("converting a file needs -o OUTPUT (.csv, .xlsx, or - for stdout)")
+        raise _fail(_("converting a file needs -o OUTPUT (.csv, .xlsx, or - for stdout)"))
     io.check_output_path(output)
     io.check_not_input(output, source)
     frame = io.read_table(source, encoding=encoding, sheet=sheet, delimiter=delimiter)
@@ -433,7 +494,8 @@ def convert_command(
     if as_json and str(output) != "-":
         typer.echo(json.dumps(summary, ensure_ascii=False))
     else:
-        typer.echo(f"converted {len(converted)} rows ({', '.join(f'{k}: {v}' for k, v in counts.items())})", err=True)
+        statuses = ", ".join(f"{k}: {v}" for k, v in counts.items())
+        typer.echo(_("converted {rows} rows ({statuses})").format(rows=len(converted), statuses=statuses), err=True)
 
 
 @app.command("locate")
@@ -454,6 +516,7 @@ def locate_command(
     no_cache: NoCacheOption = False,
     layers: LayersOption = None,
     as_json: JsonOption = False,
+    lang: LangOption = None,
 ) -> None:
     """Which district, core, node and axis section a site falls in (or --name to find a feature).
 
@@ -470,7 +533,7 @@ def locate_command(
         if as_json:
             typer.echo(json.dumps([item.to_dict() for item in found], ensure_ascii=False, indent=2))
         elif not found:
-            echo(f"no feature matches {name!r}")
+            echo(_("no feature matches {name!r}").format(name=name))
         for item in [] if as_json else found:
             area = f"{item.area_km2:.1f} km²" if item.area_km2 is not None else ""
             echo(f"{item.name_zh}  {item.name_en}  [{item.layer}: {item.id}]")
@@ -479,7 +542,7 @@ def locate_command(
                 echo(f"    {item.seed_ref}")
         return
     if not point or len(point) != 2:
-        raise _fail("give LON LAT (e.g. gzspatial locate 113.3245 23.1066), or --name NAME")
+        raise _fail(_("give LON LAT (e.g. gzspatial locate 113.3245 23.1066), or --name NAME"))
     from gzspatial.locator import locate
 
     location = locate(point[0], point[1], crs, corridor_km=corridor_km, layers=layers)
@@ -490,49 +553,59 @@ def locate_command(
 
 
 def _format_location(loc: Location) -> str:
-    """The short bilingual table of a Location."""
-    rows = [
-        (
-            "点 Point",
-            f"{loc.lon:.6f}, {loc.lat:.6f} (WGS84)"
-            + (f"  from {loc.input.crs} {loc.input.lon}, {loc.input.lat}" if loc.input.crs != "wgs84" else ""),
-        )
-    ]
+    """The short table of a Location, labelled in the language in force."""
+    point = f"{loc.lon:.6f}, {loc.lat:.6f} (WGS84)"
+    if loc.input.crs != "wgs84":
+        point += _("  from {crs} {lon}, {lat}").format(crs=loc.input.crs, lon=loc.input.lon, lat=loc.input.lat)
+    rows = [(_("Point"), point)]
     if loc.note:
-        rows.append(("注 Note", loc.note))
+        rows.append((_("Note"), _known_note(loc.note)))
     district = loc.district
     rows.append(
         (
-            "区 District",
-            f"{district.name_zh} {district.name_en} ({district.adcode})" if district else "— (outside Guangzhou)",
+            _("District"),
+            f"{district.name_zh} {district.name_en} ({district.adcode})" if district else _("— (outside Guangzhou)"),
         )
     )
     core = loc.core
     rows.append(
         (
-            "核 Core",
+            _("Core"),
             "—" if core is None else f"{core.name_zh}{' · ' + core.part if core.part else ''}  {core.name_en}",
         )
     )
     nodes = "; ".join(f"{n.name_zh} {n.name_en} ({n.group}, {n.area_km2:.1f} km²)" for n in loc.nodes)
-    rows.append(("点位 Nodes", nodes or "—"))
+    rows.append((_("Nodes"), nodes or "—"))
     if loc.nearest_node:
         near = loc.nearest_node
-        rows.append(("最近 Nearest", f"{near.name_zh} {near.name_en}: {near.distance_m:,.0f} m"))
+        rows.append((_("Nearest"), f"{near.name_zh} {near.name_en}: {near.distance_m:,.0f} m"))
     if loc.axis:
         axis = loc.axis
-        where = "on the axis" if axis.on_axis else "off the axis"
-        where += f" (corridor {axis.corridor_km:g} km)"
-        rows.append(
-            (
-                "轴 Axis",
-                f"{axis.name_zh} {axis.name_en}: {axis.distance_m:,.0f} m, {where}",
-            )
-        )
+        where = _("on the axis (corridor {km:g} km)") if axis.on_axis else _("off the axis (corridor {km:g} km)")
+        where = where.format(km=axis.corridor_km)
+        rows.append((_("Axis"), f"{axis.name_zh} {axis.name_en}: {axis.distance_m:,.0f} m, {where}"))
     if loc.layers:
-        rows.append(("层 Layers", f"{loc.layers.version} ({loc.layers.origin}: {loc.layers.folder})"))
-    width = max(len(label) for label, _ in rows)
-    return "\n".join(f"{label.ljust(width)}  {terminal_text(value)}" for label, value in rows)
+        rows.append((_("Layers"), f"{loc.layers.version} ({loc.layers.origin}: {loc.layers.folder})"))
+    return _label_rows(rows)
+
+
+def _known_note(note: str) -> str:
+    """A locate note in the language in force (gz_note texts themselves stay English, like gz_status)."""
+    from gzspatial._validate import SWAPPED_NOTE
+
+    known = {
+        SWAPPED_NOTE: _("longitude and latitude were swapped; corrected"),
+        "outside Guangzhou": _("outside Guangzhou"),
+    }
+    return known.get(note, note)
+
+
+def _label_rows(rows: list[tuple[str, str]]) -> str:
+    """``label  value`` lines, labels padded to one display width (a Chinese character is two columns)."""
+    from gzspatial.excel import display_width
+
+    width = max(display_width(label) for label, _value in rows)
+    return "\n".join(f"{label}{' ' * (width - display_width(label))}  {terminal_text(value)}" for label, value in rows)
 
 
 @app.command("join")
@@ -561,7 +634,7 @@ def join_command(
     corridor_km: Annotated[
         float, typer.Option("--corridor-km", help="Axis corridor half-width, km.")
     ] = DEFAULT_CORRIDOR_KM,
-    lang: Annotated[str, typer.Option("--lang", help="Names in the output: zh or en.")] = "zh",
+    lang: LangOption = None,
     overwrite_gz: Annotated[bool, typer.Option("--overwrite-gz", help="Replace the input's own gz_ columns.")] = False,
     quiet: Annotated[bool, typer.Option("--quiet", help="No summary or progress on stderr.")] = False,
     excel_safe: ExcelSafeOption = False,
@@ -597,6 +670,9 @@ def join_command(
     gz_on_axis, gz_axis_section, gz_axis_distance_m, gz_nearest_node, gz_nearest_node_m, gz_subdistrict,
     gz_status (ok, outside, swapped, missing, invalid, address_only, geocoded, geocoded_coarse) and gz_note;
     with --geocoder also gz_geocode_source, gz_geocode_level, gz_geocode_score, gz_geocode_lon, gz_geocode_lat.
+
+    Names in the output (gz_district, gz_core…) are Chinese unless --lang en is given: GZ_LANG and the
+    locale change only the messages, so an output does not depend on the machine that wrote it.
     """
     from gzspatial import attribute, io, pipeline
     from gzspatial.dask import is_dataset
@@ -605,20 +681,24 @@ def join_command(
 
     if is_dataset(source):
         _join_dataset(source, output, crs=crs, lon=lon, lat=lat, encoding=encoding, delimiter=delimiter,
-                      corridor_km=corridor_km, lang=lang, overwrite_gz=overwrite_gz, address=address, layers=layers,
-                      workers=workers, scheduler=scheduler, overwrite_output=overwrite_output, quiet=quiet,
-                      geocoder=geocoder)  # fmt: skip
+                      corridor_km=corridor_km, lang=lang or "zh", overwrite_gz=overwrite_gz, address=address,
+                      layers=layers, workers=workers, scheduler=scheduler, overwrite_output=overwrite_output,
+                      quiet=quiet, geocoder=geocoder)  # fmt: skip
         return
     if workers is not None or scheduler is not None or overwrite_output:
-        raise _fail("--workers, --scheduler and --overwrite-output are for a dataset input (a folder or a glob)")
+        raise _fail(_("--workers, --scheduler and --overwrite-output are for a dataset input (a folder or a glob)"))
     session = _geocoder(geocoder, key, geocoder_url, qps, no_cache)
 
     suffix = "" if output == "-" else Path(output).suffix.lower()
     if output != "-" and suffix not in io.OUTPUT_SUFFIXES:
-        raise _fail(f"cannot write {suffix or 'files without an extension'!r}: use {', '.join(io.OUTPUT_SUFFIXES)}")
+        raise _fail(
+            _("cannot write {suffix!r}: use {OUTPUT_SUFFIXES}").format(
+                suffix=suffix or _("files without an extension"), OUTPUT_SUFFIXES=", ".join(io.OUTPUT_SUFFIXES)
+            )
+        )
     io.check_output_path(output)
     io.check_not_input(output, source)
-    options = attribute.Options(crs, corridor_km, lang, layers, overwrite_gz)
+    options = attribute.Options(crs, corridor_km, lang or "zh", layers, overwrite_gz)  # names: zh unless --lang
     progress = _Progress(quiet)
     try:
         counts = pipeline.join_file(
@@ -634,16 +714,19 @@ def join_command(
         total = sum(counts.values())
         basic = ("ok", "outside", "swapped", "missing", "invalid")
         parts = ", ".join(f"{status} {count:,}" for status, count in counts.items() if count or status in basic)
-        typer.echo(f"joined {total:,} rows: {parts}", err=True)
-        echo(f"answered by {layer_set(layers).describe()} (column gz_layers_version)", err=True)
+        typer.echo(_("joined {total:,} rows: {parts}").format(total=total, parts=parts), err=True)
+        echo(_("answered by {layers} (column gz_layers_version)").format(layers=layer_set(layers).describe()), err=True)
     if session is not None:
         session.close()
         if not quiet:
-            typer.echo(
-                f"{geocoder}: {session.requests:,} requests, {session.cache_hits:,} answers from the cache", err=True
-            )
+            done = _("{geocoder}: {requests:,} requests, {hits:,} answers from the cache")
+            typer.echo(done.format(geocoder=geocoder, requests=session.requests, hits=session.cache_hits), err=True)
         if session.stopped:
-            raise _fail(f"geocoding stopped: {session.stopped}; the output was written, rows not geocoded are flagged")
+            raise _fail(
+                _("geocoding stopped: {stopped}; the output was written, rows not geocoded are flagged").format(
+                    stopped=session.stopped
+                )
+            )
 
 
 def _join_dataset(source, output, *, geocoder, quiet, workers, scheduler, **options) -> None:
@@ -651,15 +734,17 @@ def _join_dataset(source, output, *, geocoder, quiet, workers, scheduler, **opti
     from gzspatial.dask import join_dataset
 
     if geocoder is not None:
-        raise _fail("--geocoder is not offered for a dataset (one rate-limited session): join files one by one")
+        raise _fail(_("--geocoder is not offered for a dataset (one rate-limited session): join files one by one"))
     if scheduler is not None and not scheduler.startswith(("tcp://", "tls://", "inproc://")):
-        raise _fail(f"--scheduler {scheduler!r} is not a scheduler address: give tcp://HOST:PORT")
+        raise _fail(
+            _("--scheduler {scheduler!r} is not a scheduler address: give tcp://HOST:PORT").format(scheduler=scheduler)
+        )
     if workers is not None and workers < 1:
-        raise _fail(f"--workers {workers} must be 1 or more")
+        raise _fail(_("--workers {workers} must be 1 or more").format(workers=workers))
     rows = join_dataset(source, output, workers=workers, scheduler=scheduler,
                         progress=not quiet and sys.stderr.isatty(), **options)  # fmt: skip
     if not quiet:
-        typer.echo(f"joined {rows:,} rows into the dataset {output}", err=True)
+        typer.echo(_("joined {rows:,} rows into the dataset {output}").format(rows=rows, output=output), err=True)
 
 
 def _geocoder(name, key, url, qps, no_cache):
@@ -667,7 +752,7 @@ def _geocoder(name, key, url, qps, no_cache):
     if name is None:
         given = [flag for flag, value in (("--key", key), ("--geocoder-url", url), ("--qps", qps)) if value is not None]
         if given:
-            raise _fail(f"{', '.join(given)} need(s) --geocoder amap|baidu|tianditu")
+            raise _fail(_("{given} need(s) --geocoder amap|baidu|tianditu").format(given=", ".join(given)))
         return None
     from gzspatial.geocode import Geocoder
 
@@ -688,21 +773,30 @@ def _locate_address(text: str, session, corridor_km: float, layers, as_json: boo
         return
     parsed, geocode = found.parsed, found.geocode
     district = f"{parsed.district} ({parsed.district_code})" if parsed.district else f"— ({parsed.status})"
-    rows = [("地址 Address", text), ("区 District", f"{district}  {parsed.subdistrict}".rstrip())]
+    rows = [(_("Address"), text), (_("District"), f"{district}  {parsed.subdistrict}".rstrip())]
     if parsed.note:
-        rows.append(("注 Note", parsed.note))
+        rows.append((_("Note"), parsed.note))
     result = geocode.result if geocode else None
     if geocode is not None:
-        got = "no match" if result is None else f"{result.lon:.6f}, {result.lat:.6f} (WGS84), level {result.level}"
-        rows.append(("编码 Geocode", f"{session.provider.name}: {got}" + (f"; {geocode.note}" if geocode.note else "")))
-    width = max(len(label) for label, _ in rows)
-    echo("\n".join(f"{label.ljust(width)}  {terminal_text(value)}" for label, value in rows))
+        got = (
+            _("no match")
+            if result is None
+            else _("{lon:.6f}, {lat:.6f} (WGS84), level {level}").format(
+                lon=result.lon, lat=result.lat, level=result.level
+            )
+        )
+        rows.append((_("Geocode"), f"{session.provider.name}: {got}" + (f"; {geocode.note}" if geocode.note else "")))
+    echo(_label_rows(rows))
     if found.location is not None:
         echo(_format_location(found.location))
     elif result is not None:
-        typer.echo(f"(level {result.level} is coarser than a street: not a site, no cores, nodes or axis)")
+        typer.echo(
+            _("(level {level} is coarser than a street: not a site, no cores, nodes or axis)").format(
+                level=result.level
+            )
+        )
     else:
-        typer.echo("(cores, nodes and axis need coordinates: give LON LAT or --geocoder)")
+        typer.echo(_("(cores, nodes and axis need coordinates: give LON LAT or --geocoder)"))
 
 
 class _Progress:
@@ -720,7 +814,7 @@ class _Progress:
             from rich.console import Console
             from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
 
-            speed = TextColumn("{task.fields[rows]:,} rows, {task.fields[speed]:,.0f} rows/s")
+            speed = TextColumn(_("{task.fields[rows]:,} rows, {task.fields[speed]:,.0f} rows/s"))
             self.bar = Progress(BarColumn(), TextColumn("{task.percentage:>3.0f}%"), speed, TimeRemainingColumn(),
                                 console=Console(stderr=True), transient=True)  # fmt: skip
             self.bar.start()
@@ -747,9 +841,7 @@ def stats_command(
         str | None, typer.Option("-o", "--output", help="Write .xlsx (a sheet per --by) or .csv instead of printing.")
     ] = None,
     excel_bom: Annotated[bool, typer.Option("--excel-bom", help="Write CSV with a UTF-8 BOM for Excel.")] = False,
-    lang: Annotated[
-        str | None, typer.Option("--lang", help="Headers: zh (Chinese) or en (default: the column names).")
-    ] = None,
+    lang: LangOption = None,
     as_csv: Annotated[bool, typer.Option("--csv", help="CSV on stdout.")] = False,
     as_json: JsonOption = False,
     layers: LayersOption = None,
@@ -757,12 +849,11 @@ def stats_command(
     """Count joined rows per node, core, district… with share and density per km² (zeros listed).
 
     Below the units: rows outside every unit, rows not located, and the total (counts add up).
+    Headers of a file (-o) or of --csv are the column names unless --lang is given (scripts read them).
     """
     from gzspatial import io
     from gzspatial.summary import display, read_joined, stats, write_stats
 
-    if lang not in (None, "zh", "en"):
-        raise _fail(f"language {lang!r} is not supported: use zh or en")
     by = by or [By.NODE]
     if output is not None and output != "-":
         io.check_output_path(output)
@@ -772,22 +863,24 @@ def stats_command(
     version = tables[0].attrs["layers"]["version"]
     other = [v for v in tables[0].attrs["joined_with"] if v != version]
     if other:
-        echo(f"note: the table was joined with layers {', '.join(other)}; counted with {version}", err=True)
+        note = _("note: the table was joined with layers {other}; counted with {version}")
+        echo(note.format(other=", ".join(other), version=version), err=True)
     if as_csv or as_json or (output is not None and not output.lower().endswith(".xlsx")):
         tables = [t.assign(gz_layers_version=version) for t in tables]  # the layer set that answered, every row
     if output is not None and output != "-":
         write_stats(tables, output, lang=lang, excel_bom=excel_bom, source=joined)
-        echo(f"wrote {output}", err=True)
+        echo(_("wrote {output}").format(output=output), err=True)
     elif as_json:
         records = {t.attrs["by"]: json.loads(t.to_json(orient="records", force_ascii=False)) for t in tables}
         typer.echo(json.dumps(records if len(tables) > 1 else records[by[0]], ensure_ascii=False, indent=2))
     elif as_csv or output == "-":
         if len(tables) > 1:
-            raise _fail("several --by give several tables: use -o FILE.xlsx (a sheet each) or --json")
+            raise _fail(_("several --by give several tables: use -o FILE.xlsx (a sheet each) or --json"))
         display(tables[0], lang).to_csv(sys.stdout, index=False)
     else:
         for table in tables:
-            _print_stats(table, lang)
+            # without --lang: Chinese under a zh interface, else the column names and both names (as before)
+            _print_stats(table, lang or (i18n.Lang.ZH if i18n.current() == i18n.Lang.ZH else None))
 
 
 def _cell(value: object) -> Text:
@@ -845,7 +938,7 @@ def _print_stats(table, lang: str | None, console=None) -> None:
         return view
 
     view = new_table(title, main)
-    view.caption = f"layers {table.attrs['layers']['version']} ({table.attrs['layers']['origin']})"
+    view.caption = _("layers {version} ({origin})").format(**table.attrs["layers"])
     console.print(view)
     # Category counts: the unit's name, then as many category columns as fit beside it.
     name_width = min(max(display_width(str(v)) for v in table[label]), 24)
@@ -891,7 +984,7 @@ def map_command(
     time: Annotated[
         str | None, typer.Option("--time", help="HTML: a year slider over this column (years or dates), e.g. 成立年份.")
     ] = None,
-    lang: Annotated[str, typer.Option("--lang", help="Labels: zh or en.")] = "zh",
+    lang: LangOption = None,
     title: Annotated[str | None, typer.Option("--title", help="Map title.")] = None,
     dpi: Annotated[int, typer.Option("--dpi", help="Static maps: dots per inch.")] = 200,
     size: Annotated[
@@ -920,12 +1013,16 @@ def map_command(
         static = [name for name, value in (("--page", page), ("--orientation", orientation), ("--size", size),
                                            ("--transparent", transparent)) if value]  # fmt: skip
         if static:
-            raise _fail(f"{', '.join(static)}: only for static maps (.png, .svg, .pdf), not for {suffix}; drop it")
+            raise _fail(
+                _("{static}: only for static maps (.png, .svg, .pdf), not for {suffix}; drop it").format(
+                    static=", ".join(static), suffix=suffix
+                )
+            )
 
         m = make_map(
             layers=layers,
             basemap=basemap,
-            lang=lang,
+            lang=i18n.current(),
             title=title,
             points=points,
             points_crs=crs,
@@ -940,13 +1037,17 @@ def map_command(
     else:
         web = [name for name, value in (("--category", category), ("--time", time)) if value]
         if web:
-            raise _fail(f"{', '.join(web)}: only for interactive maps (.html), not for {suffix}; drop it")
+            raise _fail(
+                _("{web}: only for interactive maps (.html), not for {suffix}; drop it").format(
+                    web=", ".join(web), suffix=suffix
+                )
+            )
         from gzspatial.figure import check_request, make_figure, save_figure
 
         inches = check_request(size, page, orientation, dpi)
         figure = make_figure(
             layers=layers,
-            lang=lang,
+            lang=i18n.current(),
             title=title,
             points=points,
             points_crs=crs,
@@ -956,7 +1057,7 @@ def map_command(
             corridor_km=corridor_km,
         )
         save_figure(figure, output, dpi=dpi, transparent=transparent)
-    echo(f"wrote {output}", err=True)
+    echo(_("wrote {output}").format(output=output), err=True)
 
 
 cache_app = typer.Typer(help="The geocode cache (SQLite; GZ_GEOCODE_CACHE overrides its path).", no_args_is_help=True)
@@ -965,12 +1066,12 @@ app.add_typer(cache_app, name="geocode-cache")
 
 @cache_app.command("clear")
 @friendly
-def geocode_cache_clear_command() -> None:
+def geocode_cache_clear_command(lang: LangOption = None) -> None:
     """Delete every cached geocoder answer."""
     from gzspatial.geocode import clear_cache
 
     path, count = clear_cache()
-    typer.echo(f"deleted {count:,} cached answers from {path}", err=True)
+    typer.echo(_("deleted {count:,} cached answers from {path}").format(count=count, path=path), err=True)
 
 
 sample_app = typer.Typer(help="Synthetic sample data (labelled synthetic; no real companies).", no_args_is_help=True)
@@ -985,6 +1086,7 @@ def sample_enterprises_command(
     seed: Annotated[int, typer.Option("--seed", help="Random seed: same seed, same rows.")] = 0,
     crs: Annotated[str, typer.Option("--crs", help="System of the written coordinates.")] = "gcj02",
     layers: LayersOption = None,
+    lang: LangOption = None,
 ) -> None:
     """Write a SYNTHETIC enterprise registry (合成样例数据, not real companies) for demos and tests.
 
@@ -995,7 +1097,7 @@ def sample_enterprises_command(
     from gzspatial.sample import sample_enterprises
 
     if n < 0:
-        raise _fail(f"-n {n} must be 0 or more")
+        raise _fail(_("-n {n} must be 0 or more").format(n=n))
     io.check_output_path(output)
     frame = sample_enterprises(n, seed=seed, crs=crs, layers=layers)
     if output != "-" and Path(output).suffix.lower() == ".parquet":
@@ -1004,7 +1106,7 @@ def sample_enterprises_command(
     else:
         io.write_table(frame, output)
     if output != "-":
-        echo(f"wrote {n:,} synthetic enterprises ({crs}) to {output}", err=True)
+        echo(_("wrote {n:,} synthetic enterprises ({crs}) to {output}").format(n=n, crs=crs, output=output), err=True)
 
 
 export_app = typer.Typer(help="Hand the layout on to other tools (QGIS).", no_args_is_help=True)
@@ -1023,6 +1125,7 @@ def export_qgis_command(
         float, typer.Option("--corridor-km", help="Axis corridor half-width, km.")
     ] = DEFAULT_CORRIDOR_KM,
     layers: LayersOption = None,
+    lang: LangOption = None,
 ) -> None:
     """Write a styled GeoPackage (EPSG:4326) and a QGIS project (EPSG:4547, A3 print layout) of the layout.
 
@@ -1031,7 +1134,8 @@ def export_qgis_command(
     from gzspatial.qgis import export_qgis
 
     result = export_qgis(output, layers=layers, points=points, points_crs=crs, corridor_km=corridor_km)
-    typer.echo(f"wrote {result.gpkg} ({', '.join(result.layers)}) and {result.project}", err=True)
+    done = _("wrote {gpkg} ({layers}) and {project}")
+    typer.echo(done.format(gpkg=result.gpkg, layers=", ".join(result.layers), project=result.project), err=True)
 
 
 @app.command("indicators")
@@ -1040,12 +1144,13 @@ def indicators_command(
     actuals: Annotated[
         str | None, typer.Option("--actuals", help="CSV of indicator_id,year,value (latest year is used).")
     ] = None,
-    lang: Annotated[str, typer.Option("--lang", help="Names: zh or en.")] = "zh",
+    lang: LangOption = None,
     as_json: JsonOption = False,
 ) -> None:
     """The plan's 12 main indicators: base value, 2025 target, and progress from --actuals."""
     from gzspatial import indicators
 
+    lang = i18n.current()
     table = indicators.progress(indicators.read_actuals(actuals) if actuals else None)
     if as_json:
         typer.echo(table.to_json(orient="records", force_ascii=False, indent=2))
@@ -1054,8 +1159,9 @@ def indicators_command(
     from rich.table import Table
 
     view = Table(title="广州市科技创新“十四五”主要目标指标" if lang == "zh" else "Main indicators, 2021–2025")
-    for column in ("id", "indicator", "unit", "base", "2025 target", "actual", "progress"):
-        view.add_column(column, justify="left" if column in ("id", "indicator", "unit") else "right")
+    headers = (_("id"), _("indicator"), _("unit"), _("base"), _("2025 target"), _("actual"), _("progress"))
+    for i, header in enumerate(headers):
+        view.add_column(header, justify="left" if i < 3 else "right")
     for row in table.to_dict("records"):  # NaN: not known
         base = "—" if row["base_value"] != row["base_value"] else f"{row['base_value']:g} ({row['base_year']})"
         actual = (
@@ -1076,7 +1182,10 @@ def _point_argument(lon_text: str, lat_text: str, geographic: bool) -> tuple[flo
     x, y = parse_point(lon_text, lat_text)
     checked = check_points([x], [y], geographic=geographic)
     if checked.status[0] == STATUS_SWAPPED:
-        echo(f"note: {lon_text} {lat_text} looks like LAT LON; read as {y} {x}", err=True)
+        echo(
+            _("note: {lon} {lat} looks like LAT LON; read as {y} {x}").format(lon=lon_text, lat=lat_text, y=y, x=x),
+            err=True,
+        )
         return y, x
     return x, y
 

@@ -12,6 +12,7 @@ import sys
 from pathlib import Path
 
 from gzspatial._errors import InputError
+from gzspatial.i18n import _
 
 #: Settings the file may hold, with what each means.
 KEYS = {"layers": "default layers folder (below --layers and GZ_LAYERS)"}
@@ -36,13 +37,17 @@ def read_config() -> dict:
     except FileNotFoundError:
         return {}
     except (OSError, UnicodeDecodeError) as exc:
-        raise InputError(f"settings file {path} is not readable ({exc}): fix or delete it") from None
+        raise InputError(
+            _("settings file {path} is not readable ({exc}): fix or delete it").format(path=path, exc=exc)
+        ) from None
     try:
         settings = json.loads(text)
     except json.JSONDecodeError as exc:
-        raise InputError(f"settings file {path} is not valid JSON ({exc}): fix or delete it") from None
+        raise InputError(
+            _("settings file {path} is not valid JSON ({exc}): fix or delete it").format(path=path, exc=exc)
+        ) from None
     if not isinstance(settings, dict):
-        raise InputError(f"settings file {path} does not hold a JSON object: fix or delete it")
+        raise InputError(_("settings file {path} does not hold a JSON object: fix or delete it").format(path=path))
     return settings
 
 
@@ -54,14 +59,18 @@ def set_value(key: str, value: str | None) -> Path:
     from gzspatial.io import atomic_output
 
     if key not in KEYS:
-        raise InputError(f"unknown setting {key!r}: use one of {', '.join(KEYS)}")
+        raise InputError(_("unknown setting {key!r}: use one of {KEYS}").format(key=key, KEYS=", ".join(KEYS)))
     settings = read_config()
     if value is None:
         settings.pop(key, None)
     else:
         folder = Path(value).expanduser()
         if not folder.is_dir():
-            raise InputError(f"layers folder {value!r} does not exist: give a folder holding <layer>.geojson files")
+            raise InputError(
+                _("layers folder {value!r} does not exist: give a folder holding <layer>.geojson files").format(
+                    value=value
+                )
+            )
         settings[key] = str(folder.resolve())
     path = config_path()
     path.parent.mkdir(parents=True, exist_ok=True)

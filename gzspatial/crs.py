@@ -17,6 +17,7 @@ import numpy as np
 
 from gzspatial import _gcj
 from gzspatial._errors import CoordinateError
+from gzspatial.i18n import _
 from gzspatial.settings import COMPILED_MIN_POINTS
 
 if TYPE_CHECKING:
@@ -84,11 +85,13 @@ def normalize_crs(crs: object) -> str:
         parsed = pyproj.CRS.from_user_input(crs if key is None else str(crs).strip())
     except (pyproj.exceptions.CRSError, TypeError):
         raise CoordinateError(
-            f"unknown coordinate system {crs!r}: use one of {', '.join(NAMED_SYSTEMS)} or EPSG:<code>"
+            _("unknown coordinate system {crs!r}: use one of {NAMED_SYSTEMS} or EPSG:<code>").format(
+                crs=crs, NAMED_SYSTEMS=", ".join(NAMED_SYSTEMS)
+            )
         ) from None
     epsg = parsed.to_epsg()
     if epsg is None:
-        raise CoordinateError(f"coordinate system {crs!r} has no EPSG code: give it as EPSG:<code>")
+        raise CoordinateError(_("coordinate system {crs!r} has no EPSG code: give it as EPSG:<code>").format(crs=crs))
     return _ALIASES.get(f"epsg:{epsg}", f"EPSG:{epsg}")
 
 
@@ -137,8 +140,10 @@ def check_plausible(x: float, y: float, crs: str) -> None:
     xmin, ymin, xmax, ymax = plausible_bounds(crs)
     degrees = abs(x) <= 180 and abs(y) <= 90  # metres that small sit at the CRS's origin, not in Guangzhou
     if degrees or not (xmin <= x <= xmax and ymin <= y <= ymax):
-        hint = " (they look like degrees: give --crs wgs84, gcj02 or bd09)" if degrees else ""
-        raise CoordinateError(f"{x:g}, {y:g} is far outside the area of {crs}{hint}")
+        hint = _(" (they look like degrees: give --crs wgs84, gcj02 or bd09)") if degrees else ""
+        raise CoordinateError(
+            _("{x:g}, {y:g} is far outside the area of {crs}{hint}").format(x=x, y=y, crs=crs, hint=hint)
+        )
 
 
 def _check_range(lon: np.ndarray, lat: np.ndarray, crs: str) -> None:
@@ -148,7 +153,9 @@ def _check_range(lon: np.ndarray, lat: np.ndarray, crs: str) -> None:
         if bad.any():
             value = float(values[bad][0])
             raise CoordinateError(
-                f"{name} {value:g} ({crs}) is outside ±{limit:g}°: give longitude first, then latitude, in degrees"
+                _(
+                    "{name} {value:g} ({crs}) is outside ±{limit:g}°: give longitude first, then latitude, in degrees"
+                ).format(name=name, value=value, crs=crs, limit=limit)
             )
 
 
@@ -235,7 +242,9 @@ def transform(
     try:
         lon_arr, lat_arr = np.broadcast_arrays(np.asarray(lon, dtype=float), np.asarray(lat, dtype=float))
     except (TypeError, ValueError):
-        raise CoordinateError(f"coordinates must be numbers, got lon={lon!r}, lat={lat!r}") from None
+        raise CoordinateError(
+            _("coordinates must be numbers, got lon={lon!r}, lat={lat!r}").format(lon=lon, lat=lat)
+        ) from None
     if is_geographic(src):
         _check_range(lon_arr, lat_arr, src)
     if src == dst:
@@ -369,7 +378,9 @@ def convert_frame(frame: pd.DataFrame, *, lon: str, lat: str, src: object, dst: 
     added = [f"{dst.lower().replace(':', '')}_lon", f"{dst.lower().replace(':', '')}_lat", "gz_status", "gz_note"]
     clashes = [c for c in added if c in frame.columns]
     if clashes:
-        raise CoordinateError(f"input already has column(s) {', '.join(clashes)}: rename them before converting")
+        raise CoordinateError(
+            _("input already has column(s) {clashes}: rename them before converting").format(clashes=", ".join(clashes))
+        )
     axes = ("lon", "lat") if is_geographic(src) else (None, None)
     lon_values, lon_problems = parse_degrees(frame[lon].to_numpy(), axes[0])
     lat_values, lat_problems = parse_degrees(frame[lat].to_numpy(), axes[1])

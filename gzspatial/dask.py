@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 
 from gzspatial._errors import InputError
 from gzspatial.attribute import Options, join_frame, join_planned
+from gzspatial.i18n import _
 from gzspatial.pipeline import Plan, make_plan
 from gzspatial.settings import DEFAULT_CORRIDOR_KM
 
@@ -79,9 +80,15 @@ def read_dataset(source: str, *, encoding: str | None = None, delimiter: str | N
     files = [p for p in files if not p.name.startswith((".", "_"))]
     kinds = {p.suffix.lower() for p in files}
     if not files:
-        raise InputError(f"{source} matches no files: give a folder or a glob of .parquet or .csv files")
+        raise InputError(
+            _("{source} matches no files: give a folder or a glob of .parquet or .csv files").format(source=source)
+        )
     if len(kinds) > 1 or not kinds <= {".parquet", ".csv", ".tsv", ".txt"}:
-        raise InputError(f"{source} holds {', '.join(sorted(kinds))} files: a dataset is all .parquet or all .csv")
+        raise InputError(
+            _("{source} holds {kinds} files: a dataset is all .parquet or all .csv").format(
+                source=source, kinds=", ".join(sorted(kinds))
+            )
+        )
     names = [str(p) for p in files]
     if kinds == {".parquet"}:
         return dd.read_parquet(names)
@@ -140,11 +147,17 @@ def join_dataset(
 
     output = Path(output)
     if output.exists() and not output.is_dir():
-        raise InputError(f"{output} is a file: a dataset is written to a folder; give a folder name")
+        raise InputError(
+            _("{output} is a file: a dataset is written to a folder; give a folder name").format(output=output)
+        )
     if output.is_dir() and any(output.iterdir()) and not overwrite_output:
-        raise InputError(f"{output} is a folder that is not empty: give a new folder, or pass --overwrite-output")
+        raise InputError(
+            _("{output} is a folder that is not empty: give a new folder, or pass --overwrite-output").format(
+                output=output
+            )
+        )
     if workers is not None and scheduler is not None:
-        raise InputError("--workers starts a local cluster, --scheduler uses a running one: give one of them")
+        raise InputError(_("--workers starts a local cluster, --scheduler uses a running one: give one of them"))
     output.parent.mkdir(parents=True, exist_ok=True)
     ddf = read_dataset(source, encoding=encoding, delimiter=delimiter)
     where = scheduler or (f"a local cluster of {workers} processes" if workers else "threads in this process")

@@ -42,6 +42,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from gzspatial._errors import InputError
+from gzspatial.i18n import _
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -87,7 +88,7 @@ def write_xlsx(sheets: Sheet | Iterable[Sheet], path: str | Path) -> None:
 
     sheets = [sheets] if isinstance(sheets, Sheet) else list(sheets)
     if not sheets:
-        raise InputError("nothing to write: no sheets")
+        raise InputError(_("nothing to write: no sheets"))
     plans = [_plan(sheet) for sheet in sheets]  # every limit is checked before the file is opened
     workbook = Workbook(write_only=True)
     try:
@@ -109,8 +110,10 @@ def check_rows(rows: int) -> None:
     """Refuse a table of ``rows`` data rows that would not fit below the header of a sheet."""
     if rows + 1 > MAX_ROWS:
         raise ExcelLimitError(
-            f"{rows:,} rows do not fit in an Excel sheet (at most {MAX_ROWS - 1:,} below the header): "
-            "write .csv or .parquet instead"
+            _(
+                "{rows:,} rows do not fit in an Excel sheet (at most {limit:,} below the header): write .csv or "
+                ".parquet instead"
+            ).format(rows=rows, limit=MAX_ROWS - 1)
         )
 
 
@@ -146,8 +149,10 @@ def _plan(sheet: Sheet) -> _Plan:
     check_rows(len(frame))
     if len(frame.columns) > MAX_COLUMNS:
         raise ExcelLimitError(
-            f"{len(frame.columns):,} columns do not fit in an Excel sheet (at most {MAX_COLUMNS:,}): "
-            "write .csv or .parquet instead"
+            _(
+                "{n_columns:,} columns do not fit in an Excel sheet (at most {MAX_COLUMNS:,}): write .csv or "
+                ".parquet instead"
+            ).format(n_columns=len(frame.columns), MAX_COLUMNS=MAX_COLUMNS)
         )
     columns = []
     for position in range(len(frame.columns)):
@@ -211,14 +216,18 @@ def _is_decimal_column(cells) -> bool:
 def _check_text(text: str, where: str) -> None:
     if len(text) > MAX_CELL_CHARS:
         raise ExcelLimitError(
-            f"{where} has {len(text):,} characters, more than an Excel cell holds ({MAX_CELL_CHARS:,}): "
-            "write .csv or .parquet instead"
+            _(
+                "{where} has {n_text:,} characters, more than an Excel cell holds ({MAX_CELL_CHARS:,}): write "
+                ".csv or .parquet instead"
+            ).format(where=where, n_text=len(text), MAX_CELL_CHARS=MAX_CELL_CHARS)
         )
     bad = ILLEGAL_CHARACTERS.search(text)
     if bad:
         raise ExcelLimitError(
-            f"{where} holds the control character U+{ord(bad.group()):04X}, which an .xlsx file cannot store: "
-            "remove it from the input, or write .csv or .parquet instead"
+            _(
+                "{where} holds the control character U+{bad:04X}, which an .xlsx file cannot store: remove it "
+                "from the input, or write .csv or .parquet instead"
+            ).format(where=where, bad=ord(bad.group()))
         )
 
 

@@ -30,6 +30,7 @@ from gzspatial import crs as _crs
 from gzspatial import style
 from gzspatial._engine import layout_index
 from gzspatial._errors import InputError
+from gzspatial.i18n import _
 from gzspatial.settings import DEFAULT_CORRIDOR_KM, MAX_PIXELS
 
 if TYPE_CHECKING:
@@ -113,25 +114,29 @@ def page_size(page: str, orientation: str = Orientation.LANDSCAPE) -> tuple[floa
     """(width, height) in inches of an ISO page (A4, A3) in the given orientation."""
     key = page.upper()
     if key not in PAGES:
-        raise InputError(f"page {page!r} is not supported: use {' or '.join(PAGES)}")
+        raise InputError(_("page {page!r} is not supported: use {PAGES}").format(page=page, PAGES=" or ".join(PAGES)))
     if orientation not in ORIENTATIONS:
-        raise InputError(f"orientation {orientation!r} is not supported: use portrait or landscape")
+        raise InputError(
+            _("orientation {orientation!r} is not supported: use portrait or landscape").format(orientation=orientation)
+        )
     width, height = PAGES[Page(key)]
     return (height, width) if orientation == Orientation.LANDSCAPE else (width, height)
 
 
 def _figure_size(size: tuple[float, float] | None, page: str | None, orientation: str | None) -> tuple[float, float]:
     if page is not None and size is not None:
-        raise InputError("give a page (--page) or a size (--size), not both")
+        raise InputError(_("give a page (--page) or a size (--size), not both"))
     if page is None and orientation is not None:
-        raise InputError("an orientation needs a page: add --page A4 or --page A3 (or give --size WxH)")
+        raise InputError(_("an orientation needs a page: add --page A4 or --page A3 (or give --size WxH)"))
     if page is not None:
         return page_size(page, orientation or Orientation.LANDSCAPE)
     width, height = size or DEFAULT_SIZE
     if not (0 < width <= MAX_SIDE_IN and 0 < height <= MAX_SIDE_IN):  # also false for NaN
         raise InputError(
-            f"size {width:g}x{height:g} inches is not usable: give each side above 0 and at most "
-            f"{MAX_SIDE_IN:g} inches, e.g. 15x11"
+            _(
+                "size {width:g}x{height:g} inches is not usable: give each side above 0 and at most "
+                "{MAX_SIDE_IN:g} inches, e.g. 15x11"
+            ).format(width=width, height=height, MAX_SIDE_IN=MAX_SIDE_IN)
         )
     return float(width), float(height)
 
@@ -776,7 +781,7 @@ def make_figure(
     import matplotlib
 
     if lang not in tuple(style.Lang):
-        raise InputError(f"language {lang!r} is not supported: use zh or en")
+        raise InputError(_("language {lang!r} is not supported: use zh or en").format(lang=lang))
     width, height = _figure_size(size, page, orientation)
     index = layout_index(layers)
     layout = _Layout.of(index)
@@ -909,7 +914,11 @@ def save_figure(fig: Figure, path: str | Path, *, dpi: int = 200, transparent: b
     path = Path(path)
     suffix = path.suffix.lower()
     if suffix not in FORMATS:
-        raise InputError(f"cannot draw {suffix!r} files: use {', '.join(FORMATS)} (or .html for an interactive map)")
+        raise InputError(
+            _("cannot draw {suffix!r} files: use {FORMATS} (or .html for an interactive map)").format(
+                suffix=suffix, FORMATS=", ".join(FORMATS)
+            )
+        )
     width, height = fig.get_size_inches()
     check_pixels(float(width), float(height), dpi)
     import matplotlib
@@ -929,9 +938,9 @@ def parse_size(size: str | None) -> tuple[float, float] | None:
     try:
         width, height = (float(v) for v in str(size).lower().replace("×", "x").split("x"))
     except ValueError:
-        raise InputError(f"size {size!r} is not WIDTHxHEIGHT in inches, e.g. 15x11") from None
+        raise InputError(_("size {size!r} is not WIDTHxHEIGHT in inches, e.g. 15x11").format(size=size)) from None
     if not (math.isfinite(width) and math.isfinite(height) and width > 0 and height > 0):
-        raise InputError(f"size {size!r} must be two positive numbers of inches, e.g. 15x11")
+        raise InputError(_("size {size!r} must be two positive numbers of inches, e.g. 15x11").format(size=size))
     return width, height
 
 
@@ -939,15 +948,23 @@ def check_pixels(width: float, height: float, dpi: float) -> None:
     """Refuse a drawing of ``width`` x ``height`` inches at ``dpi`` that is empty or too large to draw:
     at most MAX_PIXELS in all and under 2^16 px a side (matplotlib's Agg limit)."""
     if not dpi > 0:  # also false for NaN
-        raise InputError(f"dpi {dpi!r} is not usable: give a positive number of dots per inch, e.g. 200")
+        raise InputError(
+            _("dpi {dpi!r} is not usable: give a positive number of dots per inch, e.g. 200").format(dpi=dpi)
+        )
     pixels_x, pixels_y = width * dpi, height * dpi
     if pixels_x * pixels_y > MAX_PIXELS or max(pixels_x, pixels_y) >= 2**16:
         raise InputError(
-            f"{width:g}x{height:g} inches at {dpi:g} dpi is {pixels_x:,.0f} x {pixels_y:,.0f} pixels, above the "
-            f"limit of {MAX_PIXELS / 1e6:,.0f} Mpx (and 65,535 px a side): lower --size or --dpi"
+            _(
+                "{width:g}x{height:g} inches at {dpi:g} dpi is {pixels_x:,.0f} x {pixels_y:,.0f} pixels, above "
+                "the limit of {limit:,.0f} Mpx (and 65,535 px a side): lower --size or --dpi"
+            ).format(width=width, height=height, dpi=dpi, pixels_x=pixels_x, pixels_y=pixels_y, limit=MAX_PIXELS / 1e6)
         )
     if min(pixels_x, pixels_y) < 1:
-        raise InputError(f"{width:g}x{height:g} inches at {dpi:g} dpi is less than one pixel: raise --size or --dpi")
+        raise InputError(
+            _("{width:g}x{height:g} inches at {dpi:g} dpi is less than one pixel: raise --size or --dpi").format(
+                width=width, height=height, dpi=dpi
+            )
+        )
 
 
 def check_request(

@@ -28,6 +28,7 @@ import numpy as np
 
 from gzspatial import crs as _crs
 from gzspatial._errors import GzError, InputError
+from gzspatial.i18n import _
 
 log = logging.getLogger(__name__)
 
@@ -176,9 +177,15 @@ class Amap(Provider):
             if code in self._RETRY:
                 raise _RetryError(f"amap {code} {info}")
             if code in self._KEY:
-                raise GeocodeError(f"amap refused the key ({code} {info}): check --key or GZ_AMAP_KEY")
+                raise GeocodeError(
+                    _("amap refused the key ({code} {info}): check --key or GZ_AMAP_KEY").format(code=code, info=info)
+                )
             if code in self._QUOTA:
-                raise GeocodeError(f"amap quota exhausted ({code} {info}): rerun later, the cache keeps what was done")
+                raise GeocodeError(
+                    _("amap quota exhausted ({code} {info}): rerun later, the cache keeps what was done").format(
+                        code=code, info=info
+                    )
+                )
             return Answer(None, f"amap error {code} {info}")
         found = [g for g in payload.get("geocodes") or [] if isinstance(g.get("location"), str) and g["location"]]
         if not found:
@@ -217,7 +224,9 @@ class Baidu(Provider):
 
     def __init__(self, coordtype: str = "bd09ll") -> None:
         if coordtype not in ("bd09ll", "gcj02ll"):
-            raise InputError(f"baidu coordtype {coordtype!r} is not supported: use bd09ll or gcj02ll")
+            raise InputError(
+                _("baidu coordtype {coordtype!r} is not supported: use bd09ll or gcj02ll").format(coordtype=coordtype)
+            )
         self.coordtype = coordtype
         self.crs = _crs.BD09 if coordtype == "bd09ll" else _crs.GCJ02
 
@@ -233,10 +242,16 @@ class Baidu(Provider):
         if status in (401, 402):
             raise _RetryError(f"baidu {status} {message}")
         if status in (3, 5, 101, 102) or 200 <= status < 300:
-            raise GeocodeError(f"baidu refused the key ({status} {message}): check --key or GZ_BAIDU_AK")
+            raise GeocodeError(
+                _("baidu refused the key ({status} {message}): check --key or GZ_BAIDU_AK").format(
+                    status=status, message=message
+                )
+            )
         if status in (4, 302) or 300 <= status < 400:
             raise GeocodeError(
-                f"baidu quota exhausted ({status} {message}): rerun later, the cache keeps what was done"
+                _("baidu quota exhausted ({status} {message}): rerun later, the cache keeps what was done").format(
+                    status=status, message=message
+                )
             )
         if status == 1:
             return Answer(None, f"baidu found no match ({message})" if message else "baidu found no match")
@@ -289,9 +304,15 @@ class Tianditu(Provider):
                 self.result(location["lon"], location["lat"], location.get("level") or "", location.get("score"))
             )
         if any(word in message for word in ("权限", "tk", "key", "Key")):
-            raise GeocodeError(f"tianditu refused the key ({message}): check --key or GZ_TIANDITU_KEY")
+            raise GeocodeError(
+                _("tianditu refused the key ({message}): check --key or GZ_TIANDITU_KEY").format(message=message)
+            )
         if "超" in message and "限" in message:
-            raise GeocodeError(f"tianditu quota exhausted ({message}): rerun later, the cache keeps what was done")
+            raise GeocodeError(
+                _("tianditu quota exhausted ({message}): rerun later, the cache keeps what was done").format(
+                    message=message
+                )
+            )
         return Answer(None, f"tianditu found no match ({status} {message})".replace(" )", ")"))
 
 
@@ -371,17 +392,25 @@ class Geocoder:
                  cache: bool = True, city: str = CITY, timeout: float = 10.0, retries: int = 3,
                  backoff: float = 1.0, coordtype: str = "bd09ll") -> None:  # fmt: skip
         if provider not in PROVIDERS:
-            raise InputError(f"geocoder {provider!r} is not supported: use {', '.join(PROVIDERS)}")
+            raise InputError(
+                _("geocoder {provider!r} is not supported: use {PROVIDERS}").format(
+                    provider=provider, PROVIDERS=", ".join(PROVIDERS)
+                )
+            )
         self.provider = Baidu(coordtype) if provider == ProviderName.BAIDU else PROVIDERS[provider]()
         self._key = key or os.environ.get(self.provider.env_key, "")
         if not self._key:
-            raise InputError(f"{provider} needs a key: give --key or set {self.provider.env_key}")
+            raise InputError(
+                _("{provider} needs a key: give --key or set {env_key}").format(
+                    provider=provider, env_key=self.provider.env_key
+                )
+            )
         self.url = url or self.provider.url
         if urllib.parse.urlsplit(self.url).scheme not in ("http", "https") or "?" in self.url:
-            raise InputError(f"geocoder URL {self.url!r} is not an http(s) URL without a query")
+            raise InputError(_("geocoder URL {url!r} is not an http(s) URL without a query").format(url=self.url))
         self.qps = DEFAULT_QPS if qps is None else float(qps)
         if not self.qps > 0:
-            raise InputError(f"--qps {qps!r} must be a number > 0")
+            raise InputError(_("--qps {qps!r} must be a number > 0").format(qps=qps))
         self.city, self.timeout, self.retries, self.backoff = city, timeout, retries, backoff
         self.cache = Cache() if cache else None
         self.stopped: str | None = None
@@ -429,20 +458,23 @@ class Geocoder:
                 return self.provider.parse(payload)
             except urllib.error.HTTPError as exc:
                 if exc.code in (401, 403):
-                    raise GeocodeError(f"{self.provider.name} refused the key (HTTP {exc.code})") from None
+                    raise GeocodeError(
+                        _("{name} refused the key (HTTP {code})").format(name=self.provider.name, code=exc.code)
+                    ) from None
                 if exc.code != 429 and exc.code < 500:
                     return Answer(None, f"{self.provider.name} answered HTTP {exc.code}")
                 problem = f"HTTP {exc.code}"
             except (TimeoutError, urllib.error.URLError, ConnectionError, http.client.HTTPException) as exc:
-                problem = f"no answer ({getattr(exc, 'reason', exc) or exc.__class__.__name__})"
+                problem = _("no answer ({reason})").format(reason=getattr(exc, "reason", exc) or exc.__class__.__name__)
             except (json.JSONDecodeError, UnicodeDecodeError, ValueError, TypeError, AttributeError):
-                problem = "an answer that is not the documented JSON"
+                problem = _("an answer that is not the documented JSON")
             except _RetryError as exc:
                 problem = str(exc)
+        gave = _("{name} at {url} gave {problem} after {tries} tries: check --geocoder-url or the network, "
+                 "then rerun (the cache keeps what was done)")  # fmt: skip
         raise GeocodeError(
-            self._scrub(f"{self.provider.name} at {self.url} gave {problem} after {self.retries + 1} tries: "
-                        "check --geocoder-url or the network, then rerun (the cache keeps what was done)")
-        )  # fmt: skip
+            self._scrub(gave.format(name=self.provider.name, url=self.url, problem=problem, tries=self.retries + 1))
+        )
 
     def _wait(self) -> None:
         pause = self._last + 1.0 / self.qps - time.monotonic()

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from gzspatial._errors import InputError
+from gzspatial.i18n import _
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -41,18 +42,28 @@ def read_actuals(path: str | Path) -> pd.DataFrame:
     table = read_table(path)
     missing = [c for c in ("indicator_id", "year", "value") if c not in table.columns]
     if missing:
-        raise InputError(f"{path}: missing column(s) {', '.join(missing)}; expected indicator_id,year,value")
+        raise InputError(
+            _("{path}: missing column(s) {missing}; expected indicator_id,year,value").format(
+                path=path, missing=", ".join(missing)
+            )
+        )
     known = set(load_indicators()["id"])
     unknown = sorted(set(table["indicator_id"]) - known)
     if unknown:
-        raise InputError(f"{path}: unknown indicator id(s) {', '.join(unknown)}; known: {', '.join(sorted(known))}")
+        raise InputError(
+            _("{path}: unknown indicator id(s) {unknown}; known: {known}").format(
+                path=path, unknown=", ".join(unknown), known=", ".join(sorted(known))
+            )
+        )
     year = pd.to_numeric(table["year"], errors="coerce")
     value = pd.to_numeric(table["value"], errors="coerce")
     bad = table.index[year.isna() | value.isna()].tolist()
     if bad:
         row = bad[0]
-        raise InputError(f"{path}: row {row + 2} has year {table.at[row, 'year']!r} and value "
-                         f"{table.at[row, 'value']!r}; both must be numbers")  # fmt: skip
+        message = _("{path}: row {row} has year {year!r} and value {value!r}; both must be numbers")
+        raise InputError(
+            message.format(path=path, row=row + 2, year=table.at[row, "year"], value=table.at[row, "value"])
+        )
     return pd.DataFrame({"id": table["indicator_id"], "year": year.astype(int), "value": value.astype(float)})
 
 

@@ -29,6 +29,7 @@ from typing import IO, TYPE_CHECKING
 import numpy as np
 
 from gzspatial._errors import GzError, InputError, OutputError
+from gzspatial.i18n import N_, _
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -43,8 +44,8 @@ _WRITE_ERRNOS = frozenset(
     {errno.ENOSPC, errno.EDQUOT, errno.EFBIG, errno.EROFS, errno.EACCES, errno.EPERM, errno.ENOTDIR,
      errno.EISDIR, errno.ENAMETOOLONG, errno.EIO, errno.EXDEV}
 )  # fmt: skip
-_KINDS = {stat.S_IFDIR: "a folder", stat.S_IFCHR: "a character device", stat.S_IFBLK: "a block device",
-          stat.S_IFIFO: "a FIFO (named pipe)", stat.S_IFSOCK: "a socket"}  # fmt: skip
+_KINDS = {stat.S_IFDIR: N_("a folder"), stat.S_IFCHR: N_("a character device"), stat.S_IFBLK: N_("a block device"),
+          stat.S_IFIFO: N_("a FIFO (named pipe)"), stat.S_IFSOCK: N_("a socket")}  # fmt: skip
 
 
 class Terminated(SystemExit):
@@ -69,22 +70,34 @@ def check_output_path(path: str | Path) -> None:
     except FileNotFoundError:
         mode = None
     except OSError as exc:  # ENOTDIR (a file in the path), ENAMETOOLONG, EACCES …
-        raise OutputError(f"cannot write {shown!r}: {exc.strerror}") from None
+        raise OutputError(_("cannot write {shown!r}: {strerror}").format(shown=shown, strerror=exc.strerror)) from None
     if mode is not None and stat.S_ISLNK(mode):
         target = os.path.realpath(path)
         raise OutputError(
-            f"output {shown!r} is a symbolic link (to {target!r}): give the real path to write, "
-            "or remove the link (gzspatial never writes through links)"
+            _(
+                "output {shown!r} is a symbolic link (to {target!r}): give the real path to write, or remove the "
+                "link (gzspatial never writes through links)"
+            ).format(shown=shown, target=target)
         )
     if mode is not None and not stat.S_ISREG(mode):
-        kind = _KINDS.get(stat.S_IFMT(mode), "not a regular file")
-        hint = f"e.g. {shown.rstrip('/')}/out.csv" if kind == "a folder" else "a regular file"
-        raise OutputError(f"output {shown!r} is {kind}: give the name of a file to write ({hint})")
+        kind = _KINDS.get(stat.S_IFMT(mode), N_("not a regular file"))
+        hint = _("e.g. {path}/out.csv").format(path=shown.rstrip("/")) if kind == "a folder" else _("a regular file")
+        raise OutputError(
+            _("output {shown!r} is {kind}: give the name of a file to write ({hint})").format(
+                shown=shown, kind=_(kind), hint=hint
+            )
+        )
     folder = _existing_ancestor(path.parent)
     if not folder.is_dir():
-        raise OutputError(f"cannot write {shown!r}: {str(folder)!r} is not a folder")
+        raise OutputError(
+            _("cannot write {shown!r}: {folder!r} is not a folder").format(shown=shown, folder=str(folder))
+        )
     if not os.access(folder, os.W_OK | os.X_OK):
-        raise OutputError(f"cannot write {shown!r}: folder {str(folder)!r} is not writable (or read-only)")
+        raise OutputError(
+            _("cannot write {shown!r}: folder {folder!r} is not writable (or read-only)").format(
+                shown=shown, folder=str(folder)
+            )
+        )
 
 
 def _existing_ancestor(folder: Path) -> Path:
@@ -130,7 +143,7 @@ def atomic_output_path(path: str | Path) -> Iterator[Path]:
         try:
             yield tmp
             if not tmp.is_file():
-                raise OutputError(f"cannot write {str(path)!r}: the writer produced no file")
+                raise OutputError(_("cannot write {path!r}: the writer produced no file").format(path=str(path)))
             fd = os.open(tmp, os.O_RDONLY | os.O_NOFOLLOW)
             try:
                 os.fsync(fd)
@@ -147,8 +160,10 @@ def _replace(tmp: Path, path: Path) -> None:
         os.replace(tmp, path)
     except FileNotFoundError:  # only if someone else removed it: never report success then
         raise OutputError(
-            f"cannot write {str(path)!r}: its temporary file {tmp.name!r} was removed while writing "
-            "(by another program, or a gzspatial run on another machine); run again"
+            _(
+                "cannot write {path!r}: its temporary file {name!r} was removed while writing (by another "
+                "program, or a gzspatial run on another machine); run again"
+            ).format(path=str(path), name=tmp.name)
         ) from None
 
 
@@ -169,7 +184,11 @@ def _prepare(path: str | Path) -> Path:
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
-        raise OutputError(f"cannot write {str(path)!r}: cannot create its folder ({exc.strerror})") from None
+        raise OutputError(
+            _("cannot write {path!r}: cannot create its folder ({strerror})").format(
+                path=str(path), strerror=exc.strerror
+            )
+        ) from None
     remove_leftovers(path)
     return path
 
@@ -239,9 +258,11 @@ def _writing(path: Path, *, folder: bool = False) -> Iterator[Path]:
             else:
                 os.unlink(tmp)
         if isinstance(exc, OSError) and exc.errno in _WRITE_ERRNOS:
+            unchanged = _("the old file is unchanged") if path.exists() else _("nothing was written")
             raise OutputError(
-                f"cannot write {str(path)!r}: {exc.strerror or exc}; "
-                + ("the old file is unchanged" if path.exists() else "nothing was written")
+                _("cannot write {path!r}: {reason}; {unchanged}").format(
+                    path=str(path), reason=exc.strerror or exc, unchanged=unchanged
+                )
             ) from None
         raise
 
@@ -296,7 +317,11 @@ def detect_encoding(data: bytes, *, source: str = "the input") -> str:
 
     best = from_bytes(data).best()
     if best is None:
-        raise InputError(f"cannot tell the text encoding of {source}: give it with --encoding (e.g. gbk, utf-8)")
+        raise InputError(
+            _("cannot tell the text encoding of {source}: give it with --encoding (e.g. gbk, utf-8)").format(
+                source=source
+            )
+        )
     return best.encoding
 
 
@@ -333,8 +358,10 @@ def check_single_encoding(lines, source: str) -> None:
             break
     if utf8 and other:
         raise InputError(
-            f"{source} mixes text encodings: line(s) {', '.join(map(str, utf8[:3]))} are UTF-8 but line(s) "
-            f"{', '.join(map(str, other[:3]))} are not (GBK?): save the file in one encoding (UTF-8) and retry"
+            _(
+                "{source} mixes text encodings: line(s) {utf8} are UTF-8 but line(s) {other} are not (GBK?): "
+                "save the file in one encoding (UTF-8) and retry"
+            ).format(source=source, utf8=", ".join(map(str, utf8[:3])), other=", ".join(map(str, other[:3])))
         )
 
 
@@ -365,7 +392,7 @@ def decide_delimiter(given: str | None, header: str, source: str) -> str:
         return sniff_delimiter(header)
     value = {"\\t": "\t", "tab": "\t", "comma": ",", "semicolon": ";", "pipe": "|"}.get(given.lower(), given)
     if len(value) != 1 or value in '\r\n"':
-        raise InputError(f"delimiter {given!r} must be one character (e.g. , ; | or tab)")
+        raise InputError(_("delimiter {given!r} must be one character (e.g. , ; | or tab)").format(given=given))
     return value
 
 
@@ -376,17 +403,21 @@ def read_csv_text(
     import pandas as pd
 
     if not data.strip():
-        raise InputError(f"{source} is empty: expected a header row with coordinate columns")
+        raise InputError(_("{source} is empty: expected a header row with coordinate columns").format(source=source))
     encoding = encoding or detect_encoding(data, source=source)
     try:
         text = data.decode(encoding)
     except LookupError:
-        raise InputError(f"unknown encoding {encoding!r}: give e.g. --encoding gbk or utf-8") from None
+        raise InputError(
+            _("unknown encoding {encoding!r}: give e.g. --encoding gbk or utf-8").format(encoding=encoding)
+        ) from None
     except UnicodeDecodeError:
         lines = undecodable_lines(data.split(b"\n"), encoding)
         raise InputError(
-            f"{source} cannot be read as {encoding}: line(s) {', '.join(map(str, lines))} are not {encoding}; "
-            "give the right --encoding (e.g. gbk, utf-8)"
+            _(
+                "{source} cannot be read as {encoding}: line(s) {lines} are not {encoding}; give the right "
+                "--encoding (e.g. gbk, utf-8)"
+            ).format(source=source, encoding=encoding, lines=", ".join(map(str, lines)))
         ) from None
     delimiter = decide_delimiter(delimiter, text.lstrip("\ufeff").split("\n", 1)[0], source)
     log.info("%s: CSV read whole, encoding %s, delimiter %r", source, encoding, delimiter)
@@ -397,7 +428,9 @@ def read_csv_text(
         header = pd.read_csv(io.StringIO(text), header=None, nrows=1, dtype=str, keep_default_na=False,
                              sep=delimiter, engine="c")  # fmt: skip
     except (pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
-        raise InputError(f"{source} is not a well-formed CSV: {str(exc).splitlines()[-1]}") from None
+        raise InputError(
+            _("{source} is not a well-formed CSV: {exc}").format(source=source, exc=str(exc).splitlines()[-1])
+        ) from None
     check_unique_columns(header.iloc[0].tolist() if len(header) else [], source)
     frame.attrs["encoding"] = encoding
     frame.attrs["delimiter"] = delimiter
@@ -418,13 +451,17 @@ def read_table(
     path = check_input_path(path)
     suffix = path.suffix.lower()
     if suffix == ".xls":
-        raise InputError(f"{path} is an old Excel 97-2003 .xls file: open it in Excel or WPS and save it as .xlsx")
+        raise InputError(
+            _("{path} is an old Excel 97-2003 .xls file: open it in Excel or WPS and save it as .xlsx").format(
+                path=path
+            )
+        )
     if suffix in (".xlsx", ".xlsm"):
         name = _excel_sheet(path, sheet)
         try:
             frame = pd.read_excel(path, sheet_name=name, dtype=str, keep_default_na=False, na_filter=False)
         except ValueError as exc:
-            raise InputError(f"{path} cannot be read as Excel: {exc}") from None
+            raise InputError(_("{path} cannot be read as Excel: {exc}").format(path=path, exc=exc)) from None
         frame.attrs["sheet"] = name
         return frame
     return read_csv_text(path.read_bytes(), source=str(path), encoding=encoding, delimiter=delimiter)
@@ -475,14 +512,20 @@ def _excel_sheet(path: Path, sheet: str | int | None) -> str:
         book = openpyxl.load_workbook(path, read_only=True)
     except (zipfile.BadZipFile, InvalidFileException, KeyError, ValueError, TypeError, OSError) as exc:
         raise InputError(
-            f"{path} is not a readable .xlsx workbook ({exc.__class__.__name__}): open it in Excel or WPS and "
-            "save it again as .xlsx, or export it as .csv"
+            _(
+                "{path} is not a readable .xlsx workbook ({name}): open it in Excel or WPS and save it again as "
+                ".xlsx, or export it as .csv"
+            ).format(path=path, name=exc.__class__.__name__)
         ) from None
     try:
         names = book.sheetnames
         listed = ", ".join(repr(n) for n in names)
         if sheet is None and len(names) > 1:
-            raise InputError(f"{path} has {len(names)} sheets ({listed}): choose one with --sheet NAME or --sheet N")
+            raise InputError(
+                _("{path} has {n_names} sheets ({listed}): choose one with --sheet NAME or --sheet N").format(
+                    path=path, n_names=len(names), listed=listed
+                )
+            )
         if sheet is None:
             name = names[0]
         elif str(sheet) in names:
@@ -490,7 +533,11 @@ def _excel_sheet(path: Path, sheet: str | int | None) -> str:
         elif str(sheet).isdigit() and 1 <= int(sheet) <= len(names):
             name = names[int(sheet) - 1]
         else:
-            raise InputError(f"{path} has no sheet {sheet!r}: its sheets are {listed} (or give 1 to {len(names)})")
+            raise InputError(
+                _("{path} has no sheet {sheet!r}: its sheets are {listed} (or give 1 to {n_names})").format(
+                    path=path, sheet=sheet, listed=listed, n_names=len(names)
+                )
+            )
         header = next(book[name].iter_rows(max_row=1, values_only=True), ())
     finally:
         book.close()
@@ -508,8 +555,9 @@ def check_unique_columns(names: Iterable[object], source: str) -> None:
         seen.add(name)
     if repeated:
         raise InputError(
-            f"{source} has duplicate column names ({', '.join(repr(n) for n in dict.fromkeys(repeated))}): "
-            "rename them so every column has its own name"
+            _("{source} has duplicate column names ({names}): rename them so every column has its own name").format(
+                source=source, names=", ".join(repr(n) for n in dict.fromkeys(repeated))
+            )
         )
 
 
@@ -522,21 +570,29 @@ def find_coordinate_columns(columns, lon: str | None = None, lat: str | None = N
     """
     columns = [str(c) for c in columns]
     found = []
-    for given, axis, what, flag in ((lon, "lon", "longitude", "--lon"), (lat, "lat", "latitude", "--lat")):
+    for given, axis, what, flag in ((lon, "lon", _("longitude"), "--lon"), (lat, "lat", _("latitude"), "--lat")):
         if given is not None:
             if given not in columns:
-                raise InputError(f"{what} column {given!r} not found; columns are: {', '.join(columns)}")
+                raise InputError(
+                    _("{what} column {given!r} not found; columns are: {columns}").format(
+                        what=what, given=given, columns=", ".join(columns)
+                    )
+                )
             found.append(given)
             continue
         candidates = [c for c in columns if _name_parts(c)[0] == axis]
         if not candidates:
             raise InputError(
-                f"no {what} column found (looked for lon/lng/longitude/x/经度 and lat/latitude/y/纬度); columns "
-                f"are: {', '.join(columns) or '(none)'}; name it with {flag}"
+                _(
+                    "no {what} column found (looked for lon/lng/longitude/x/经度 and lat/latitude/y/纬度); "
+                    "columns are: {columns}; name it with {flag}"
+                ).format(what=what, columns=", ".join(columns) or "(none)", flag=flag)
             )
         if len(candidates) > 1:
             raise InputError(
-                f"several {what} columns: {', '.join(candidates)}; choose with --lon and --lat (and --crs)"
+                _("several {what} columns: {candidates}; choose with --lon and --lat (and --crs)").format(
+                    what=what, candidates=", ".join(candidates)
+                )
             )
         found.append(candidates[0])
     return found[0], found[1]
@@ -547,7 +603,11 @@ def find_crs_column(columns) -> str | None:
     lowered = {str(c).strip().lower(): str(c) for c in columns}
     matches = [lowered[n] for n in CRS_COLUMN_NAMES if n in lowered]
     if len(matches) > 1:
-        raise InputError(f"several coordinate-system columns: {', '.join(matches)}; keep one, or give --crs")
+        raise InputError(
+            _("several coordinate-system columns: {matches}; keep one, or give --crs").format(
+                matches=", ".join(matches)
+            )
+        )
     return matches[0] if matches else None
 
 
@@ -578,7 +638,7 @@ def write_table(
                 handle.write("\ufeff".encode())
             _write_csv(frame, handle, "\t" if suffix == ".tsv" else ",")
     else:
-        raise InputError(f"cannot write {suffix!r} files: use .csv or .xlsx")
+        raise InputError(_("cannot write {suffix!r} files: use .csv or .xlsx").format(suffix=suffix))
 
 
 def _write_csv(frame, handle, delimiter: str) -> None:
@@ -655,12 +715,16 @@ def check_input_path(path: str | Path) -> Path:
     try:
         mode = os.stat(path).st_mode
     except FileNotFoundError:
-        raise InputError(f"input file {str(path)!r} not found") from None
+        raise InputError(_("input file {path!r} not found").format(path=str(path))) from None
     except OSError as exc:
-        raise InputError(f"input file {str(path)!r} cannot be read: {exc.strerror}") from None
+        raise InputError(
+            _("input file {path!r} cannot be read: {strerror}").format(path=str(path), strerror=exc.strerror)
+        ) from None
     if not stat.S_ISREG(mode):
-        kind = _KINDS.get(stat.S_IFMT(mode), "not a regular file")
-        raise InputError(f"input {str(path)!r} is {kind}: give a file (or - for stdin)")
+        kind = _KINDS.get(stat.S_IFMT(mode), N_("not a regular file"))
+        raise InputError(
+            _("input {path!r} is {kind}: give a file (or - for stdin)").format(path=str(path), kind=_(kind))
+        )
     return path
 
 
@@ -671,12 +735,16 @@ def check_not_input(output: str | Path, input_path: str | Path) -> None:
     out, inp = Path(output), Path(input_path)
     if temp_name_pattern(out).fullmatch(inp.name) and _same_file(out.parent, inp.parent):
         raise InputError(
-            f"input {str(input_path)!r} is named like a temporary file of {str(output)!r} "
-            f"(gzspatial's '{TEMP_MARK}' names): rename the input"
+            _(
+                "input {input_path!r} is named like a temporary file of {output!r} (gzspatial's '{TEMP_MARK}' "
+                "names): rename the input"
+            ).format(input_path=str(input_path), output=str(output), TEMP_MARK=TEMP_MARK)
         )
     if _same_file(out, inp):
         raise InputError(
-            f"output {str(output)!r} is the input file: write to another path (inputs are never overwritten)"
+            _("output {output!r} is the input file: write to another path (inputs are never overwritten)").format(
+                output=str(output)
+            )
         )
 
 
@@ -773,11 +841,15 @@ def read_input(
         try:
             return geopandas.read_file(path, layer=_gis_layer(path, layer), encoding=encoding or None)
         except pyogrio.errors.DataSourceError as exc:
-            raise InputError(f"{path} cannot be read as {suffix[1:]}: {str(exc).splitlines()[0]}") from None
+            raise InputError(
+                _("{path} cannot be read as {suffix}: {exc}").format(
+                    path=path, suffix=suffix[1:], exc=str(exc).splitlines()[0]
+                )
+            ) from None
     except GzError:
         raise
     except (ValueError, OSError) as exc:
-        raise InputError(f"{path} cannot be read: {str(exc).splitlines()[0]}") from None
+        raise InputError(_("{path} cannot be read: {exc}").format(path=path, exc=str(exc).splitlines()[0])) from None
 
 
 def _gis_layer(path: Path, layer: str | None) -> str:
@@ -787,11 +859,17 @@ def _gis_layer(path: Path, layer: str | None) -> str:
     names = [str(n) for n in pyogrio.list_layers(path)[:, 0]]
     listed = ", ".join(repr(n) for n in names)
     if layer is None and len(names) > 1:
-        raise InputError(f"{path} has {len(names)} layers ({listed}): choose one with --layer NAME")
+        raise InputError(
+            _("{path} has {n_names} layers ({listed}): choose one with --layer NAME").format(
+                path=path, n_names=len(names), listed=listed
+            )
+        )
     if layer is not None and layer not in names:
-        raise InputError(f"{path} has no layer {layer!r}: its layers are {listed}")
+        raise InputError(
+            _("{path} has no layer {layer!r}: its layers are {listed}").format(path=path, layer=layer, listed=listed)
+        )
     if not names:
-        raise InputError(f"{path} has no layer to read")
+        raise InputError(_("{path} has no layer to read").format(path=path))
     return layer or names[0]
 
 
@@ -860,9 +938,12 @@ def write_output(frame, path: str | Path, *, lon=None, lat=None, excel_bom: bool
                 frame.to_file(tmp, driver="GeoJSON")
         except (pyogrio.errors.DataSourceError, pyogrio.errors.DataLayerError) as exc:  # GDAL's write errors
             full = _disk_full(path.parent)
+            reason = _("No space left on device") if full else str(exc).splitlines()[0]
+            unchanged = _("the old file is unchanged") if path.exists() else _("nothing was written")
             raise OutputError(
-                f"cannot write {str(path)!r}: {'No space left on device' if full else str(exc).splitlines()[0]}; "
-                + ("the old file is unchanged" if path.exists() else "nothing was written")
+                _("cannot write {path!r}: {reason}; {unchanged}").format(
+                    path=str(path), reason=reason, unchanged=unchanged
+                )
             ) from None
 
 

@@ -19,6 +19,7 @@ import shapely
 
 from gzspatial import crs as _crs
 from gzspatial._errors import CoordinateError, LayerError
+from gzspatial.i18n import _
 from gzspatial.io import dbf_encoding
 from gzspatial.layers import packaged_layers_dir, read_layer
 from gzspatial.schema import GEOMETRY_TYPES, property_problems
@@ -53,16 +54,18 @@ class ImportReport:
 
     def lines(self) -> list[str]:
         """The report as short lines for stderr."""
-        lines = [f"{self.kind}: {len(self.matched)} feature(s) matched from {self.source} ({self.crs})"]
+        matched = _("{kind}: {n} feature(s) matched from {source} ({crs})")
+        lines = [matched.format(kind=self.kind, n=len(self.matched), source=self.source, crs=self.crs)]
         lines += [f"  {user} -> {layout_id}" for user, layout_id in self.matched]
         if self.skipped:
-            lines.append(f"  left out (--map '-'): {', '.join(self.skipped)}")
-        lines += [f"  {layout_id}: {n} features united into one" for layout_id, n in self.merged.items()]
+            lines.append(_("  left out (--map '-'): {ids}").format(ids=", ".join(self.skipped)))
+        united = _("  {layout_id}: {n} features united into one")
+        lines += [united.format(layout_id=layout_id, n=n) for layout_id, n in self.merged.items()]
         if self.kept_packaged:
-            lines.append(f"  kept packaged (not official): {', '.join(self.kept_packaged)}")
-        lines += [f"  note: {note}" for note in self.notes]
+            lines.append(_("  kept packaged (not official): {ids}").format(ids=", ".join(self.kept_packaged)))
+        lines += [_("  note: {note}").format(note=note) for note in self.notes]
         if self.output is not None:
-            lines.append(f"wrote {self.output}")
+            lines.append(_("wrote {output}").format(output=self.output))
         return lines
 
 
@@ -124,7 +127,7 @@ def import_layer(
     [('knowledge-city', 'knowledge-city')]
     """
     if kind not in KINDS:
-        raise LayerError(f"cannot import as {kind!r}: use one of {', '.join(KINDS)}")
+        raise LayerError(_("cannot import as {kind!r}: use one of {KINDS}").format(kind=kind, KINDS=", ".join(KINDS)))
     source = Path(source)
     output = _output_path(Path(output_dir), kind, source)
     frame = _read_source(source, layer=layer, encoding=encoding)
@@ -158,14 +161,14 @@ def import_layer(
 
 def _output_path(folder: Path, kind: str, source: Path) -> Path:
     if folder.exists() and not folder.is_dir():
-        raise LayerError(f"-o {str(folder)!r} is a file: give a folder for the layer set")
+        raise LayerError(_("-o {folder!r} is a file: give a folder for the layer set").format(folder=str(folder)))
     if folder.resolve() == packaged_layers_dir().resolve():
         raise LayerError(
-            "-o names the packaged layers folder: give your own folder (the packaged data is not replaced)"
+            _("-o names the packaged layers folder: give your own folder (the packaged data is not replaced)")
         )
     output = folder / f"{kind}.geojson"
     if output.resolve() == source.resolve():
-        raise LayerError(f"-o would overwrite the input {source}: give another folder")
+        raise LayerError(_("-o would overwrite the input {source}: give another folder").format(source=source))
     return output
 
 
@@ -176,24 +179,34 @@ def _read_source(path: Path, *, layer: str | None, encoding: str | None):
     import pyogrio
 
     if not path.exists():
-        raise LayerError(f"input {str(path)!r} not found")
+        raise LayerError(_("input {path!r} not found").format(path=str(path)))
     try:
         layers = pyogrio.list_layers(path)
     except pyogrio.errors.DataSourceError as exc:
-        raise LayerError(f"{path} is not a vector file GDAL reads: {str(exc).splitlines()[0]}") from None
+        raise LayerError(
+            _("{path} is not a vector file GDAL reads: {exc}").format(path=path, exc=str(exc).splitlines()[0])
+        ) from None
     names = [str(name) for name, _ in layers]
     if layer is None and len(names) > 1:
-        raise LayerError(f"{path} holds {len(names)} layers ({', '.join(names)}): choose one with --layer")
+        raise LayerError(
+            _("{path} holds {n_names} layers ({names}): choose one with --layer").format(
+                path=path, n_names=len(names), names=", ".join(names)
+            )
+        )
     if layer is not None and layer not in names:
-        raise LayerError(f"{path} has no layer {layer!r}; its layers are: {', '.join(names)}")
+        raise LayerError(
+            _("{path} has no layer {layer!r}; its layers are: {names}").format(
+                path=path, layer=layer, names=", ".join(names)
+            )
+        )
     if encoding is None and path.suffix.lower() == ".shp":
         encoding = dbf_encoding(path)  # None when a .cpg says it (GDAL reads that) or the text is ASCII
     try:
         frame = geopandas.read_file(path, layer=layer, encoding=encoding)  # None: the reader's default
     except (pyogrio.errors.DataSourceError, pyogrio.errors.DataLayerError, ValueError, LookupError) as exc:
-        raise LayerError(f"{path} cannot be read: {str(exc).splitlines()[0]}") from None
+        raise LayerError(_("{path} cannot be read: {exc}").format(path=path, exc=str(exc).splitlines()[0])) from None
     if len(frame) == 0:
-        raise LayerError(f"{path} has no features")
+        raise LayerError(_("{path} has no features").format(path=path))
     return frame
 
 
@@ -208,23 +221,31 @@ def _source_crs(declared, given: str | None, path: Path):
         with contextlib.suppress(CoordinateError):
             text = _crs.normalize_crs(text)  # names and aliases (cgcs2000, 4547…) -> EPSG:n
         if text in (_crs.GCJ02, _crs.BD09):
-            raise LayerError(f"--crs {given}: boundaries in {text} are not importable; convert them to WGS84 first")
+            raise LayerError(
+                _("--crs {given}: boundaries in {text} are not importable; convert them to WGS84 first").format(
+                    given=given, text=text
+                )
+            )
         try:
             chosen = CRS.from_user_input(text)
         except CRSError as exc:
             raise LayerError(
-                f"--crs {given!r} is not a CRS pyproj knows ({str(exc).splitlines()[0]}): give EPSG:n, WKT or a "
-                "PROJ string"
+                _("--crs {given!r} is not a CRS pyproj knows ({exc}): give EPSG:n, WKT or a PROJ string").format(
+                    given=given, exc=str(exc).splitlines()[0]
+                )
             ) from None
     if declared is None and chosen is None:
         raise LayerError(
-            f"{path} declares no CRS: give --crs (e.g. EPSG:4547 for CGCS2000 / 3-degree Gauss-Kruger CM 114E, "
-            "EPSG:4326 for lon/lat, or a PROJ string for a local system)"
+            _(
+                "{path} declares no CRS: give --crs (e.g. EPSG:4547 for CGCS2000 / 3-degree Gauss-Kruger CM "
+                "114E, EPSG:4326 for lon/lat, or a PROJ string for a local system)"
+            ).format(path=path)
         )
     if declared is not None and chosen is not None and not CRS(declared).equals(chosen, ignore_axis_order=True):
         raise LayerError(
-            f"{path} declares {_crs_label(CRS(declared))} but --crs says {_crs_label(chosen)}: "
-            "drop --crs, or fix the file's CRS (.prj)"
+            _("{path} declares {declared} but --crs says {chosen}: drop --crs, or fix the file's CRS (.prj)").format(
+                path=path, declared=_crs_label(CRS(declared)), chosen=_crs_label(chosen)
+            )
         )
     return chosen if chosen is not None else CRS(declared)
 
@@ -263,7 +284,7 @@ def _to_wgs84(geometries: np.ndarray, src_crs) -> np.ndarray:
     invalid = [i for i, g in enumerate(geometries) if g is not None and not g.is_empty and not shapely.is_valid(g)]
     if invalid:
         reasons = "; ".join(f"feature {i}: {shapely.is_valid_reason(geometries[i])}" for i in invalid)
-        raise LayerError(f"invalid geometry ({reasons}): fix it at the source; not repaired")
+        raise LayerError(_("invalid geometry ({reasons}): fix it at the source; not repaired").format(reasons=reasons))
     from pyproj import Transformer
 
     transformer = Transformer.from_crs(src_crs, "EPSG:4326", always_xy=True)
@@ -292,15 +313,25 @@ def _feature_values(frame, id_field: str | None, name_field: str | None, path: P
 def _pick_field(columns, given, candidates, option, path, *, required: bool) -> str | None:
     if given is not None:
         if given not in columns:
-            raise LayerError(f"{option} {given!r} is not a field of {path}; its fields are: {', '.join(columns)}")
+            raise LayerError(
+                _("{option} {given!r} is not a field of {path}; its fields are: {columns}").format(
+                    option=option, given=given, path=path, columns=", ".join(columns)
+                )
+            )
         return given
     found = [c for c in columns if c.casefold() in candidates]
     if len(found) > 1:
-        raise LayerError(f"{path} has several candidate fields ({', '.join(found)}): choose one with {option}")
+        raise LayerError(
+            _("{path} has several candidate fields ({found}): choose one with {option}").format(
+                path=path, found=", ".join(found), option=option
+            )
+        )
     if not found and required:
         raise LayerError(
-            f"{path}: no name field found among {', '.join(columns) or 'no fields'}: give --name-field "
-            "(or --id-field for a field holding layout ids)"
+            _(
+                "{path}: no name field found among {columns}: give --name-field (or --id-field for a field "
+                "holding layout ids)"
+            ).format(path=path, columns=", ".join(columns) or "no fields")
         )
     return found[0] if found else None
 
@@ -313,7 +344,11 @@ def _read_mapping(mapping: str | Path | None) -> dict[str, str]:
 
     frame = read_table(mapping)
     if frame.shape[1] != 2:
-        raise LayerError(f"--map {mapping}: expected two columns user_value,layout_id; found {frame.shape[1]}")
+        raise LayerError(
+            _("--map {mapping}: expected two columns user_value,layout_id; found {shape}").format(
+                mapping=mapping, shape=frame.shape[1]
+            )
+        )
     rows = [tuple(map(str, frame.columns)), *frame.itertuples(index=False, name=None)]
     if rows[0][1].strip().lower() in ("layout_id", "id"):
         rows = rows[1:]
@@ -343,7 +378,11 @@ def _match(values, reference, mapping: dict[str, str], report: ImportReport) -> 
     ids = {p["id"] for p in reference.properties}
     bad_map = sorted({v for v in mapping.values() if v != SKIP and v not in ids})
     if bad_map:
-        raise LayerError(f"--map names unknown layout ids: {', '.join(bad_map)}; ids are: {', '.join(sorted(ids))}")
+        raise LayerError(
+            _("--map names unknown layout ids: {bad_map}; ids are: {ids}").format(
+                bad_map=", ".join(bad_map), ids=", ".join(sorted(ids))
+            )
+        )
     names = _name_index(reference)
     assignment: list[str | None] = []
     unmatched: list[str] = []
@@ -380,8 +419,10 @@ def _match(values, reference, mapping: dict[str, str], report: ImportReport) -> 
         problems.append(f"{len(ambiguous)} ambiguous: {', '.join(ambiguous)}")
     if problems:
         raise LayerError(
-            f"features not matched to layout ids ({'; '.join(problems)}): give --map FILE.csv with "
-            f"user_value,layout_id pairs ('{SKIP}' to leave one out); ids are: {', '.join(sorted(ids))}"
+            _(
+                "features not matched to layout ids ({problems}): give --map FILE.csv with user_value,layout_id "
+                "pairs ('{SKIP}' to leave one out); ids are: {ids}"
+            ).format(problems="; ".join(problems), SKIP=SKIP, ids=", ".join(sorted(ids)))
         )
     return assignment
 
@@ -398,8 +439,10 @@ def _build_features(geometries, values, assignment, reference, report, keep_miss
     missing = [p["id"] for p in reference.properties if p["id"] not in by_id]
     if missing and not keep_missing:
         raise LayerError(
-            f"{len(missing)} layout feature(s) missing from the file: {', '.join(missing)}; map them with --map, "
-            "or pass --keep-missing to keep the packaged (approximate) ones"
+            _(
+                "{n_missing} layout feature(s) missing from the file: {missing}; map them with --map, or pass "
+                "--keep-missing to keep the packaged (approximate) ones"
+            ).format(n_missing=len(missing), missing=", ".join(missing))
         )
     date = (today or _dt.date.today()).isoformat()
     features = []
@@ -411,9 +454,13 @@ def _build_features(geometries, values, assignment, reference, report, keep_miss
             continue
         parts = [geometries[i] for i in rows]
         if any(g is None or g.is_empty for g in parts):
-            raise LayerError(f"{props['id']}: the file's feature has no geometry")
+            raise LayerError(_("{id}: the file's feature has no geometry").format(id=props["id"]))
         if len(parts) > 1 and reference.name == "platforms":
-            raise LayerError(f"{props['id']}: {len(parts)} points match one platform: keep one, or use --map")
+            raise LayerError(
+                _("{id}: {n_parts} points match one platform: keep one, or use --map").format(
+                    id=props["id"], n_parts=len(parts)
+                )
+            )
         geometry = parts[0] if len(parts) == 1 else shapely.union_all(parts)
         if len(parts) > 1:
             report.merged[props["id"]] = len(parts)
@@ -471,4 +518,6 @@ def _validate(features, kind: str, path: Path) -> None:
                 "is the CRS right?"
             )
     if problems:
-        raise LayerError(f"{path}: {len(problems)} problem(s): " + "; ".join(problems))
+        raise LayerError(
+            _("{path}: {n} problem(s): {problems}").format(path=path, n=len(problems), problems="; ".join(problems))
+        )

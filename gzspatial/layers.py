@@ -21,6 +21,7 @@ import numpy as np
 import shapely
 
 from gzspatial._errors import LayerError
+from gzspatial.i18n import _
 from gzspatial.schema import GEOMETRY_TYPES, property_problems, required_properties
 
 if TYPE_CHECKING:
@@ -84,7 +85,7 @@ class LayerSet:
 
     def describe(self) -> str:
         """One line for stderr and reports, e.g. ``layers 2026-11-27+1a2b3c4d (packaged: /…/geojson)``."""
-        return f"layers {self.version} ({self.origin}: {self.folder})"
+        return _("layers {version} ({origin}: {folder})").format(**self.to_dict())
 
     def to_dict(self) -> dict:
         return {"origin": self.origin, "folder": str(self.folder), "version": self.version}
@@ -113,7 +114,9 @@ def layer_paths(layers: str | Path | None = None) -> dict[str, Path]:
     user, origin = resolve_layers(layers)
     if user is not None and not user.is_dir():
         raise LayerError(
-            f"layers folder {str(user)!r} (from {origin}) does not exist: give a folder holding <layer>.geojson files"
+            _(
+                "layers folder {user!r} (from {origin}) does not exist: give a folder holding <layer>.geojson files"
+            ).format(user=str(user), origin=origin)
         )
     paths = {}
     for name in LAYER_NAMES:
@@ -123,7 +126,11 @@ def layer_paths(layers: str | Path | None = None) -> dict[str, Path]:
                 break
     missing = [name for name in REQUIRED_LAYERS if name not in paths]
     if missing:
-        raise LayerError(f"required layers missing: {', '.join(missing)} (looked in {user or packaged})")
+        raise LayerError(
+            _("required layers missing: {missing} (looked in {user})").format(
+                missing=", ".join(missing), user=user or packaged
+            )
+        )
     return paths
 
 
@@ -134,12 +141,16 @@ def read_layer(name: str, path: Path) -> Layer:
         data = Path(path).read_bytes()
         collection = json.loads(data.decode("utf-8"))
     except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise LayerError(f"{path}: not readable as UTF-8 GeoJSON ({exc})") from None
+        raise LayerError(_("{path}: not readable as UTF-8 GeoJSON ({exc})").format(path=path, exc=exc)) from None
     if not isinstance(collection, dict) or collection.get("type") != "FeatureCollection":
-        raise LayerError(f"{path}: expected a GeoJSON FeatureCollection")
+        raise LayerError(_("{path}: expected a GeoJSON FeatureCollection").format(path=path))
     features = collection.get("features")
     if not isinstance(features, list):
-        raise LayerError(f"{path}: 'features' is {type(features).__name__}, expected a list of GeoJSON Features")
+        raise LayerError(
+            _("{path}: 'features' is {name}, expected a list of GeoJSON Features").format(
+                path=path, name=type(features).__name__
+            )
+        )
     problems = _crs_problems(collection)
     properties: list[dict] = []
     geometries: list[shapely.Geometry | None] = []
@@ -166,7 +177,9 @@ def read_layer(name: str, path: Path) -> Layer:
     if duplicates:
         problems.append(f"duplicate ids: {', '.join(duplicates)}")
     if problems:
-        raise LayerError(f"{path}: {len(problems)} problem(s): " + "; ".join(problems))
+        raise LayerError(
+            _("{path}: {n} problem(s): {problems}").format(path=path, n=len(problems), problems="; ".join(problems))
+        )
     metadata = collection.get("metadata")
     if not isinstance(metadata, dict):
         metadata = {}

@@ -30,6 +30,7 @@ from gzspatial._validate import (
     check_points,
     parse_point,
 )
+from gzspatial.i18n import _
 from gzspatial.layers import LayerSet, layer_set
 from gzspatial.settings import DEFAULT_CORRIDOR_KM
 
@@ -209,18 +210,22 @@ def locate(
     ok Haizhu True True
     """
     if not corridor_km >= 0:
-        raise CoordinateError(f"corridor half-width {corridor_km!r} km must be a number >= 0")
+        raise CoordinateError(
+            _("corridor half-width {corridor_km!r} km must be a number >= 0").format(corridor_km=corridor_km)
+        )
     started = time.perf_counter()
     system = _crs.normalize_crs(crs)
     x, y = parse_point(lon, lat)
     _crs.check_plausible(x, y, system)
     checked = check_points([x], [y], geographic=_crs.is_geographic(system))
     if checked.status[0] in (STATUS_INVALID, STATUS_MISSING):
-        raise CoordinateError(f"{checked.note[0]}: give longitude then latitude in degrees")
+        raise CoordinateError(_("{note}: give longitude then latitude in degrees").format(note=checked.note[0]))
     w_lon, w_lat = _crs.transform(checked.lon, checked.lat, system, _crs.WGS84)
     if not (abs(w_lat[0]) <= 90 and abs(w_lon[0]) <= 180):
         raise CoordinateError(
-            f"{x:g}, {y:g} in {system} converts to {w_lon[0]:g}, {w_lat[0]:g}, out of range: check the values and --crs"
+            _(
+                "{x:g}, {y:g} in {system} converts to {w_lon:g}, {w_lat:g}, out of range: check the values and --crs"
+            ).format(x=x, y=y, system=system, w_lon=w_lon[0], w_lat=w_lat[0])
         )
     log.debug("locate %r %r in %s: WGS84 %.8f, %.8f (%s)", x, y, system, w_lon[0], w_lat[0], checked.status[0])
     index = layout_index(layers)
@@ -252,7 +257,7 @@ def locate(
     nearest, axis = None, None
     mx, my = _crs.transform(w_lon, w_lat, _crs.WGS84, _crs.METRIC_CRS)
     if index.nodes is not None:
-        _, node_idx = index.nodes.containing_pairs(point)
+        node_idx = index.nodes.containing_pairs(point)[1]
         props_of = index.nodes.layer.properties
         nodes = tuple(
             Node(
@@ -326,7 +331,7 @@ def locate_address(
         return AddressLocation(str(text), parsed)
     answer = geocoder.geocode(text)
     if geocoder.stopped:
-        raise GeocodeError(f"geocoding stopped: {geocoder.stopped}")
+        raise GeocodeError(_("geocoding stopped: {stopped}").format(stopped=geocoder.stopped))
     result = answer.result
     location = None
     if result is not None and not result.coarse:
@@ -411,7 +416,7 @@ def find(query: str, *, layers: str | Path | None = None, limit: int = 10) -> li
     """
     query = str(query).strip()
     if not query:
-        raise CoordinateError("name query is blank: give part of a name, e.g. 琶洲 or Knowledge City")
+        raise CoordinateError(_("name query is blank: give part of a name, e.g. 琶洲 or Knowledge City"))
     index = layout_index(layers)
     district_names = {p["adcode"]: p["name_zh"] for p in index.districts.layer.properties}
     results: list[Match] = []

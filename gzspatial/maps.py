@@ -34,6 +34,7 @@ from gzspatial import crs as _crs
 from gzspatial import schema
 from gzspatial._engine import layout_index
 from gzspatial._errors import InputError
+from gzspatial.i18n import _
 from gzspatial.settings import AGGREGATE_CELL_DEG, DEFAULT_CORRIDOR_KM, MARKER_LIMIT, NODE_LABEL_MIN_ZOOM
 from gzspatial.style import (
     AXIS_COLOR,
@@ -440,7 +441,11 @@ class _Filters:
         for option, column in (("--category", category), ("--time", time)):
             if column is not None and column not in frame.columns:
                 choices = ", ".join(str(c) for c in frame.columns if not str(c).startswith("gz_"))
-                raise InputError(f"{option} {column!r} is not a column of the points: use one of {choices}")
+                raise InputError(
+                    _("{option} {column!r} is not a column of the points: use one of {choices}").format(
+                        option=option, column=column, choices=choices
+                    )
+                )
         self.category, self.time = category, time
         self.category_codes: np.ndarray | None = None
         self.values: list[str] | None = None  # the category values (set with category_codes)
@@ -502,7 +507,11 @@ def _years(values: pd.Series, column: str) -> np.ndarray:
             dates = pd.to_datetime(text[rest], errors="coerce", format="mixed")
             years[rest] = dates.dt.year.to_numpy(dtype=float)
     if np.isnan(years).all():
-        raise InputError(f"--time {column!r} holds no year or date (e.g. 2019 or 2019-03-15): choose another column")
+        raise InputError(
+            _("--time {column!r} holds no year or date (e.g. 2019 or 2019-03-15): choose another column").format(
+                column=column
+            )
+        )
     return years
 
 
@@ -906,7 +915,7 @@ def map_data(m) -> dict:
     for child in m._children.values():
         if isinstance(child, _LayoutLayers):
             return child.data
-    raise InputError("this map was not made by gzspatial.make_map")
+    raise InputError(_("this map was not made by gzspatial.make_map"))
 
 
 def _tile_url(spec: dict[str, str], key: str | None, which: str = "tiles") -> str:
@@ -919,9 +928,11 @@ def _basemap_key(basemap: Basemap, tianditu_key: str | None) -> str | None:
     if basemap != "tianditu":
         return key if key and _TIANDITU_KEY.match(key) else None
     if not key:
-        raise InputError("the tianditu basemap needs a key: --tianditu-key KEY or GZ_TIANDITU_KEY")
+        raise InputError(_("the tianditu basemap needs a key: --tianditu-key KEY or GZ_TIANDITU_KEY"))
     if not _TIANDITU_KEY.match(key):
-        raise InputError(f"tianditu key {key!r} is not a key (8–64 letters and digits): check --tianditu-key")
+        raise InputError(
+            _("tianditu key {key!r} is not a key (8–64 letters and digits): check --tianditu-key").format(key=key)
+        )
     return key
 
 
@@ -979,16 +990,24 @@ def make_map(
     markers and the heat layer.
     """
     if basemap not in BASEMAPS:
-        raise InputError(f"unknown basemap {basemap!r}: use one of {', '.join(BASEMAPS)}")
+        raise InputError(
+            _("unknown basemap {basemap!r}: use one of {BASEMAPS}").format(
+                basemap=basemap, BASEMAPS=", ".join(BASEMAPS)
+            )
+        )
     basemap = Basemap(basemap)
     if lang not in ("zh", "en"):
-        raise InputError(f"language {lang!r} is not supported: use zh or en")
+        raise InputError(_("language {lang!r} is not supported: use zh or en").format(lang=lang))
     if choropleth not in (None, "count", "density"):
-        raise InputError(f"choropleth {choropleth!r} is not supported: use count or density")
+        raise InputError(
+            _("choropleth {choropleth!r} is not supported: use count or density").format(choropleth=choropleth)
+        )
     if choropleth and points is None:
-        raise InputError("a node choropleth needs points: give --points FILE")
+        raise InputError(_("a node choropleth needs points: give --points FILE"))
     if (category or time) and points is None:
-        raise InputError(f"{'--category' if category else '--time'} filters points: give --points FILE")
+        raise InputError(
+            _("{option} filters points: give --points FILE").format(option="--category" if category else "--time")
+        )
     key = _basemap_key(basemap, tianditu_key)
     index = layout_index(layers)
     base = BASEMAPS[basemap]  # None: no basemap
@@ -1021,7 +1040,9 @@ def make_map(
         usable = ~np.isnan(w_lon) & ~np.isnan(w_lat)
         shown = filters.subset(usable) if filters else None
         if shown is not None and shown.years is not None and usable.any() and np.isnan(shown.years).all():
-            raise InputError(f"--time {time!r}: no point with usable coordinates has a year or date in it")
+            raise InputError(
+                _("--time {time!r}: no point with usable coordinates has a year or date in it").format(time=time)
+            )
         lon, lat = shift.lonlat(w_lon[usable], w_lat[usable])
         many = int(usable.sum()) > MARKER_LIMIT
         log.info("%d of %d points usable: %s", usable.sum(), len(usable), "aggregated heat" if many else "markers")
@@ -1097,7 +1118,7 @@ def show(m, *, height: int = 600, offline: bool = True) -> NotebookMap:
     """Display ``m`` in Jupyter with every asset inlined, so it works offline (folium's own display,
     ``m`` at a cell's end, links CDNs and is blank without internet). ``height`` in pixels."""
     if not isinstance(height, int) or not 100 <= height <= 5000:
-        raise InputError(f"height {height!r} is not a height in pixels (100-5000)")
+        raise InputError(_("height {height!r} is not a height in pixels (100-5000)").format(height=height))
     return NotebookMap(render_map(m, offline=offline), height)
 
 

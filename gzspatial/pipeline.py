@@ -38,6 +38,7 @@ from gzspatial.attribute import (
     resolve_crs,
     status_counts,
 )
+from gzspatial.i18n import _
 from gzspatial.layers import layer_set
 from gzspatial.settings import CSV_BLOCK_BYTES
 
@@ -198,7 +199,7 @@ def open_csv(source: str | Path, *, encoding: str | None = None, delimiter: str 
     if str(source) == "-":
         data = sys.stdin.buffer.read()
         if not data.strip():
-            raise InputError("<stdin> is empty: expected a header row with coordinate columns")
+            raise InputError(_("<stdin> is empty: expected a header row with coordinate columns"))
         encoding = encoding or detect_encoding(data, source="<stdin>")
         stream, size, head = _io.BytesIO(data), len(data), data[: 1 << 16]
     else:
@@ -207,7 +208,7 @@ def open_csv(source: str | Path, *, encoding: str | None = None, delimiter: str 
         with open(path, "rb") as handle:
             head = handle.read(1 << 16)
         if not head.strip():
-            raise InputError(f"{path} is empty: expected a header row with coordinate columns")
+            raise InputError(_("{path} is empty: expected a header row with coordinate columns").format(path=path))
         encoding = encoding or detect_file_encoding(path)
         stream = None
     header = head.split(b"\n", 1)[0].decode(encoding, errors="replace").lstrip("\ufeff")
@@ -239,7 +240,11 @@ def _checked_csv(reader, source, read: list[int], stream) -> Iterator:
             except StopIteration:
                 return
             except pa.ArrowInvalid as exc:
-                raise InputError(f"{source} is not a well-formed CSV after row {rows}: {exc}") from None
+                raise InputError(
+                    _("{source} is not a well-formed CSV after row {rows}: {exc}").format(
+                        source=source, rows=rows, exc=exc
+                    )
+                ) from None
             rows += batch.num_rows
             read[0] += batch.nbytes
             yield batch
@@ -257,7 +262,9 @@ def open_parquet(path: str | Path, *, batch_rows: int = 1 << 18) -> Source | Non
     try:
         parquet = pq.ParquetFile(path)
     except (OSError, ValueError) as exc:
-        raise InputError(f"{path} cannot be read as parquet: {str(exc).splitlines()[0]}") from None
+        raise InputError(
+            _("{path} cannot be read as parquet: {exc}").format(path=path, exc=str(exc).splitlines()[0])
+        ) from None
     if b"geo" in (parquet.schema_arrow.metadata or {}):
         return None
     schema = parquet.schema_arrow.remove_metadata()
@@ -350,7 +357,7 @@ def write_parquet(stream: Iterator[Joined], schema, output, *, tap: Callable | N
     from gzspatial.io import atomic_output_path
 
     if "geometry" in schema.names:
-        raise InputError("the input has a column named 'geometry': rename it to write GeoParquet")
+        raise InputError(_("the input has a column named 'geometry': rename it to write GeoParquet"))
     out_schema = _geo_schema(schema, {b"geo": _geo_metadata()})
     with atomic_output_path(Path(output)) as tmp, pq.ParquetWriter(tmp, out_schema) as writer:
         for joined in stream:
@@ -367,7 +374,7 @@ def write_gdal(stream: Iterator[Joined], schema, output, *, tap: Callable | None
     from gzspatial.io import _disk_full, atomic_output_path
 
     if "geometry" in schema.names:
-        raise InputError("the input has a column named 'geometry': rename it to write a GIS file")
+        raise InputError(_("the input has a column named 'geometry': rename it to write a GIS file"))
     out_schema = _geo_schema(schema)
     field = out_schema.field("geometry").with_metadata({b"ARROW:extension:name": b"geoarrow.wkb"})
     out_schema = out_schema.set(out_schema.get_field_index("geometry"), field)
@@ -387,9 +394,12 @@ def write_gdal(stream: Iterator[Joined], schema, output, *, tap: Callable | None
                         crs="EPSG:4326", encoding="UTF-8", **options)  # fmt: skip
         except (pyogrio.errors.DataSourceError, pyogrio.errors.DataLayerError) as exc:
             full = _disk_full(path.parent)
+            reason = _("No space left on device") if full else str(exc).splitlines()[0]
+            unchanged = _("the old file is unchanged") if path.exists() else _("nothing was written")
             raise OutputError(
-                f"cannot write {str(path)!r}: {'No space left on device' if full else str(exc).splitlines()[0]}; "
-                + ("the old file is unchanged" if path.exists() else "nothing was written")
+                _("cannot write {path!r}: {reason}; {unchanged}").format(
+                    path=str(path), reason=reason, unchanged=unchanged
+                )
             ) from None
 
 

@@ -35,6 +35,7 @@ import shapely
 
 from gzspatial import crs as _crs
 from gzspatial._errors import InputError
+from gzspatial.i18n import _
 from gzspatial.settings import DEFAULT_CORRIDOR_KM
 from gzspatial.style import AXIS_COLOR, CORE_COLOR, GROUP_COLORS, GROUP_LABELS, POINT_COLOR
 
@@ -345,7 +346,9 @@ def layout_layers(layers=None, *, corridor_km: float = DEFAULT_CORRIDOR_KM) -> l
     from gzspatial.layers import read_layers
 
     if not corridor_km > 0:
-        raise InputError(f"corridor half-width {corridor_km!r} km must be a number > 0")
+        raise InputError(
+            _("corridor half-width {corridor_km!r} km must be a number > 0").format(corridor_km=corridor_km)
+        )
     found = read_layers(layers)
 
     def layer(table, title, group, source, style, properties=None, geometries=None):
@@ -669,7 +672,11 @@ def export_qgis(
     """
     out_dir = Path(out_dir)
     if out_dir.exists() and not out_dir.is_dir():
-        raise InputError(f"output {str(out_dir)!r} is a file: give a folder for the GeoPackage and the project")
+        raise InputError(
+            _("output {out_dir!r} is a file: give a folder for the GeoPackage and the project").format(
+                out_dir=str(out_dir)
+            )
+        )
     export_layers = layout_layers(layers, corridor_km=corridor_km)
     if points is not None:
         export_layers.append(points_layer(points, crs=points_crs, layers=layers, corridor_km=corridor_km))

@@ -9,13 +9,7 @@ from __future__ import annotations
 from enum import StrEnum
 
 from gzspatial import schema
-
-
-class Lang(StrEnum):
-    """Languages of labels, legends and reports (``--lang``)."""
-
-    ZH = "zh"
-    EN = "en"
+from gzspatial.i18n import Lang as Lang  # the languages live in gzspatial.i18n; re-exported here
 
 
 class Basemap(StrEnum):

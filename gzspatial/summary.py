@@ -21,6 +21,7 @@ from gzspatial import crs as _crs
 from gzspatial import schema
 from gzspatial._engine import layout_index
 from gzspatial._errors import InputError
+from gzspatial.i18n import _
 from gzspatial.layers import layer_set
 from gzspatial.schema import By
 from gzspatial.settings import DEFAULT_CORRIDOR_KM
@@ -65,7 +66,7 @@ def _units(by: str, layers, corridor_km: float) -> tuple[list[dict], str]:
     needs = {"axis_section": index.axis, "node": index.nodes, "group": index.nodes,
              "core": index.cores, "core_part": index.cores}  # fmt: skip
     if by in needs and needs[by] is None:
-        raise InputError(f"no layer to count by {by}: the layers folder lacks it")
+        raise InputError(_("no layer to count by {by}: the layers folder lacks it").format(by=by))
 
     def union_area(geometries) -> float:
         return float(shapely.area(_crs.to_metric(shapely.union_all(geometries)))) / 1e6
@@ -155,7 +156,11 @@ def _blank_category(frame):
 
 def _wanted(names, category, path) -> list[str]:
     if category is not None and category not in names:
-        raise InputError(f"category column {category!r} not found; columns are: {', '.join(map(str, names))}")
+        raise InputError(
+            _("category column {category!r} not found; columns are: {names}").format(
+                category=category, names=", ".join(map(str, names))
+            )
+        )
     return [c for c in names if c in STATS_COLUMNS or c == category]
 
 
@@ -169,7 +174,7 @@ def _read_csv_columns(path: Path, category: str | None):
     with open(path, "rb") as handle:
         head = handle.read(1 << 16)
     if not head.strip():
-        raise InputError(f"{path} is empty: expected a table written by gzspatial join")
+        raise InputError(_("{path} is empty: expected a table written by gzspatial join").format(path=path))
     encoding = detect_file_encoding(path)
     header = head.split(b"\n", 1)[0].decode(encoding, errors="replace").lstrip("\ufeff")
     delimiter = decide_delimiter(None, header, str(path))
@@ -186,7 +191,11 @@ def _read_csv_columns(path: Path, category: str | None):
         reader = pacsv.open_csv(path, read_options=read, parse_options=parse, convert_options=convert)
         batches = list(reader)  # a few dictionary columns: about 4 bytes a cell
     except (pa.ArrowInvalid, LookupError, UnicodeDecodeError) as exc:
-        raise InputError(f"{path} is not a readable CSV ({encoding}): {str(exc).splitlines()[0]}") from None
+        raise InputError(
+            _("{path} is not a readable CSV ({encoding}): {exc}").format(
+                path=path, encoding=encoding, exc=str(exc).splitlines()[0]
+            )
+        ) from None
     return _blank_category(pa.Table.from_batches(batches, schema=reader.schema).to_pandas())
 
 
@@ -238,7 +247,9 @@ def stats(
     import pandas as pd
 
     if by not in BY_OPTIONS:
-        raise InputError(f"cannot count by {by!r}: use one of {', '.join(BY_OPTIONS)}")
+        raise InputError(
+            _("cannot count by {by!r}: use one of {BY_OPTIONS}").format(by=by, BY_OPTIONS=", ".join(BY_OPTIONS))
+        )
     by = By(by)
     missing = [
         c
@@ -254,9 +265,15 @@ def stats(
         if c not in joined.columns
     ]
     if missing:
-        raise InputError(f"not a joined table (no {', '.join(missing)}): run gzspatial join first")
+        raise InputError(
+            _("not a joined table (no {missing}): run gzspatial join first").format(missing=", ".join(missing))
+        )
     if category is not None and category not in joined.columns:
-        raise InputError(f"category column {category!r} not found; columns are: {', '.join(map(str, joined.columns))}")
+        raise InputError(
+            _("category column {category!r} not found; columns are: {columns}").format(
+                category=category, columns=", ".join(map(str, joined.columns))
+            )
+        )
     units, column = _units(by, layers, corridor_km)
     counted = LOCATED + DISTRICT_ONLY if by == "district" else LOCATED
     located = joined["gz_status"].astype(str).isin(counted).to_numpy()
@@ -384,10 +401,18 @@ def write_stats(tables, path: str | Path, *, lang: str | None = None, excel_bom:
         excel.write_xlsx(sheets, path)
     elif suffix in (".csv", ".tsv", ".txt"):
         if len(tables) != 1:
-            raise InputError(f"{len(tables)} tables (one per --by) need -o FILE.xlsx (a sheet each), not {suffix}")
+            raise InputError(
+                _("{n_tables} tables (one per --by) need -o FILE.xlsx (a sheet each), not {suffix}").format(
+                    n_tables=len(tables), suffix=suffix
+                )
+            )
         io.write_table(display(tables[0], lang), path, excel_bom=excel_bom)
     else:
-        raise InputError(f"cannot write stats as {suffix or 'a file without extension'!r}: use .xlsx or .csv")
+        raise InputError(
+            _("cannot write stats as {suffix!r}: use .xlsx or .csv").format(
+                suffix=suffix or _("a file without extension")
+            )
+        )
 
 
 def _about(tables, lang: str | None, source) -> pd.DataFrame:

@@ -14,9 +14,11 @@ ROOT = Path(__file__).resolve().parents[1]
 
 @pytest.fixture(autouse=True, scope="session")
 def _isolated_settings(tmp_path_factory):
-    """No user setting reaches the tests: GZ_LAYERS unset, the config file in a fresh folder."""
-    saved = {key: os.environ.get(key) for key in ("GZ_LAYERS", "XDG_CONFIG_HOME")}
+    """No user setting reaches the tests: GZ_LAYERS unset, the config file in a fresh folder, and the
+    interface in English whatever the machine's locale (GZ_LANG=en; tests of zh pass --lang zh)."""
+    saved = {key: os.environ.get(key) for key in ("GZ_LAYERS", "XDG_CONFIG_HOME", "GZ_LANG")}
     os.environ.pop("GZ_LAYERS", None)
+    os.environ["GZ_LANG"] = "en"
     os.environ["XDG_CONFIG_HOME"] = str(tmp_path_factory.mktemp("config"))
     yield
     for key, value in saved.items():

@@ -361,7 +361,7 @@ def test_cli_locate_address_and_cache_clear(server, cache_file):
     text = run_cli("locate", "--address", ADDRESS, "--geocoder", "tianditu", "--key", KEY, "--geocoder-url",
                    base + URLS["tianditu"])  # fmt: skip
     assert "tianditu: 113.343800, 23.156500 (WGS84), level house_number" in text.stdout.decode()
-    assert "最近 Nearest" in text.stdout.decode() and KEY not in text.stdout.decode() + text.stderr.decode()
+    assert "\nNearest " in text.stdout.decode() and KEY not in text.stdout.decode() + text.stderr.decode()
     cleared = run_cli("geocode-cache", "clear")
     assert cleared.returncode == 0 and "deleted 1 cached answers" in cleared.stderr.decode()
 

@@ -323,3 +323,14 @@ def test_usage_errors_are_one_line(args, named):
     assert result.returncode == 2, err
     assert err.startswith("error: ") and err.count("\n") == 1 and named in err, err
     assert "--help')" in err and "Traceback" not in err
+
+
+@pytest.mark.parametrize(("lang", "prefix"), [("zh", "错误：未知坐标系 "), ("en", "error: unknown coordinate system ")])
+def test_error_line_in_either_language_keeps_hostile_values_literal(tmp_path, runner, lang, prefix):
+    """Translated templates are formatted once: a value holding {fields}, escapes or a newline is
+    printed literally (never expanded), on one line, with control characters made visible."""
+    hostile = "{crs}{0}{__class__}\x1b]0;owned\x07\nEPSG:{1}"
+    result = runner.invoke(app, ["convert", "113.3", "23.1", "--from", hostile, "--lang", lang])
+    lines = result.stderr.strip().splitlines()
+    assert result.exit_code == 2 and len(lines) == 1 and lines[0].startswith(prefix), result.stderr
+    assert "{crs}{0}{__class__}" in lines[0] and "EPSG:{1}" in lines[0] and "\x1b" not in lines[0]

@@ -83,7 +83,7 @@ def test_layer_names_via_layers_folder(tmp_path, monkeypatch, runner, svg_as_tex
     work = tmp_path / "work"
     work.mkdir()
     monkeypatch.chdir(work)
-    result = runner.invoke(app, ["map", "-o", "m.svg", "--page", "A4", "--layers", str(folder)])
+    result = runner.invoke(app, ["map", "-o", "m.svg", "--page", "A4", "--layers", str(folder), "--lang", "zh"])
     assert result.exit_code == 0, result.output
     text = svg_text(work / "m.svg")
     expected = [f["properties"]["name_zh"] for f in nodes["features"][: len(PAYLOADS)]]
