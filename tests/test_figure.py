@@ -17,7 +17,7 @@ from gzspatial._errors import InputError
 from gzspatial.cli import app
 from gzspatial.figure import make_figure, save_figure
 
-from .conftest import run_cli
+from .conftest import invoke_cli
 
 HOSTILE_TITLE = "$\\frac{a}{b}$ {{7*7}} <b>"
 
@@ -334,6 +334,6 @@ def test_cli_static_options_on_html_are_an_error(tmp_path, runner):
 
 def test_cli_svg_end_to_end(tmp_path):
     out = tmp_path / "m.svg"
-    result = run_cli("map", "-o", str(out), "--page", "A3", "--orientation", "landscape", "--title", HOSTILE_TITLE)
+    result = invoke_cli("map", "-o", str(out), "--page", "A3", "--orientation", "landscape", "--title", HOSTILE_TITLE)
     assert result.returncode == 0, result.stderr.decode()
     assert "&lt;b&gt;" in out.read_text(encoding="utf-8") and sorted(tmp_path.iterdir()) == [out]

@@ -15,7 +15,7 @@ import pytest
 
 from gzspatial.cli import app
 
-from ..conftest import run_cli
+from ..conftest import invoke_cli
 
 
 def snapshot(folder: Path) -> dict[str, str]:
@@ -266,7 +266,7 @@ def test_layers_folder_that_replaces_nothing_warns(tmp_path, files, command):
     folder.mkdir()
     for name in files:
         (folder / name).write_text("{}", encoding="utf-8")
-    result = run_cli(*command, "--layers", str(folder))
+    result = invoke_cli(*command, "--layers", str(folder))
     err = result.stderr.decode()
     assert result.returncode == 0, err
     (line,) = err.strip().splitlines()
@@ -280,7 +280,7 @@ def test_layers_folder_that_replaces_a_layer_does_not_warn(tmp_path):
     folder = tmp_path / "layers"
     folder.mkdir()
     (folder / "nodes.geojson").write_bytes((packaged_layers_dir() / "nodes.geojson").read_bytes())
-    result = run_cli("locate", "113.3245", "23.1066", "--layers", str(folder))
+    result = invoke_cli("locate", "113.3245", "23.1066", "--layers", str(folder))
     assert result.returncode == 0 and "warning" not in result.stderr.decode()
 
 

@@ -125,7 +125,7 @@ def test_real_entry_point(tmp_path):
     pd.DataFrame({"名称": PAYLOADS, "lon": 113.3, "lat": 23.1}).to_csv(tmp_path / "p.csv", index=False)
     out = tmp_path / "m.svg"
     args = ["--size", "8x6", "--title", PAYLOADS[0], "--points", "p.csv", "--crs", "wgs84"]
-    result = run_cli("map", "-o", str(out), *args, cwd=tmp_path)
+    result = run_cli("map", "-o", str(out), *args, cwd=tmp_path)  # a real process: reads ./matplotlibrc at start
     assert result.returncode == 0, result.stderr.decode()
     assert _literal(PAYLOADS[0]) in svg_text(out)
     assert sorted(p.name for p in tmp_path.iterdir()) == ["m.svg", "matplotlibrc", "p.csv"]
