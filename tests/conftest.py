@@ -1,6 +1,7 @@
 """Shared fixtures: the packaged layers, the CLI runner and a helper to run the real entry point."""
 
 import contextlib
+import functools
 import os
 import shutil
 import subprocess
@@ -8,6 +9,7 @@ import sys
 from pathlib import Path
 
 import pytest
+import typer.testing
 from hypothesis import settings
 from typer.testing import CliRunner
 
@@ -17,6 +19,10 @@ ROOT = Path(__file__).resolve().parents[1]
 # into the checkout, no per-example deadline (2 shared cores); tests choose their own max_examples.
 settings.register_profile("gzspatial", derandomize=True, database=None, deadline=None, print_blob=True)
 settings.load_profile("gzspatial")
+
+# typer's CliRunner.invoke rebuilds the click command from the app's signatures on every call (about half
+# of a small CLI test's time); the app does not change during the tests, so build it once per app.
+typer.testing._get_command = functools.cache(typer.testing._get_command)
 
 
 @pytest.fixture(autouse=True, scope="session")

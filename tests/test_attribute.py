@@ -47,6 +47,7 @@ def _sjoin_sets(lon, lat, layer):
 
 
 @pytest.mark.parametrize("method", ["grid", "exact"])
+@pytest.mark.large
 def test_matches_geopandas_sjoin_on_random_and_boundary_points(layers, method):
     lon_r, lat_r = _random_points(100_000)
     lon_b, lat_b = _boundary_points(layers)
@@ -63,6 +64,7 @@ def test_matches_geopandas_sjoin_on_random_and_boundary_points(layers, method):
     assert sum(bool(s) for s in expected_nodes) > 1000  # the test does reach inside nodes
 
 
+@pytest.mark.large
 def test_grid_and_exact_give_identical_distances():
     lon, lat = _random_points(60_000, seed=4)
     index = layout_index()
@@ -264,6 +266,7 @@ def test_declared_crs_contradicting_option(tmp_path):
     assert result.returncode == 2 and "declares its CRS as wgs84" in result.stderr.decode()
 
 
+@pytest.mark.process
 def test_stdin_to_stdout():
     data = _frame().to_csv(index=False).encode("gbk")
     result = run_cli("join", "--crs", "wgs84", "-", "-o", "-", "--quiet", stdin=data)  # a real process: pipes

@@ -21,11 +21,13 @@ def test_help_lists_commands():
         assert command in out
 
 
+@pytest.mark.process
 def test_version():
     result = run_cli("--version")  # a real process: python -m gzspatial, exit code end to end
     assert result.returncode == 0 and result.stdout.decode().strip() == f"gzspatial {__version__}"
 
 
+@pytest.mark.process
 def test_cli_reads_the_version_only_for_version():
     # gzspatial.__version__ is read from package metadata on first use; other commands skip that cost
     code = "import gzspatial, gzspatial.cli; print('__version__' in vars(gzspatial))"
@@ -65,6 +67,7 @@ def test_convert_swapped_point_is_corrected(runner):
         (["convert", "missing.csv", "--from", "gcj02", "-o", "x.csv"], "not found"),
     ],
 )
+@pytest.mark.process
 def test_bad_input_is_one_line_exit_2(args, message):
     result = run_cli(*args)  # a real process: exit code 2 and a one-line stderr end to end
     err = result.stderr.decode()
@@ -96,6 +99,7 @@ def test_convert_refuses_to_overwrite_input(tmp_path):
     assert source.read_text(encoding="utf-8") == "lon,lat\n113.3,23.1\n"
 
 
+@pytest.mark.process
 def test_convert_stdin_to_stdout():
     # a real process: stdin and stdout are pipes
     result = run_cli("convert", "-", "--from", "gcj02", "-o", "-", stdin=b"lng,lat,name\n113.3245,23.1066,a\n")

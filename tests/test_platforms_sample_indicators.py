@@ -68,6 +68,7 @@ def test_platforms_lie_in_the_feature_of_their_site(layers, platform_id, layer, 
     assert layers[layer].set_index("id").geometry[feature_id].contains(point)
 
 
+@pytest.mark.process
 def test_make_platforms_regenerates_the_packaged_layer(tmp_path, layers):
     generated = layers["platforms"].attrs["metadata"]["generated"]
     script = ROOT / "scripts" / "build_platforms.py"

@@ -234,6 +234,7 @@ def test_leftovers_of_a_killed_run_are_removed_by_the_next_run(tmp_path, runner,
     assert sorted(p.name for p in tmp_path.iterdir()) == sorted(["in.csv", output, other.name])
 
 
+@pytest.mark.process
 def test_a_kill_9_leftover_is_removed_by_the_next_real_run(tmp_path):
     source = _big_csv(tmp_path / "big.csv", 200_000)
     target = tmp_path / "out.csv"
@@ -281,6 +282,7 @@ def _wait_for_temp(folder: Path, target: Path, process: subprocess.Popen) -> Pat
 
 
 @pytest.mark.parametrize(("sig", "code"), [(signal.SIGTERM, 143), (signal.SIGINT, 130)])
+@pytest.mark.process
 def test_signal_during_a_cli_write_removes_the_temp_file(tmp_path, sig, code):
     source = _big_csv(tmp_path / "big.csv", 1_500_000)  # two 32 MB batches: the write outlasts the signal
     target = tmp_path / "out.csv"
@@ -316,6 +318,7 @@ else:
 
 @pytest.mark.parametrize("kind", ["handle", "path"])
 @pytest.mark.parametrize(("sig", "code"), [(signal.SIGTERM, 143), (signal.SIGINT, -signal.SIGINT)])
+@pytest.mark.process
 def test_signal_during_a_library_write_removes_the_temp_file(tmp_path, kind, sig, code):
     target = tmp_path / "out.gpkg"
     target.write_bytes(b"old")
@@ -334,6 +337,7 @@ def test_signal_during_a_library_write_removes_the_temp_file(tmp_path, kind, sig
 
 
 @pytest.mark.parametrize("output", ["same.csv", "same.geojson"])
+@pytest.mark.process
 def test_two_concurrent_runs_both_succeed_with_a_complete_output(tmp_path, output):
     sources = [_big_csv(tmp_path / "a.csv", 30_000), _big_csv(tmp_path / "b.csv", 20_000)]
     target = tmp_path / output

@@ -45,6 +45,7 @@ def test_title(tmp_path, svg_as_text, payload):
 
 
 @pytest.mark.parametrize("suffix", [".png", ".pdf"])
+@pytest.mark.render
 def test_title_in_raster_and_pdf(tmp_path, monkeypatch, runner, suffix):
     monkeypatch.chdir(tmp_path)
     for i, payload in enumerate(PAYLOADS[:4]):
@@ -75,6 +76,7 @@ def _hostile_layers(folder):
     return nodes, cores
 
 
+@pytest.mark.render
 def test_layer_names_via_layers_folder(tmp_path, monkeypatch, runner, svg_as_text):
     folder = tmp_path / "layers"
     folder.mkdir()
@@ -94,6 +96,7 @@ def test_layer_names_via_layers_folder(tmp_path, monkeypatch, runner, svg_as_tex
     assert {p.name: p.read_bytes() for p in folder.iterdir()} == before  # inputs untouched
 
 
+@pytest.mark.render
 def test_point_names_and_categories(tmp_path, monkeypatch, runner):
     """Print maps draw points as a density, never their text: hostile names and categories must
     not break the build, run anything or be rewritten in the input."""
@@ -118,6 +121,7 @@ def test_point_names_and_categories(tmp_path, monkeypatch, runner):
     assert points.read_bytes() == before
 
 
+@pytest.mark.process
 def test_real_entry_point(tmp_path):
     """The installed command, in its own process, with TeX asked for in ./matplotlibrc (and no
     LaTeX installed): every text is still drawn literally, colour-bar ticks included."""

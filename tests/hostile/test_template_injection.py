@@ -140,6 +140,7 @@ def test_each_payload_as_point_name_and_title(tmp_path, text):
 
 
 @pytest.mark.parametrize("suffix", [".png", ".svg", ".pdf"])
+@pytest.mark.render
 def test_static_maps_run_no_payload(hostile, suffix):
     h = hostile
     folder, touch, texts, points, layers = h.folder, h.touch, h.texts, h.points, h.layers
