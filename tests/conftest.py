@@ -46,9 +46,16 @@ def layers():
     return load_layers()
 
 
+class _Runner(CliRunner):
+    """typer's CliRunner, except that an exception escaping the CLI fails the test (not a quiet exit 1)."""
+
+    def invoke(self, *args, catch_exceptions: bool = False, **kwargs):
+        return super().invoke(*args, catch_exceptions=catch_exceptions, **kwargs)
+
+
 @pytest.fixture
 def runner():
-    return CliRunner()
+    return _Runner()
 
 
 def invoke_cli(*args: str, stdin: bytes | None = None, cwd: Path | None = None) -> subprocess.CompletedProcess:
