@@ -45,10 +45,11 @@ test: install
 	$(BIN)/mypy
 	$(BIN)/python -m pytest -n 2
 
-# The edit-test loop (under 30 s on 2 cores): ruff check and the tests of every module, on 2 workers. Leaves out
-# the format check, mypy and tests marked slow (wheel build, browser, notebooks), process (new interpreters:
-# entry point, exit codes end to end, signals, pipes, scripts), cluster (Dask), large (50,000+ point samples
-# against geopandas) and render (print-size, PNG and PDF maps). `make test` runs all of them.
+# The edit-test loop (about 50 CPU-seconds: under 30 s on 2 free cores): ruff check and the tests of every
+# module, on 2 workers. Leaves out the format check, mypy and the tests marked slow (wheel build, browser,
+# notebooks), process (new interpreters: entry point, exit codes end to end, signals, pipes, scripts), cluster
+# (Dask), large (50,000+ rows: big samples against geopandas, the sheet row limit) and render (print-size, PNG
+# and PDF maps). `make test` runs all of them.
 FAST_TESTS := not (slow or process or cluster or large or render)
 
 test-fast: install

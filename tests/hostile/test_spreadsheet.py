@@ -208,6 +208,7 @@ def test_a_cell_of_exactly_the_limit_goes_through_whole(folder):
     assert _columns(out)["name"] == [cell]
 
 
+@pytest.mark.large
 @pytest.mark.parametrize("command", ["join", "convert"])
 def test_too_many_rows_for_a_sheet_is_refused(folder, command):
     """1,048,576 data rows + the header do not fit a sheet: refused, nothing written (join: before joining)."""
