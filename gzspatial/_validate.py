@@ -42,10 +42,12 @@ STATUS_GEOCODED = Status.GEOCODED.value
 STATUS_GEOCODED_COARSE = Status.GEOCODED_COARSE.value
 STATUSES = tuple(status.value for status in Status)  # order = status codes (CheckedPoints.status_code)
 
+# The letter s marks seconds only after minutes marked m (23d6m24s); otherwise a trailing S is the
+# southern hemisphere (23 6 24S is -23.1067, not +23.1067).
 _DMS = re.compile(
     r"""^\s*(?P<sign>[-+])?\s*(?P<deg>\d+(?:\.\d+)?)\s*(?:°|度|d|\s)?\s*
-        (?:(?P<min>\d+(?:\.\d+)?)\s*(?:′|'|分|m|\s)?\s*)?
-        (?:(?P<sec>\d+(?:\.\d+)?)\s*(?:″|′′|"|''|秒|s)?\s*)?
+        (?:(?P<min>\d+(?:\.\d+)?)\s*(?:′|'|分|(?P<m_letter>m)|\s)?\s*)?
+        (?:(?P<sec>\d+(?:\.\d+)?)\s*(?:″|′′|"|''|秒|(?(m_letter)s|(?!)))?\s*)?
         (?P<hemi>[NSEW]|北纬|南纬|东经|西经)?\s*$""",
     re.VERBOSE | re.IGNORECASE,
 )

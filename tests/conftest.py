@@ -1,5 +1,7 @@
 """Shared fixtures: the packaged layers, the CLI runner and a helper to run the real entry point."""
 
+import contextlib
+import functools
 import os
 import shutil
 import subprocess
@@ -7,9 +9,20 @@ import sys
 from pathlib import Path
 
 import pytest
+import typer.testing
+from hypothesis import settings
 from typer.testing import CliRunner
 
 ROOT = Path(__file__).resolve().parents[1]
+
+# Hypothesis: the same examples on every run and machine (derandomize), no example database written
+# into the checkout, no per-example deadline (2 shared cores); tests choose their own max_examples.
+settings.register_profile("gzspatial", derandomize=True, database=None, deadline=None, print_blob=True)
+settings.load_profile("gzspatial")
+
+# typer's CliRunner.invoke rebuilds the click command from the app's signatures on every call (about half
+# of a small CLI test's time); the app does not change during the tests, so build it once per app.
+typer.testing._get_command = functools.cache(typer.testing._get_command)
 
 
 @pytest.fixture(autouse=True, scope="session")
@@ -35,17 +48,28 @@ def layers():
     return load_layers()
 
 
+class _Runner(CliRunner):
+    """typer's CliRunner, except that an exception escaping the CLI fails the test (not a quiet exit 1)."""
+
+    def invoke(self, *args, catch_exceptions: bool = False, **kwargs):
+        return super().invoke(*args, catch_exceptions=catch_exceptions, **kwargs)
+
+
 @pytest.fixture
 def runner():
-    return CliRunner()
+    return _Runner()
 
 
-def invoke_cli(*args: str, stdin: bytes | None = None) -> subprocess.CompletedProcess:
-    """Run the CLI in this process (typer's CliRunner): the same app and exit codes as ``run_cli``
-    without a new interpreter per call. Use run_cli where the real process is the point."""
+def invoke_cli(*args: str, stdin: bytes | None = None, cwd: Path | None = None) -> subprocess.CompletedProcess:
+    """Run the CLI in this process (typer's CliRunner): the same app, exit codes and separate stdout/stderr
+    bytes as ``run_cli`` without a new interpreter per call. Use run_cli where the real process is the point
+    (signals, pipes, the installed entry point, exit codes end to end)."""
     from gzspatial.cli import app
 
-    result = CliRunner().invoke(app, list(args), input=stdin)
+    with contextlib.chdir(cwd) if cwd is not None else contextlib.nullcontext():
+        # GZ_DEBUG unset as in run_cli; catch_exceptions=False: an exception that escapes the CLI's own
+        # handling fails the test instead of passing for a quiet exit 1 (SystemExit is still turned into a code)
+        result = CliRunner().invoke(app, list(args), input=stdin, env={"GZ_DEBUG": None}, catch_exceptions=False)
     return subprocess.CompletedProcess(list(args), result.exit_code, result.stdout_bytes, result.stderr_bytes)
 
 

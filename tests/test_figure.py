@@ -17,7 +17,7 @@ from gzspatial._errors import InputError
 from gzspatial.cli import app
 from gzspatial.figure import make_figure, save_figure
 
-from .conftest import run_cli
+from .conftest import invoke_cli
 
 HOSTILE_TITLE = "$\\frac{a}{b}$ {{7*7}} <b>"
 
@@ -90,6 +90,7 @@ def test_svg_text_holds_every_core_part_and_node_name(tmp_path, lang):
     ],
     ids=["A4-portrait", "A4-landscape", "A3-portrait", "A3-landscape-en", "default", "A4-portrait-en-points"],
 )
+@pytest.mark.render
 def test_label_boxes_do_not_overlap_and_stay_in_their_panel(options):
     fig = make_figure(**options)
     fig.canvas.draw()
@@ -118,6 +119,7 @@ def test_label_boxes_do_not_overlap_and_stay_in_their_panel(options):
     assert sum(label.axes is inset for label in labels) >= 15  # the crowded centre is labelled in the inset
 
 
+@pytest.mark.render
 def test_labels_hold_at_print_resolution():
     """Placement is in points, so it holds when the figure is drawn at another dpi."""
     fig = make_figure(page="A4", orientation="landscape")
@@ -146,12 +148,14 @@ def test_page_sizes(page, orientation, inches):
     assert figure.page_size(page.lower(), orientation) == pytest.approx(inches)
 
 
+@pytest.mark.render
 def test_pdf_page_is_a4(tmp_path):
     path = save_figure(make_figure(page="A4", orientation="portrait"), tmp_path / "m.pdf")
     box = re.search(rb"/MediaBox \[\s*0 0 ([\d.]+) ([\d.]+)\s*\]", path.read_bytes())
     assert (float(box[1]), float(box[2])) == pytest.approx((595.28, 841.89), abs=0.01)  # A4 in PDF points
 
 
+@pytest.mark.render
 def test_maps_fill_their_panels():
     """Each map's extent has its panel's aspect (nothing letterboxed), and the panels are laid out
     inside the page's margins, below the title and above the source line."""
@@ -168,6 +172,7 @@ def test_maps_fill_their_panels():
         assert main.width * main.height > 0.3  # the main map takes a good share of the page
 
 
+@pytest.mark.render
 def test_png_size_and_no_font_warnings(tmp_path):
     from PIL import Image
 
@@ -189,6 +194,7 @@ def test_svg_and_pdf(tmp_path, suffix, magic):
     assert path.read_bytes().startswith(magic)
 
 
+@pytest.mark.render
 def test_transparent_background(tmp_path):
     from PIL import Image
 
@@ -256,6 +262,7 @@ def test_no_global_matplotlib_state_changes():
     assert (matplotlib.rcParams._get("backend"), matplotlib.rcParams["text.parse_math"]) == before
 
 
+@pytest.mark.process
 def test_figure_module_loads_neither_folium_nor_pyplot():
     code = (
         "import sys; from gzspatial.figure import make_figure; make_figure(size=(4, 4)); "
@@ -282,6 +289,7 @@ def test_bad_arguments():
         make_figure(lang="fr")
 
 
+@pytest.mark.render
 def test_save_refuses_bad_formats_and_huge_images(tmp_path):
     fig = make_figure(size=(3, 3))
     with pytest.raises(InputError, match="cannot draw"):
@@ -334,6 +342,6 @@ def test_cli_static_options_on_html_are_an_error(tmp_path, runner):
 
 def test_cli_svg_end_to_end(tmp_path):
     out = tmp_path / "m.svg"
-    result = run_cli("map", "-o", str(out), "--page", "A3", "--orientation", "landscape", "--title", HOSTILE_TITLE)
+    result = invoke_cli("map", "-o", str(out), "--page", "A3", "--orientation", "landscape", "--title", HOSTILE_TITLE)
     assert result.returncode == 0, result.stderr.decode()
     assert "&lt;b&gt;" in out.read_text(encoding="utf-8") and sorted(tmp_path.iterdir()) == [out]

@@ -18,7 +18,7 @@ from gzspatial import crs
 from gzspatial._errors import InputError
 from gzspatial.geocode import Cache, GeocodeError, Geocoder, clear_cache
 
-from .conftest import run_cli
+from .conftest import invoke_cli
 
 SITE = (113.3438, 23.1565)  # WGS84: 五山路381号 (华南理工大学), 天河区
 KEY = "s3cr3t-KEY-9f2d"
@@ -288,8 +288,8 @@ def test_cli_mixed_file(server, tmp_path, out_name, monkeypatch):
     _write_mixed(source)
     monkeypatch.setenv("GZ_AMAP_KEY", KEY)
     base, state = server
-    result = run_cli("join", "--crs", "wgs84", str(source), "-o", str(output), "--geocoder", "amap", "--geocoder-url",
-                     base + URLS["amap"], "--qps", "100")  # fmt: skip
+    result = invoke_cli("join", "--crs", "wgs84", str(source), "-o", str(output), "--geocoder", "amap",
+                        "--geocoder-url", base + URLS["amap"], "--qps", "100")  # fmt: skip
     stderr = result.stderr.decode()
     assert result.returncode == 0, stderr
     back = (pd.read_excel if out_name.endswith(".xlsx") else pd.read_csv)(output, dtype=str, keep_default_na=False)
@@ -319,7 +319,7 @@ def test_cli_quota_stop_then_resume(server, tmp_path, cache_file):
     state.quota_left = 2
     args = ("join", "--crs", "wgs84", str(source), "-o", str(output), "--geocoder", "amap", "--key", "limited",
             "--geocoder-url", base + URLS["amap"], "--qps", "100")  # fmt: skip
-    first = run_cli(*args)
+    first = invoke_cli(*args)
     stderr = first.stderr.decode()
     assert first.returncode == 2 and "geocoding stopped: amap quota exhausted (10003 DAILY_QUERY_OVER_LIMIT)" in stderr
     assert "Traceback" not in stderr and "limited" not in stderr
@@ -328,7 +328,7 @@ def test_cli_quota_stop_then_resume(server, tmp_path, cache_file):
     assert all("not geocoded: amap quota exhausted" in note for note in back["gz_note"][2:])
     assert len(state.requests) == 3  # two answers, then the refusal; nothing after the stop
     state.quota_left = 10
-    second = run_cli(*args)
+    second = invoke_cli(*args)
     assert second.returncode == 0, second.stderr.decode()
     assert "3 requests, 2 answers from the cache" in second.stderr.decode()
     assert list(pd.read_csv(output, dtype=str)["gz_status"]) == ["geocoded"] * 5
@@ -339,30 +339,30 @@ def test_cli_invalid_key_and_option_errors(server, tmp_path):
     source = tmp_path / "list.csv"
     _write_mixed(source)
     base, _ = server
-    bad = run_cli("join", "--crs", "wgs84", str(source), "-o", str(tmp_path / "o.csv"), "--geocoder", "baidu",
-                  "--key", "not-the-key", "--geocoder-url", base + URLS["baidu"])  # fmt: skip
+    bad = invoke_cli("join", "--crs", "wgs84", str(source), "-o", str(tmp_path / "o.csv"), "--geocoder", "baidu",
+                     "--key", "not-the-key", "--geocoder-url", base + URLS["baidu"])  # fmt: skip
     assert bad.returncode == 2 and "baidu refused the key (200" in bad.stderr.decode()
     assert "not-the-key" not in bad.stderr.decode() + bad.stdout.decode()
     assert (tmp_path / "o.csv").exists()  # written, with the rest flagged
-    nokey = run_cli("join", "--crs", "wgs84", str(source), "-o", str(tmp_path / "p.csv"), "--geocoder", "tianditu")
+    nokey = invoke_cli("join", "--crs", "wgs84", str(source), "-o", str(tmp_path / "p.csv"), "--geocoder", "tianditu")
     assert nokey.returncode == 2 and "GZ_TIANDITU_KEY" in nokey.stderr.decode()
-    stray = run_cli("join", "--crs", "wgs84", str(source), "-o", str(tmp_path / "q.csv"), "--key", "abc")
+    stray = invoke_cli("join", "--crs", "wgs84", str(source), "-o", str(tmp_path / "q.csv"), "--key", "abc")
     assert stray.returncode == 2 and "--key need(s) --geocoder" in stray.stderr.decode()
 
 
 def test_cli_locate_address_and_cache_clear(server, cache_file):
     base, _ = server
-    result = run_cli("locate", "--address", ADDRESS, "--geocoder", "tianditu", "--key", KEY, "--geocoder-url",
-                     base + URLS["tianditu"], "--json")  # fmt: skip
+    result = invoke_cli("locate", "--address", ADDRESS, "--geocoder", "tianditu", "--key", KEY, "--geocoder-url",
+                        base + URLS["tianditu"], "--json")  # fmt: skip
     assert result.returncode == 0, result.stderr.decode()
     data = json.loads(result.stdout)
     assert data["parsed"]["district"] == "天河区" and data["geocode"]["result"]["level"] == "house_number"
     assert data["location"]["district"]["adcode"] == "440106" and data["location"]["nearest_node"] is not None
-    text = run_cli("locate", "--address", ADDRESS, "--geocoder", "tianditu", "--key", KEY, "--geocoder-url",
-                   base + URLS["tianditu"])  # fmt: skip
+    text = invoke_cli("locate", "--address", ADDRESS, "--geocoder", "tianditu", "--key", KEY, "--geocoder-url",
+                      base + URLS["tianditu"])  # fmt: skip
     assert "tianditu: 113.343800, 23.156500 (WGS84), level house_number" in text.stdout.decode()
     assert "\nNearest " in text.stdout.decode() and KEY not in text.stdout.decode() + text.stderr.decode()
-    cleared = run_cli("geocode-cache", "clear")
+    cleared = invoke_cli("geocode-cache", "clear")
     assert cleared.returncode == 0 and "deleted 1 cached answers" in cleared.stderr.decode()
 
 
@@ -381,8 +381,8 @@ def test_geojson_output_has_geocoded_points_only(server, tmp_path, monkeypatch):
     source, output = tmp_path / "mixed.csv", tmp_path / "out.geojson"
     _write_mixed(source)
     monkeypatch.setenv("GZ_AMAP_KEY", KEY)
-    result = run_cli("join", "--crs", "wgs84", str(source), "-o", str(output), "--geocoder", "amap", "--geocoder-url",
-                     server[0] + URLS["amap"], "--qps", "100")  # fmt: skip
+    result = invoke_cli("join", "--crs", "wgs84", str(source), "-o", str(output), "--geocoder", "amap",
+                        "--geocoder-url", server[0] + URLS["amap"], "--qps", "100")  # fmt: skip
     assert result.returncode == 0, result.stderr.decode()
     back = gpd.read_file(output)
     has_point = list(~back.geometry.isna())

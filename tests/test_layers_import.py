@@ -20,7 +20,7 @@ from gzspatial._errors import LayerError
 from gzspatial.layer_import import _match, import_layer
 from gzspatial.layers import Layer, layer_set, packaged_layers_dir, read_layer, read_layers
 
-from .conftest import run_cli
+from .conftest import invoke_cli
 
 LOCAL_CRS = "+proj=tmerc +lat_0=0 +lon_0=113.3 +k=1 +x_0=50000 +y_0=-2500000 +ellps=GRS80 +units=m +no_defs"
 GROWN_M = 800  # the first node is imported 800 m wider than packaged
@@ -107,33 +107,33 @@ def _point_outside_packaged_first_node():
 def test_cli_import_then_locate_and_join_answer_from_gz_layers(tmp_path, monkeypatch):
     source = _write_shapefile(tmp_path, _official_nodes())
     out = tmp_path / "my-layers"
-    result = run_cli("layers", "import", str(source), "--as", "nodes", "-o", str(out))
+    result = invoke_cli("layers", "import", str(source), "--as", "nodes", "-o", str(out))
     assert result.returncode == 0, result.stderr.decode()
     assert "28 feature(s) matched" in result.stderr.decode() and (out / "nodes.geojson").is_file()
 
     lon, lat = _point_outside_packaged_first_node()
-    packaged = json.loads(run_cli("locate", f"{lon:.7f}", f"{lat:.7f}", "--json").stdout)
+    packaged = json.loads(invoke_cli("locate", f"{lon:.7f}", f"{lat:.7f}", "--json").stdout)
     assert "gba-life-health" not in [n["id"] for n in packaged["nodes"]]
     assert packaged["layers"]["origin"] == "packaged"
 
     monkeypatch.setenv("GZ_LAYERS", str(out))
     version = layer_set().version
-    located = json.loads(run_cli("locate", f"{lon:.7f}", f"{lat:.7f}", "--json").stdout)
+    located = json.loads(invoke_cli("locate", f"{lon:.7f}", f"{lat:.7f}", "--json").stdout)
     assert "gba-life-health" in [n["id"] for n in located["nodes"]]
     assert located["layers"] == {"origin": "GZ_LAYERS", "folder": str(out.resolve()), "version": version}
     assert located["nodes"][0]["precision"] == "official"
 
     table = tmp_path / "sites.csv"
     table.write_text(f"name,lon,lat\nsite,{lon:.7f},{lat:.7f}\n", encoding="utf-8")
-    joined = run_cli("join", str(table), "-o", str(tmp_path / "joined.csv"), "--crs", "wgs84")
+    joined = invoke_cli("join", str(table), "-o", str(tmp_path / "joined.csv"), "--crs", "wgs84")
     assert joined.returncode == 0, joined.stderr.decode()
     assert f"layers {version} (GZ_LAYERS: {out.resolve()})" in joined.stderr.decode()
     row = pd.read_csv(tmp_path / "joined.csv", dtype=str).iloc[0]
     assert row["gz_primary_node"] == "粤港澳大湾区生命健康产业创新区" and row["gz_layers_version"] == version
 
-    listing = run_cli("layers")
+    listing = invoke_cli("layers")
     assert f"layer set {version}, chosen by GZ_LAYERS" in listing.stdout.decode()
-    stats = run_cli("stats", str(tmp_path / "joined.csv"), "--by", "node", "--csv")
+    stats = invoke_cli("stats", str(tmp_path / "joined.csv"), "--by", "node", "--csv")
     counted = pd.read_csv(io.StringIO(stats.stdout.decode()))
     assert counted.loc[counted["unit"] == "gba-life-health", "count"].item() == 1
     assert set(counted["gz_layers_version"]) == {version}
@@ -194,7 +194,7 @@ def test_no_crs_via_cli_is_exit_2_with_one_line(tmp_path):
     axis = _packaged("axis").to_crs("EPSG:4547")
     source = tmp_path / "axis.dxf"
     _write_dxf(source, axis["id"], axis.geometry.values)
-    result = run_cli("layers", "import", str(source), "--as", "axis", "--name-field", "Layer", "-o", str(tmp_path))
+    result = invoke_cli("layers", "import", str(source), "--as", "axis", "--name-field", "Layer", "-o", str(tmp_path))
     err = result.stderr.decode()
     assert result.returncode == 2 and err.startswith("error: ") and err.count("\n") == 1 and "--crs" in err
     assert not (tmp_path / "axis.geojson").exists()

@@ -439,6 +439,7 @@ def test_canton_tower_is_not_in_the_tianhe_cbd(layers):
 # ---------------------------------------------------------------- the spec builds the packaged layers
 
 
+@pytest.mark.process
 def test_make_layout_regenerates_the_packaged_layers(tmp_path, layers):
     generated = layers["cores"].attrs["metadata"]["generated"]
     result = subprocess.run(

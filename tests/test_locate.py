@@ -12,7 +12,7 @@ from gzspatial._errors import CoordinateError
 from gzspatial.cli import app
 from gzspatial.locator import find, locate
 
-from .conftest import run_cli
+from .conftest import invoke_cli
 
 
 def _inside_point(geometry):
@@ -183,7 +183,7 @@ def test_find_blank_is_an_error():
 
 
 def test_cli_locate_json():
-    result = run_cli("locate", "113.3245", "23.1066", "--crs", "gcj02", "--json")
+    result = invoke_cli("locate", "113.3245", "23.1066", "--crs", "gcj02", "--json")
     assert result.returncode == 0, result.stderr.decode()
     data = json.loads(result.stdout)
     assert data["district"]["name_en"] == "Haizhu" and data["input"]["crs"] == "gcj02"
@@ -213,7 +213,7 @@ def test_cli_locate_swapped_and_outside(runner):
     ],
 )
 def test_cli_locate_errors(args, message):
-    result = run_cli("locate", *args)
+    result = invoke_cli("locate", *args)
     err = result.stderr.decode()
     assert result.returncode == 2 and message in err and len(err.strip().splitlines()) == 1
 

@@ -13,7 +13,7 @@ import shapely
 from gzspatial import crs, maps
 from gzspatial._errors import InputError
 
-from .conftest import run_cli
+from .conftest import invoke_cli
 
 XSS = '<img src=x onerror="window.__xss=1">'
 
@@ -152,14 +152,14 @@ def test_cli_map_html_and_png(tmp_path):
     points = tmp_path / "p.csv"
     _points().to_csv(points, index=False)
     html_out = tmp_path / "layout.html"
-    result = run_cli("map", "-o", str(html_out), "--points", str(points), "--crs", "wgs84", "--basemap", "none",
-                     "--title", "测试 <b>title</b>")  # fmt: skip
+    result = invoke_cli("map", "-o", str(html_out), "--points", str(points), "--crs", "wgs84", "--basemap", "none",
+                        "--title", "测试 <b>title</b>")  # fmt: skip
     assert result.returncode == 0, result.stderr.decode()
     page = html_out.read_text(encoding="utf-8")
     assert "测试 \\u003cb\\u003etitle\\u003c/b\\u003e" in page and "<b>title" not in page
-    bad = run_cli("map", "-o", str(tmp_path / "x.html"), "--basemap", "google")
+    bad = invoke_cli("map", "-o", str(tmp_path / "x.html"), "--basemap", "google")
     assert bad.returncode == 2 and "'google' is not one of 'carto', 'osm'" in bad.stderr.decode()  # typer's choice
-    bad = run_cli("map", "-o", str(tmp_path / "x.gif"))
+    bad = invoke_cli("map", "-o", str(tmp_path / "x.gif"))
     assert bad.returncode == 2 and "cannot draw '.gif'" in bad.stderr.decode()
 
 
@@ -253,7 +253,7 @@ def test_filter_options_are_checked(tmp_path):
         maps.make_map(basemap="none", points=frame, points_crs="wgs84", time="note")
     with pytest.raises(InputError, match="give --points"):
         maps.make_map(basemap="none", time="成立年份")
-    bad = run_cli("map", "-o", str(tmp_path / "x.png"), "--category", "类别")
+    bad = invoke_cli("map", "-o", str(tmp_path / "x.png"), "--category", "类别")
     assert bad.returncode == 2 and "only for interactive maps" in bad.stderr.decode()
 
 
@@ -273,11 +273,11 @@ def test_cli_map_with_filters(tmp_path):
     points = tmp_path / "p.csv"
     _registry(100).to_csv(points, index=False)
     out = tmp_path / "m.html"
-    result = run_cli("map", "-o", str(out), "--points", str(points), "--crs", "gcj02", "--basemap", "none",
-                     "--category", "类别", "--time", "成立年份")  # fmt: skip
+    result = invoke_cli("map", "-o", str(out), "--points", str(points), "--crs", "gcj02", "--basemap", "none",
+                        "--category", "类别", "--time", "成立年份")  # fmt: skip
     assert result.returncode == 0, result.stderr.decode()
     assert 'class="gz-filters"' in out.read_text(encoding="utf-8")
-    bad = run_cli("map", "-o", str(tmp_path / "x.html"), "--points", str(points), "--crs", "gcj02", "--time", "nope")
+    bad = invoke_cli("map", "-o", str(tmp_path / "x.html"), "--points", str(points), "--crs", "gcj02", "--time", "nope")
     assert bad.returncode == 2 and "'nope' is not a column" in bad.stderr.decode()
 
 

@@ -14,7 +14,7 @@ from gzspatial._errors import InputError
 from gzspatial.indicators import load_indicators, progress, read_actuals
 from gzspatial.sample import CATEGORIES, SYNTHETIC_NOTE, sample_enterprises
 
-from .conftest import ROOT, run_cli
+from .conftest import ROOT, invoke_cli
 
 
 def test_platforms_layer(layers):
@@ -68,6 +68,7 @@ def test_platforms_lie_in_the_feature_of_their_site(layers, platform_id, layer, 
     assert layers[layer].set_index("id").geometry[feature_id].contains(point)
 
 
+@pytest.mark.process
 def test_make_platforms_regenerates_the_packaged_layer(tmp_path, layers):
     generated = layers["platforms"].attrs["metadata"]["generated"]
     script = ROOT / "scripts" / "build_platforms.py"
@@ -108,12 +109,12 @@ def test_sample_wgs84_matches_gcj02():
 
 def test_sample_cli(tmp_path):
     out = tmp_path / "e.csv"
-    result = run_cli("sample", "enterprises", "-n", "200", "--seed", "1", "-o", str(out))
+    result = invoke_cli("sample", "enterprises", "-n", "200", "--seed", "1", "-o", str(out))
     assert result.returncode == 0, result.stderr.decode()
     frame = pd.read_csv(out, dtype=str)
     assert len(frame) == 200 and frame["数据说明"].str.contains("synthetic").all()
-    assert "SYNTHETIC" in run_cli("sample", "enterprises", "--help").stdout.decode()
-    assert run_cli("sample", "enterprises", "-n", "-5", "-o", str(out)).returncode == 2
+    assert "SYNTHETIC" in invoke_cli("sample", "enterprises", "--help").stdout.decode()
+    assert invoke_cli("sample", "enterprises", "-n", "-5", "-o", str(out)).returncode == 2
 
 
 def test_indicators_are_the_plans_twelve():
@@ -134,7 +135,7 @@ def test_progress_from_actuals(tmp_path):
     assert table.loc["rd_intensity", "progress"] == pytest.approx((3.135 - 2.87) / (3.4 - 2.87))
     assert table.loc["new_listed_tech_firms", "progress"] == pytest.approx(0.5)
     assert np.isnan(table.loc["overseas_talent", "progress"])
-    result = run_cli("indicators", "--actuals", str(path), "--json")
+    result = invoke_cli("indicators", "--actuals", str(path), "--json")
     assert result.returncode == 0
     rows = {r["id"]: r for r in json.loads(result.stdout)}
     assert rows["new_listed_tech_firms"]["progress"] == pytest.approx(0.5)
@@ -150,5 +151,5 @@ def test_bad_actuals(tmp_path, content, message):
     path.write_text(content, encoding="utf-8")
     with pytest.raises(InputError, match=message.replace("(", r"\(").replace(")", r"\)")):
         read_actuals(path)
-    result = run_cli("indicators", "--actuals", str(path))
+    result = invoke_cli("indicators", "--actuals", str(path))
     assert result.returncode == 2 and len(result.stderr.decode().strip().splitlines()) == 1

@@ -17,7 +17,7 @@ from gzspatial import crs as _crs
 from gzspatial import qgis
 from gzspatial.qgis import GPKG_NAME, PRECISION_STYLES, PROJECT_NAME, UNKNOWN_PRECISION_STYLE, precision_expression
 from gzspatial.style import AXIS_COLOR, CORE_COLOR, GROUP_COLORS, POINT_COLOR
-from tests.conftest import ROOT, run_cli
+from tests.conftest import ROOT, invoke_cli
 
 HOSTILE = "<b>&\"'{{7*7}}"
 LAYOUT_TABLES = ("districts", "axis", "axis_corridor", "cores", "core_parts", "nodes", "platforms")
@@ -44,8 +44,8 @@ def export(tmp_path_factory):
     points = base / "企业.csv"
     points.write_text(POINTS_CSV, encoding="utf-8")
     out = base / "out"
-    result = run_cli("export", "qgis", "-o", str(out), "--points", str(points), "--crs", "gcj02",
-                     "--layers", str(layers))  # fmt: skip
+    result = invoke_cli("export", "qgis", "-o", str(out), "--points", str(points), "--crs", "gcj02",
+                        "--layers", str(layers))  # fmt: skip
     assert result.returncode == 0, result.stderr.decode()
     return out
 
@@ -206,14 +206,14 @@ def test_project_layers_tree_and_layout(export):
 def test_output_that_is_a_file_is_an_error(tmp_path):
     target = tmp_path / "file.txt"
     target.write_text("x")
-    result = run_cli("export", "qgis", "-o", str(target))
+    result = invoke_cli("export", "qgis", "-o", str(target))
     assert result.returncode == 2
     assert result.stderr.decode().strip().startswith("error: output")
     assert len(result.stderr.decode().strip().splitlines()) == 1
 
 
 def test_corridor_must_be_positive(tmp_path):
-    result = run_cli("export", "qgis", "-o", str(tmp_path / "out"), "--corridor-km", "0")
+    result = invoke_cli("export", "qgis", "-o", str(tmp_path / "out"), "--corridor-km", "0")
     assert result.returncode == 2
     assert "corridor" in result.stderr.decode()
     assert not (tmp_path / "out").exists()

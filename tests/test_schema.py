@@ -8,7 +8,7 @@ from gzspatial import schema
 from gzspatial._errors import LayerError
 from gzspatial.layers import LAYER_NAMES, layer_set, packaged_layers_dir, read_layer, read_layers
 
-from .conftest import run_cli
+from .conftest import invoke_cli
 
 
 def _packaged_collection(kind):
@@ -101,7 +101,7 @@ def test_cores_without_core_name_fail_validation_not_locate(tmp_path):
     joined = tmp_path / "joined.csv"
     join(pd.DataFrame({"lon": [113.362], "lat": [23.099]}), crs="wgs84").to_csv(joined, index=False)
     for args in (["locate", "113.36", "23.10"], ["stats", str(joined), "--by", "core"]):
-        result = run_cli(*args, "--layers", str(folder))
+        result = invoke_cli(*args, "--layers", str(folder))
         err = result.stderr.decode()
         assert result.returncode == 2 and err.startswith("error: ") and err.count("\n") == 1, err
         assert "'core_name_zh'" in err and "Traceback" not in err
@@ -155,9 +155,9 @@ def test_stats_notes_a_table_joined_with_another_layer_set(tmp_path):
     collection = _packaged_collection("nodes")
     collection["features"][0]["properties"]["name_en"] += " (edited)"
     folder = _write(tmp_path, "nodes", collection)
-    same = run_cli("stats", str(joined), "--by", "node", "--csv")
+    same = invoke_cli("stats", str(joined), "--by", "node", "--csv")
     assert same.returncode == 0 and same.stderr == b""
-    other = run_cli("stats", str(joined), "--by", "node", "--csv", "--layers", str(folder))
+    other = invoke_cli("stats", str(joined), "--by", "node", "--csv", "--layers", str(folder))
     note = other.stderr.decode()
     assert other.returncode == 0 and f"joined with layers {layer_set(None).version}" in note
     assert f"counted with {layer_set(folder).version}" in note

@@ -11,7 +11,7 @@ from gzspatial import summary
 from gzspatial._errors import InputError
 from gzspatial.cli import app
 
-from .conftest import run_cli
+from .conftest import invoke_cli
 
 
 @pytest.fixture(scope="module")
@@ -81,7 +81,7 @@ def test_errors(joined):
 def test_cli_stats_formats(tmp_path, joined, runner):
     path = tmp_path / "joined.csv"
     joined.to_csv(path, index=False)
-    as_json = run_cli("stats", str(path), "--by", "district", "--json")
+    as_json = invoke_cli("stats", str(path), "--by", "district", "--json")
     assert as_json.returncode == 0
     rows = {r["unit"]: r for r in json.loads(as_json.stdout)}
     assert rows["440113"]["count"] == 3 and len(rows) == 11 + 3  # units, then outside / not located / total
@@ -90,7 +90,7 @@ def test_cli_stats_formats(tmp_path, joined, runner):
     assert as_csv.exit_code == 0 and as_csv.stdout.splitlines()[0].startswith("unit,name_zh,name_en,count")
     table = runner.invoke(app, ["stats", str(path), "--by", "core"])
     assert table.exit_code == 0 and "4 located of 6" in table.stdout and "广州科学城" in table.stdout
-    bad = run_cli("stats", str(path), "--by", "street")
+    bad = invoke_cli("stats", str(path), "--by", "street")
     assert bad.returncode == 2 and "'street' is not one of 'node', 'core'" in bad.stderr.decode()  # typer's choice
 
 
@@ -153,14 +153,14 @@ def test_display_headers_in_chinese(joined):
 def test_cli_stats_several_by_as_json(tmp_path, joined):
     path = tmp_path / "joined.csv"
     joined.to_csv(path, index=False)
-    result = run_cli("stats", str(path), "--by", "core", "--by", "district", "--json")
+    result = invoke_cli("stats", str(path), "--by", "core", "--by", "district", "--json")
     assert result.returncode == 0, result.stderr.decode()
     tables = json.loads(result.stdout)
     assert list(tables) == ["core", "district"] and len(tables["district"]) == 11 + 3
     assert tables["core"][-1] == {**tables["core"][-1], "unit": "_total", "count": 6}
-    several_csv = run_cli("stats", str(path), "--by", "core", "--by", "node", "--csv")
+    several_csv = invoke_cli("stats", str(path), "--by", "core", "--by", "node", "--csv")
     assert several_csv.returncode == 2 and "use -o FILE.xlsx" in several_csv.stderr.decode()
-    several_to_csv = run_cli("stats", str(path), "--by", "core", "--by", "node", "-o", str(tmp_path / "s.csv"))
+    several_to_csv = invoke_cli("stats", str(path), "--by", "core", "--by", "node", "-o", str(tmp_path / "s.csv"))
     assert several_to_csv.returncode == 2 and len(several_to_csv.stderr.decode().strip().splitlines()) == 1
     assert not (tmp_path / "s.csv").exists()
 
@@ -169,7 +169,7 @@ def test_cli_stats_csv_file_with_bom_and_chinese_headers(tmp_path, joined):
     path = tmp_path / "joined.csv"
     joined.to_csv(path, index=False)
     out = tmp_path / "stats.csv"
-    result = run_cli("stats", str(path), "--by", "core", "-o", str(out), "--excel-bom", "--lang", "zh")
+    result = invoke_cli("stats", str(path), "--by", "core", "-o", str(out), "--excel-bom", "--lang", "zh")
     assert result.returncode == 0, result.stderr.decode()
     data = out.read_bytes()
     assert data.startswith(b"\xef\xbb\xbf")
@@ -181,11 +181,11 @@ def test_cli_stats_csv_file_with_bom_and_chinese_headers(tmp_path, joined):
 def test_cli_stats_rejects_bad_lang_and_output_over_input(tmp_path, joined):
     path = tmp_path / "joined.csv"
     joined.to_csv(path, index=False)
-    bad = run_cli("stats", str(path), "--lang", "fr")
+    bad = invoke_cli("stats", str(path), "--lang", "fr")
     assert bad.returncode == 2 and "use zh or en" in bad.stderr.decode()
-    over = run_cli("stats", str(path), "-o", str(path))
+    over = invoke_cli("stats", str(path), "-o", str(path))
     assert over.returncode == 2 and "is the input file" in over.stderr.decode()
-    other = run_cli("stats", str(path), "-o", str(tmp_path / "s.geojson"))
+    other = invoke_cli("stats", str(path), "-o", str(tmp_path / "s.geojson"))
     assert other.returncode == 2 and "use .xlsx or .csv" in other.stderr.decode()
 
 
@@ -215,7 +215,7 @@ def test_terminal_table_shows_category_values_literally(tmp_path, joined):
     frame["category"] = ["[/bold]", "[red]x", "\x1b]0;pwned\x07", "\x1b[2J", "=1+1", "[link=http://x]y"]
     path = tmp_path / "joined.csv"
     frame.to_csv(path, index=False)
-    result = run_cli("stats", str(path), "--by", "core", "--category", "category")
+    result = invoke_cli("stats", str(path), "--by", "core", "--category", "category")
     out = result.stdout.decode()
     assert result.returncode == 0, result.stderr.decode()
     assert "\x1b" not in out and "\x07" not in out

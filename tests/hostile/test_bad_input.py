@@ -15,7 +15,7 @@ import pytest
 
 from gzspatial.cli import app
 
-from ..conftest import run_cli
+from ..conftest import invoke_cli
 
 
 def snapshot(folder: Path) -> dict[str, str]:
@@ -266,7 +266,7 @@ def test_layers_folder_that_replaces_nothing_warns(tmp_path, files, command):
     folder.mkdir()
     for name in files:
         (folder / name).write_text("{}", encoding="utf-8")
-    result = run_cli(*command, "--layers", str(folder))
+    result = invoke_cli(*command, "--layers", str(folder))
     err = result.stderr.decode()
     assert result.returncode == 0, err
     (line,) = err.strip().splitlines()
@@ -280,7 +280,7 @@ def test_layers_folder_that_replaces_a_layer_does_not_warn(tmp_path):
     folder = tmp_path / "layers"
     folder.mkdir()
     (folder / "nodes.geojson").write_bytes((packaged_layers_dir() / "nodes.geojson").read_bytes())
-    result = run_cli("locate", "113.3245", "23.1066", "--layers", str(folder))
+    result = invoke_cli("locate", "113.3245", "23.1066", "--layers", str(folder))
     assert result.returncode == 0 and "warning" not in result.stderr.decode()
 
 
@@ -317,8 +317,8 @@ def test_input_that_is_not_a_regular_file(tmp_path, runner, kind, command, name)
 )
 def test_usage_errors_are_one_line(args, named):
     """Unknown options and commands, missing arguments and bad choices: one line naming the value, exit 2,
-    through the real entry point (click would print usage, a hint and the error on three lines)."""
-    result = run_cli(*args)
+    (click would print usage, a hint and the error on three lines). test_cli covers the real process."""
+    result = invoke_cli(*args)
     err = result.stderr.decode()
     assert result.returncode == 2, err
     assert err.startswith("error: ") and err.count("\n") == 1 and named in err, err

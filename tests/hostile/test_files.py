@@ -22,7 +22,7 @@ import pytest
 from gzspatial import io
 from gzspatial.cli import app
 
-from ..conftest import ROOT, run_cli
+from ..conftest import ROOT, invoke_cli, run_cli
 
 ROWS = [("名称", "lon", "lat"), ("甲 =1+1", "113.3245", "23.1066"), ("乙", "113.40", "23.20"), ("丙", "", "")]
 OUTPUTS = ("out.csv", "out.tsv", "out.xlsx", "out.geojson", "out.gpkg", "out.parquet")
@@ -234,6 +234,7 @@ def test_leftovers_of_a_killed_run_are_removed_by_the_next_run(tmp_path, runner,
     assert sorted(p.name for p in tmp_path.iterdir()) == sorted(["in.csv", output, other.name])
 
 
+@pytest.mark.process
 def test_a_kill_9_leftover_is_removed_by_the_next_real_run(tmp_path):
     source = _big_csv(tmp_path / "big.csv", 200_000)
     target = tmp_path / "out.csv"
@@ -243,7 +244,7 @@ def test_a_kill_9_leftover_is_removed_by_the_next_real_run(tmp_path):
     process.communicate()
     assert temp.exists() and not target.exists()
     small = write_points(tmp_path / "small.csv")
-    result = run_cli("join", str(small), "--crs", "wgs84", "-o", str(target), "--quiet")
+    result = run_cli("join", str(small), "--crs", "wgs84", "-o", str(target), "--quiet")  # a real process as well
     assert result.returncode == 0, result.stderr.decode()
     assert sorted(p.name for p in tmp_path.iterdir()) == ["big.csv", "out.csv", "small.csv"]
     assert len(csv_rows(target)) == len(ROWS)
@@ -281,6 +282,7 @@ def _wait_for_temp(folder: Path, target: Path, process: subprocess.Popen) -> Pat
 
 
 @pytest.mark.parametrize(("sig", "code"), [(signal.SIGTERM, 143), (signal.SIGINT, 130)])
+@pytest.mark.process
 def test_signal_during_a_cli_write_removes_the_temp_file(tmp_path, sig, code):
     source = _big_csv(tmp_path / "big.csv", 1_500_000)  # two 32 MB batches: the write outlasts the signal
     target = tmp_path / "out.csv"
@@ -316,6 +318,7 @@ else:
 
 @pytest.mark.parametrize("kind", ["handle", "path"])
 @pytest.mark.parametrize(("sig", "code"), [(signal.SIGTERM, 143), (signal.SIGINT, -signal.SIGINT)])
+@pytest.mark.process
 def test_signal_during_a_library_write_removes_the_temp_file(tmp_path, kind, sig, code):
     target = tmp_path / "out.gpkg"
     target.write_bytes(b"old")
@@ -334,6 +337,7 @@ def test_signal_during_a_library_write_removes_the_temp_file(tmp_path, kind, sig
 
 
 @pytest.mark.parametrize("output", ["same.csv", "same.geojson"])
+@pytest.mark.process
 def test_two_concurrent_runs_both_succeed_with_a_complete_output(tmp_path, output):
     sources = [_big_csv(tmp_path / "a.csv", 30_000), _big_csv(tmp_path / "b.csv", 20_000)]
     target = tmp_path / output
@@ -404,7 +408,7 @@ def test_a_really_full_disk(tmp_path, tiny_disk, output):
     source = _big_csv(tmp_path / "big.csv", 5_000)
     target = tiny_disk / output
     target.write_bytes(b"old output")
-    result = run_cli("join", str(source), "--crs", "wgs84", "-o", str(target), "--quiet")
+    result = invoke_cli("join", str(source), "--crs", "wgs84", "-o", str(target), "--quiet")
     line = one_line_error(result.stderr.decode(), 2, result.returncode)
     assert "No space left on device" in line
     assert [p.name for p in tiny_disk.iterdir()] == [output] and target.read_bytes() == b"old output"
@@ -415,7 +419,7 @@ def test_a_read_only_file_system(tmp_path, tiny_disk):
     target = tiny_disk / "out.csv"
     target.write_bytes(b"old output")
     subprocess.run(["mount", "-o", "remount,ro", str(tiny_disk)], check=True)
-    result = run_cli("join", str(source), "--crs", "wgs84", "-o", str(target))
+    result = invoke_cli("join", str(source), "--crs", "wgs84", "-o", str(target))
     line = one_line_error(result.stderr.decode(), 2, result.returncode)
     assert "not writable" in line and target.read_bytes() == b"old output"
     subprocess.run(["mount", "-o", "remount,rw", str(tiny_disk)], check=True)
@@ -477,7 +481,7 @@ def test_excel_safe_on_stdout(tmp_path):
     payloads = [p for p in PAYLOADS if p[0] not in "\r\n"]
     rows = [("名称", "lon", "lat")] + [(p, "113.3", "23.1") for p in payloads + KEPT]
     source = write_points(tmp_path / "in.csv", rows)
-    result = run_cli("convert", str(source), "--from", "wgs84", "-o", "-", "--excel-safe")
+    result = invoke_cli("convert", str(source), "--from", "wgs84", "-o", "-", "--excel-safe")
     assert result.returncode == 0, result.stderr.decode()
     out = list(csv.reader(_io.StringIO(result.stdout.decode("utf-8"), newline="")))
     assert [r[0] for r in out[1:]] == ["'" + p for p in payloads] + KEPT

@@ -12,7 +12,7 @@ import pytest
 from gzspatial.cli import app
 from gzspatial.layers import packaged_layers_dir
 
-from ..conftest import run_cli
+from ..conftest import invoke_cli
 
 
 def _collection(kind):
@@ -132,7 +132,7 @@ def test_every_command_refuses_a_bad_layer_through_gz_layers(tmp_path, monkeypat
     out = tmp_path / ("out.html" if command[0] == "map" else "out.csv")
     args = [str(table) if a == "IN" else str(out) if a == "OUT" else a for a in command]
     monkeypatch.setenv("GZ_LAYERS", str(folder))
-    result = run_cli(*args)
+    result = invoke_cli(*args)
     err = result.stderr.decode()
     assert result.returncode == 2 and err.count("\n") == 1 and "2 problem(s)" in err, err
     assert "'name_zh' is 12345" in err and "'area_km2' is 'big'" in err  # every problem listed

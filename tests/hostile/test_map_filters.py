@@ -13,7 +13,7 @@ import json
 import pandas as pd
 import pytest
 
-from ..conftest import run_cli
+from ..conftest import invoke_cli
 from ..test_maps import _settled
 from .test_template_injection import _assert_nothing_ran, _page_data, payloads
 
@@ -39,8 +39,8 @@ def filtered_map(tmp_path):
     points = tmp_path / "points.csv"
     pd.DataFrame(rows).to_csv(points, index=False, encoding="utf-8")
     out = tmp_path / "map.html"
-    result = run_cli("map", "-o", str(out), "--points", str(points), "--crs", "wgs84", "--basemap", "none",
-                     "--category", CATEGORY, "--time", TIME, "--heatmap")  # fmt: skip
+    result = invoke_cli("map", "-o", str(out), "--points", str(points), "--crs", "wgs84", "--basemap", "none",
+                        "--category", CATEGORY, "--time", TIME, "--heatmap")  # fmt: skip
     assert result.returncode == 0, result.stderr.decode()
     _assert_nothing_ran(tmp_path, touch, [out])
     return tmp_path, touch, texts, out

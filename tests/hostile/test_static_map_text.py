@@ -45,6 +45,7 @@ def test_title(tmp_path, svg_as_text, payload):
 
 
 @pytest.mark.parametrize("suffix", [".png", ".pdf"])
+@pytest.mark.render
 def test_title_in_raster_and_pdf(tmp_path, monkeypatch, runner, suffix):
     monkeypatch.chdir(tmp_path)
     for i, payload in enumerate(PAYLOADS[:4]):
@@ -75,6 +76,7 @@ def _hostile_layers(folder):
     return nodes, cores
 
 
+@pytest.mark.render
 def test_layer_names_via_layers_folder(tmp_path, monkeypatch, runner, svg_as_text):
     folder = tmp_path / "layers"
     folder.mkdir()
@@ -94,6 +96,7 @@ def test_layer_names_via_layers_folder(tmp_path, monkeypatch, runner, svg_as_tex
     assert {p.name: p.read_bytes() for p in folder.iterdir()} == before  # inputs untouched
 
 
+@pytest.mark.render
 def test_point_names_and_categories(tmp_path, monkeypatch, runner):
     """Print maps draw points as a density, never their text: hostile names and categories must
     not break the build, run anything or be rewritten in the input."""
@@ -118,6 +121,7 @@ def test_point_names_and_categories(tmp_path, monkeypatch, runner):
     assert points.read_bytes() == before
 
 
+@pytest.mark.process
 def test_real_entry_point(tmp_path):
     """The installed command, in its own process, with TeX asked for in ./matplotlibrc (and no
     LaTeX installed): every text is still drawn literally, colour-bar ticks included."""
@@ -125,7 +129,7 @@ def test_real_entry_point(tmp_path):
     pd.DataFrame({"名称": PAYLOADS, "lon": 113.3, "lat": 23.1}).to_csv(tmp_path / "p.csv", index=False)
     out = tmp_path / "m.svg"
     args = ["--size", "8x6", "--title", PAYLOADS[0], "--points", "p.csv", "--crs", "wgs84"]
-    result = run_cli("map", "-o", str(out), *args, cwd=tmp_path)
+    result = run_cli("map", "-o", str(out), *args, cwd=tmp_path)  # a real process: reads ./matplotlibrc at start
     assert result.returncode == 0, result.stderr.decode()
     assert _literal(PAYLOADS[0]) in svg_text(out)
     assert sorted(p.name for p in tmp_path.iterdir()) == ["m.svg", "matplotlibrc", "p.csv"]

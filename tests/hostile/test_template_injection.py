@@ -19,7 +19,7 @@ import pytest
 from gzspatial import maps
 from gzspatial.layers import packaged_layers_dir
 
-from ..conftest import run_cli
+from ..conftest import invoke_cli
 
 #: Marker texts that only an evaluation can produce (none appears literally in a payload).
 EVALUATED = ("gzpwned", "gzaloopgzbloop", "7777777", "qzqzqz")
@@ -110,8 +110,8 @@ def test_interactive_map_shows_payloads_literally(hostile):
     folder, touch, texts, points, layers = h.folder, h.touch, h.texts, h.points, h.layers
     out = folder / "map.html"
     title = texts[3] + " " + texts[0]
-    result = run_cli("map", "-o", str(out), "--points", str(points), "--crs", "wgs84", "--layers", str(layers),
-                     "--basemap", "none", "--title", title, "--heatmap")  # fmt: skip
+    result = invoke_cli("map", "-o", str(out), "--points", str(points), "--crs", "wgs84", "--layers", str(layers),
+                        "--basemap", "none", "--title", title, "--heatmap")  # fmt: skip
     assert result.returncode == 0, result.stderr.decode()
     _assert_nothing_ran(folder, touch, [out])
     page = out.read_text(encoding="utf-8")
@@ -140,12 +140,13 @@ def test_each_payload_as_point_name_and_title(tmp_path, text):
 
 
 @pytest.mark.parametrize("suffix", [".png", ".svg", ".pdf"])
+@pytest.mark.render
 def test_static_maps_run_no_payload(hostile, suffix):
     h = hostile
     folder, touch, texts, points, layers = h.folder, h.touch, h.texts, h.points, h.layers
     out = folder / f"map{suffix}"
-    result = run_cli("map", "-o", str(out), "--points", str(points), "--crs", "wgs84", "--layers", str(layers),
-                     "--title", texts[4] + " " + texts[13], "--size", "8x6", "--dpi", "60")  # fmt: skip
+    result = invoke_cli("map", "-o", str(out), "--points", str(points), "--crs", "wgs84", "--layers", str(layers),
+                        "--title", texts[4] + " " + texts[13], "--size", "8x6", "--dpi", "60")  # fmt: skip
     assert result.returncode == 0, result.stderr.decode()
     _assert_nothing_ran(folder, touch, [out])
 
@@ -166,7 +167,7 @@ def test_static_map_text_is_not_mathtext(hostile):
 def test_terminal_output_neutralises_escapes(hostile):
     folder, points, layers = hostile.folder, hostile.points, hostile.layers
     joined = folder / "joined.csv"
-    result = run_cli("join", str(points), "-o", str(joined), "--crs", "wgs84", "--layers", str(layers))
+    result = invoke_cli("join", str(points), "-o", str(joined), "--crs", "wgs84", "--layers", str(layers))
     assert result.returncode == 0, result.stderr.decode()
     for args in (
         ("stats", str(joined), "--by", "node", "--category", "类别", "--layers", str(layers)),
@@ -174,17 +175,17 @@ def test_terminal_output_neutralises_escapes(hostile):
         ("locate", "--name", "retitled", "--layers", str(layers)),
         ("layers", "--layers", str(layers)),
     ):
-        result = run_cli(*args)
+        result = invoke_cli(*args)
         assert result.returncode == 0, (args, result.stderr.decode())
         out = result.stdout + result.stderr
         assert b"\x1b" not in out and b"\x07" not in out, args  # shown as \x1b, \x07
         assert b"MarkupError" not in out
-    stats = run_cli("stats", str(joined), "--by", "node", "--category", "类别", "--layers", str(layers))
+    stats = invoke_cli("stats", str(joined), "--by", "node", "--category", "类别", "--layers", str(layers))
     assert b"[bold red]rich[/]" in stats.stdout  # rich markup shown as typed, not applied
 
 
 def test_error_messages_are_one_line_without_escapes(tmp_path):
-    result = run_cli("locate", "\x1b[2J113.3", "23.1\nsecond line")
+    result = invoke_cli("locate", "\x1b[2J113.3", "23.1\nsecond line")
     assert result.returncode == 2
     err = result.stderr.decode()
     assert err.count("\n") == 1 and "\x1b" not in err and err.startswith("error:")
@@ -196,8 +197,8 @@ def test_hostile_map_in_a_real_browser(hostile, browser):
     folder, touch, texts, points, layers = h.folder, h.touch, h.texts, h.points, h.layers
     out = folder / "map.html"
     title = texts[9] + texts[11]
-    result = run_cli("map", "-o", str(out), "--points", str(points), "--crs", "wgs84", "--layers", str(layers),
-                     "--basemap", "none", "--title", title)  # fmt: skip
+    result = invoke_cli("map", "-o", str(out), "--points", str(points), "--crs", "wgs84", "--layers", str(layers),
+                        "--basemap", "none", "--title", title)  # fmt: skip
     assert result.returncode == 0, result.stderr.decode()
     browser.get(out.as_uri())
     state = browser.execute_script("""
