@@ -21,8 +21,17 @@ settings.register_profile("gzspatial", derandomize=True, database=None, deadline
 settings.load_profile("gzspatial")
 
 # typer's CliRunner.invoke rebuilds the click command from the app's signatures on every call (about half
-# of a small CLI test's time); the app does not change during the tests, so build it once per app.
-typer.testing._get_command = functools.cache(typer.testing._get_command)
+# of a small CLI test's time): build it once per app and set of registered commands (a few tests register a
+# hidden command for the duration of the test, so the key includes them).
+_build_command = typer.testing._get_command
+
+
+@functools.cache
+def _built_command(app: typer.Typer, commands: tuple[int, ...]):
+    return _build_command(app)
+
+
+typer.testing._get_command = lambda app: _built_command(app, tuple(map(id, app.registered_commands)))
 
 
 @pytest.fixture(autouse=True, scope="session")
