@@ -235,8 +235,9 @@ def _feature_d2(x, y, f, x0, y0, x1, y1, offsets):
 
 
 @numba.njit(cache=True, nogil=True)
-def _brute_force(x, y, x0, y0, x1, y1, offsets, bounds):
-    """(feature, squared distance) of the nearest outline, visiting every feature box."""
+def _brute_force(x, y, x0, y0, x1, y1, offsets, bounds, tol):
+    """(feature, squared distance) of the nearest outline, visiting every feature box, and the
+    squared distance of the nearest other feature if it is within ``tol`` metres of it (else more)."""
     n_features = offsets.shape[0] - 1
     # Start with the feature whose box is nearest, then visit only boxes nearer than the best.
     first, first_d2 = 0, np.inf
@@ -245,88 +246,116 @@ def _brute_force(x, y, x0, y0, x1, y1, offsets, bounds):
         if d2 < first_d2:
             first, first_d2 = f, d2
     best = _feature_d2(x, y, first, x0, y0, x1, y1, offsets)
-    best_f = first
+    best_f, second = first, np.inf
+    limit = (np.sqrt(best) + tol) ** 2
     for f in range(n_features):
-        if f == first or _box_d2(x, y, bounds[f, 0], bounds[f, 1], bounds[f, 2], bounds[f, 3]) > best:
+        if f == first or _box_d2(x, y, bounds[f, 0], bounds[f, 1], bounds[f, 2], bounds[f, 3]) > limit:
             continue
         d2 = _feature_d2(x, y, f, x0, y0, x1, y1, offsets)
         if d2 < best or (d2 == best and f < best_f):  # ties (shared outlines): lowest index
-            best, best_f = d2, f
-    return best_f, best
+            best, best_f, second = d2, f, best
+            limit = (np.sqrt(best) + tol) ** 2
+        elif d2 < second:
+            second = d2
+    return best_f, best, second
+
+
+@numba.njit(cache=True, inline="always")
+def _store(i, best_f, best, second, tol, out_index, out_distance, out_close):
+    out_index[i] = best_f
+    out_distance[i] = np.sqrt(best)
+    out_close[i] = np.sqrt(second) - out_distance[i] < tol
 
 
 @numba.njit(cache=True, nogil=True)
-def _nearest(px, py, skip, x0, y0, x1, y1, offsets, bounds, out_index, out_distance):
+def _nearest(px, py, skip, x0, y0, x1, y1, offsets, bounds, tol, out_index, out_distance, out_close):
     for i in range(px.shape[0]):
         x, y = px[i], py[i]
         if skip[i] or np.isnan(x) or np.isnan(y):
-            out_index[i] = -1
-            out_distance[i] = np.nan
+            out_index[i], out_distance[i], out_close[i] = -1, np.nan, False
             continue
-        best_f, best = _brute_force(x, y, x0, y0, x1, y1, offsets, bounds)
-        out_index[i] = best_f
-        out_distance[i] = np.sqrt(best)
+        best_f, best, second = _brute_force(x, y, x0, y0, x1, y1, offsets, bounds, tol)
+        _store(i, best_f, best, second, tol, out_index, out_distance, out_close)
 
 
 @numba.njit(cache=True, nogil=True)
 def _nearest_cells(
     px, py, skip, x0, y0, x1, y1, offsets, bounds, gx, gy, cell, nx, ny, cell_offsets, entries, lower, feature,
-    chunk_start, chunk_box, out_index, out_distance,
+    chunk_start, chunk_box, tol, out_index, out_distance, out_close,
 ):  # fmt: skip
     for i in range(px.shape[0]):
         x, y = px[i], py[i]
         if skip[i] or np.isnan(x) or np.isnan(y):
-            out_index[i] = -1
-            out_distance[i] = np.nan
+            out_index[i], out_distance[i], out_close[i] = -1, np.nan, False
             continue
         fx, fy = np.floor((x - gx) / cell), np.floor((y - gy) / cell)
         if not (0 <= fx < nx and 0 <= fy < ny):
-            best_f, best = _brute_force(x, y, x0, y0, x1, y1, offsets, bounds)
-            out_index[i] = best_f
-            out_distance[i] = np.sqrt(best)
+            best_f, best, second = _brute_force(x, y, x0, y0, x1, y1, offsets, bounds, tol)
+            _store(i, best_f, best, second, tol, out_index, out_distance, out_close)
             continue
         c = int(fy) * nx + int(fx)
-        best, best_f = np.inf, offsets.shape[0]
+        best, best_f, second, limit = np.inf, offsets.shape[0], np.inf, np.inf
         for j in range(cell_offsets[c], cell_offsets[c + 1]):
-            if lower[j, 1] > best:
-                break  # sorted: no later chunk can be nearer
+            if lower[j, 1] > limit:
+                break  # sorted: no later chunk can be nearer (or within tol of the nearest)
             k = entries[j, 0]
-            if _box_d2(x, y, chunk_box[k, 0], chunk_box[k, 1], chunk_box[k, 2], chunk_box[k, 3]) > best:
+            if _box_d2(x, y, chunk_box[k, 0], chunk_box[k, 1], chunk_box[k, 2], chunk_box[k, 3]) > limit:
                 continue
             for s in range(chunk_start[k], chunk_start[k + 1]):
                 d2 = _segment_d2(x, y, x0[s], y0[s], x1[s], y1[s])
                 f = feature[s]
                 if d2 < best or (d2 == best and f < best_f):  # ties (shared outlines): lowest index
+                    if f != best_f:
+                        second = best
                     best, best_f = d2, f
-        out_index[i] = best_f
-        out_distance[i] = np.sqrt(best)
+                    limit = (np.sqrt(best) + tol) ** 2
+                elif f != best_f and d2 < second:
+                    second = d2
+        _store(i, best_f, best, second, tol, out_index, out_distance, out_close)
 
 
 def nearest(
     segments: Segments, x: np.ndarray, y: np.ndarray, skip: np.ndarray | None = None, cells: CellIndex | None = None
-):
+) -> tuple[np.ndarray, np.ndarray]:
     """Index of the nearest feature's outline and the distance to it, per metric point.
 
     ``skip`` marks points not to compute (index -1, distance NaN), as do NaN coordinates.
     ``cells`` (a CellIndex of ``segments``) makes the search local; the answers are the same.
     """
+    index, distance, _ = nearest_with_ties(segments, x, y, skip, cells, tol=0.0)
+    return index, distance
+
+
+def nearest_with_ties(
+    segments: Segments,
+    x: np.ndarray,
+    y: np.ndarray,
+    skip: np.ndarray | None = None,
+    cells: CellIndex | None = None,
+    *,
+    tol: float,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """As :func:`nearest`, plus per point whether another feature is within ``tol`` metres of the
+    nearest one (True for exact ties too): the answers a position error below tol/2 could change."""
     x = np.ascontiguousarray(x, dtype=np.float64)
     y = np.ascontiguousarray(y, dtype=np.float64)
     skip = np.zeros(x.shape, dtype=bool) if skip is None else np.ascontiguousarray(skip, dtype=bool)
     index = np.empty(x.shape, dtype=np.int64)
     distance = np.empty(x.shape, dtype=np.float64)
+    close = np.empty(x.shape, dtype=bool)
     s = segments
     bounds = np.ascontiguousarray(s.bounds)
 
     def run(a, b):
         if cells is None:
-            _nearest(x[a:b], y[a:b], skip[a:b], s.x0, s.y0, s.x1, s.y1, s.offsets, bounds, index[a:b], distance[a:b])
+            _nearest(x[a:b], y[a:b], skip[a:b], s.x0, s.y0, s.x1, s.y1, s.offsets, bounds, tol,
+                     index[a:b], distance[a:b], close[a:b])  # fmt: skip
             return
         _nearest_cells(
             x[a:b], y[a:b], skip[a:b], s.x0, s.y0, s.x1, s.y1, s.offsets, bounds,
             cells.x0, cells.y0, cells.cell, cells.nx, cells.ny, cells.cell_offsets, cells.entries, cells.lower,
-            cells.feature, cells.chunk_start, cells.chunk_box, index[a:b], distance[a:b],
+            cells.feature, cells.chunk_start, cells.chunk_box, tol, index[a:b], distance[a:b], close[a:b],
         )  # fmt: skip
 
     for_slices(run, len(x))
-    return index, distance
+    return index, distance, close

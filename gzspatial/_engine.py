@@ -19,7 +19,11 @@ from gzspatial import crs
 from gzspatial.layers import Layer, read_layers
 from gzspatial.settings import FAST_MIN_POINTS
 
-#: Default half-width of the axis corridor, km.
+#: The metre lattice covers the city's bounds widened by this much (degrees); PROJ beyond.
+LATTICE_PAD_DEG = 0.25
+#: Answers are computed again from PROJ's metres where an error this small (m) could change them;
+#: 10x the largest interpolation error the lattice may have (_metric_lattice.MAX_ERROR_M).
+TIE_TOL_M = 1e-7
 
 
 @dataclass(frozen=True)
@@ -280,6 +284,63 @@ class LayoutIndex:
             distance[rows[pairs[0][first]]] = dist[first]
         return index, distance
 
+    # --- metres ------------------------------------------------------------------------------
+
+    @cached_property
+    def _lattice(self):
+        """Interpolated projection to metres over the city and LATTICE_PAD_DEG around it (None if
+        its measured error is above _metric_lattice.MAX_ERROR_M: then PROJ answers every point)."""
+        from gzspatial._metric_lattice import MAX_ERROR_M, MetricLattice
+
+        minx, miny, maxx, maxy = shapely.total_bounds(self.city.layer.geometries)
+        bounds = (minx - LATTICE_PAD_DEG, miny - LATTICE_PAD_DEG, maxx + LATTICE_PAD_DEG, maxy + LATTICE_PAD_DEG)
+        lattice = MetricLattice.build(bounds, to_metric_points)
+        return lattice if lattice.max_error_m <= MAX_ERROR_M else None
+
+    def _metric_points(self, lon: np.ndarray, lat: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """(x, y, approximate): METRIC_CRS metres, interpolated (``approximate``) where the lattice
+        covers the point, from PROJ elsewhere."""
+        if self._lattice is None:
+            return (*to_metric_points(lon, lat), np.zeros(len(lon), dtype=bool))
+        x, y, approximate = self._lattice.project(lon, lat)
+        off = np.flatnonzero(~approximate & ~np.isnan(lon) & ~np.isnan(lat))
+        if len(off):
+            x[off], y[off] = to_metric_points(lon[off], lat[off])
+        return x, y, approximate
+
+    def _distances(self, x, y, skip, tol: float):
+        """Nearest axis section and node by the compiled kernels: (axis index, m, close), (node
+        index, m, close); ``close``: another feature is within ``tol`` m of the nearest."""
+        from gzspatial._distance import nearest_with_ties
+
+        n = len(x)
+        none = (np.full(n, -1, dtype=np.int64), np.full(n, np.nan), np.zeros(n, dtype=bool))
+        axis = nodes = none
+        if self.axis is not None:
+            segments, cells = self._axis_index
+            axis = nearest_with_ties(segments, x, y, None, cells, tol=tol)
+        if self.nodes is not None:
+            segments, cells = self._nodes_index
+            nodes = nearest_with_ties(segments, x, y, skip, cells, tol=tol)
+        return axis, nodes
+
+    def _fast_distances(self, lon, lat, skip):
+        """(axis index, m), (node index, m) of WGS84 points, the same answers as from PROJ's metres.
+
+        Metres come from the lattice (error < MAX_ERROR_M); the rows whose answer such an error
+        could change (another feature within TIE_TOL_M, or a distance within TIE_TOL_M of a
+        multiple of 0.05 m, where the 0.1 m rounding turns) are computed again from PROJ's metres.
+        """
+        x, y, approximate = self._metric_points(lon, lat)
+        (a_idx, a_m, a_close), (n_idx, n_m, n_close) = self._distances(x, y, skip, TIE_TOL_M)
+        refine = approximate & (a_close | n_close | _near_rounding(a_m) | _near_rounding(n_m))
+        rows = np.flatnonzero(refine)
+        if len(rows):
+            ex, ey = to_metric_points(lon[rows], lat[rows])
+            (ra_idx, ra_m, _), (rn_idx, rn_m, _) = self._distances(ex, ey, skip[rows], 0.0)
+            a_idx[rows], a_m[rows], n_idx[rows], n_m[rows] = ra_idx, ra_m, rn_idx, rn_m
+        return (a_idx, a_m), (n_idx, n_m)
+
     # --- everything at once ----------------------------------------------------------------
 
     def attribute(self, lon: np.ndarray, lat: np.ndarray, *, method: str = "auto") -> Attribution:
@@ -291,28 +352,36 @@ class LayoutIndex:
         lon = np.asarray(lon, dtype=np.float64)
         lat = np.asarray(lat, dtype=np.float64)
         use_grid = method == "grid" or (method == "auto" and len(lon) >= FAST_MIN_POINTS)
-        valid = ~np.isnan(lon) & ~np.isnan(lat)
+        n = len(lon)
         if use_grid:
             membership = self.membership_grid(lon, lat)
+            inside = membership.nodes[:, 0] >= 0
+            (axis_idx, axis_m), (node_idx, node_m) = self._fast_distances(lon, lat, inside)
         else:
-            membership = Membership.empty(len(lon))
+            valid = ~np.isnan(lon) & ~np.isnan(lat)
+            membership = Membership.empty(n)
             rows = np.flatnonzero(valid)
             exact = self.membership_exact(np.asarray(shapely.points(lon[rows], lat[rows])))
             membership.district[rows], membership.core[rows] = exact.district, exact.core
             membership.in_city[rows] = exact.in_city
             membership.nodes = _pad(membership.nodes, exact.nodes.shape[1])
             membership.nodes[rows] = exact.nodes
-        x, y = to_metric_points(lon, lat) if use_grid else crs.transform(lon, lat, crs.WGS84, crs.METRIC_CRS)
-        n = len(lon)
-        axis_idx, axis_m = np.full(n, -1, dtype=np.int64), np.full(n, np.nan)
-        if self.axis is not None:
-            axis_idx, axis_m = self.axis_distance(x, y, fast=use_grid)
-        node_idx, node_m = np.full(n, -1, dtype=np.int64), np.full(n, np.nan)
-        if self.nodes is not None:
             inside = membership.nodes[:, 0] >= 0
-            node_idx, node_m = self.nearest_node(x, y, inside, fast=use_grid)
-            node_idx[inside], node_m[inside] = membership.nodes[inside, 0], 0.0
+            x, y = crs.transform(lon, lat, crs.WGS84, crs.METRIC_CRS)
+            axis_idx, axis_m = np.full(n, -1, dtype=np.int64), np.full(n, np.nan)
+            if self.axis is not None:
+                axis_idx, axis_m = self.axis_distance(x, y, fast=False)
+            node_idx, node_m = np.full(n, -1, dtype=np.int64), np.full(n, np.nan)
+            if self.nodes is not None:
+                node_idx, node_m = self.nearest_node(x, y, inside, fast=False)
+        node_idx[inside], node_m[inside] = membership.nodes[inside, 0], 0.0
         return Attribution(membership, axis_idx, axis_m, node_idx, node_m)
+
+
+def _near_rounding(distance: np.ndarray) -> np.ndarray:
+    """True where a distance (m) is within TIE_TOL_M of a multiple of 0.05 m (NaN: False)."""
+    steps = distance * 20.0
+    return np.abs(steps - np.round(steps)) < TIE_TOL_M * 20.0
 
 
 _local = threading.local()
