@@ -15,6 +15,7 @@ already). Small inputs use shapely instead.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 
 import numba
 import numpy as np
@@ -40,6 +41,14 @@ class Segments:
     y1: np.ndarray
     offsets: np.ndarray
     bounds: np.ndarray  # (n_features, 4) minx, miny, maxx, maxy
+
+    @cached_property
+    def steps(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """(x1 - x0, y1 - y0, 1 / squared length or 0): the kernels multiply instead of divide."""
+        dx, dy = self.x1 - self.x0, self.y1 - self.y0
+        length2 = dx * dx + dy * dy
+        inverse = np.divide(1.0, length2, out=np.zeros_like(length2), where=length2 != 0)
+        return dx, dy, inverse
 
     @classmethod
     def of(cls, geometries: np.ndarray) -> Segments:
@@ -218,6 +227,14 @@ def _segment_d2(x, y, ax, ay, bx, by):
 
 
 @numba.njit(cache=True, inline="always")
+def _step_d2(x, y, ax, ay, dx, dy, inverse):
+    """As _segment_d2 from the segment's start, step and 1 / squared length (no division)."""
+    t = min(1.0, max(0.0, ((x - ax) * dx + (y - ay) * dy) * inverse))
+    ex, ey = ax + t * dx - x, ay + t * dy - y
+    return ex * ex + ey * ey
+
+
+@numba.njit(cache=True, inline="always")
 def _box_d2(x, y, minx, miny, maxx, maxy):
     dx = max(minx - x, 0.0, x - maxx)
     dy = max(miny - y, 0.0, y - maxy)
@@ -225,17 +242,17 @@ def _box_d2(x, y, minx, miny, maxx, maxy):
 
 
 @numba.njit(cache=True, inline="always")
-def _feature_d2(x, y, f, x0, y0, x1, y1, offsets):
+def _feature_d2(x, y, f, x0, y0, dx, dy, inv, offsets):
     best = np.inf
     for s in range(offsets[f], offsets[f + 1]):
-        d2 = _segment_d2(x, y, x0[s], y0[s], x1[s], y1[s])
+        d2 = _step_d2(x, y, x0[s], y0[s], dx[s], dy[s], inv[s])
         if d2 < best:
             best = d2
     return best
 
 
 @numba.njit(cache=True, nogil=True)
-def _brute_force(x, y, x0, y0, x1, y1, offsets, bounds, tol):
+def _brute_force(x, y, x0, y0, dx, dy, inv, offsets, bounds, tol):
     """(feature, squared distance) of the nearest outline, visiting every feature box, and the
     squared distance of the nearest other feature if it is within ``tol`` metres of it (else more)."""
     n_features = offsets.shape[0] - 1
@@ -245,13 +262,13 @@ def _brute_force(x, y, x0, y0, x1, y1, offsets, bounds, tol):
         d2 = _box_d2(x, y, bounds[f, 0], bounds[f, 1], bounds[f, 2], bounds[f, 3])
         if d2 < first_d2:
             first, first_d2 = f, d2
-    best = _feature_d2(x, y, first, x0, y0, x1, y1, offsets)
+    best = _feature_d2(x, y, first, x0, y0, dx, dy, inv, offsets)
     best_f, second = first, np.inf
     limit = (np.sqrt(best) + tol) ** 2
     for f in range(n_features):
         if f == first or _box_d2(x, y, bounds[f, 0], bounds[f, 1], bounds[f, 2], bounds[f, 3]) > limit:
             continue
-        d2 = _feature_d2(x, y, f, x0, y0, x1, y1, offsets)
+        d2 = _feature_d2(x, y, f, x0, y0, dx, dy, inv, offsets)
         if d2 < best or (d2 == best and f < best_f):  # ties (shared outlines): lowest index
             best, best_f, second = d2, f, best
             limit = (np.sqrt(best) + tol) ** 2
@@ -268,19 +285,19 @@ def _store(i, best_f, best, second, tol, out_index, out_distance, out_close):
 
 
 @numba.njit(cache=True, nogil=True)
-def _nearest(px, py, skip, x0, y0, x1, y1, offsets, bounds, tol, out_index, out_distance, out_close):
+def _nearest(px, py, skip, x0, y0, dx, dy, inv, offsets, bounds, tol, out_index, out_distance, out_close):
     for i in range(px.shape[0]):
         x, y = px[i], py[i]
         if skip[i] or np.isnan(x) or np.isnan(y):
             out_index[i], out_distance[i], out_close[i] = -1, np.nan, False
             continue
-        best_f, best, second = _brute_force(x, y, x0, y0, x1, y1, offsets, bounds, tol)
+        best_f, best, second = _brute_force(x, y, x0, y0, dx, dy, inv, offsets, bounds, tol)
         _store(i, best_f, best, second, tol, out_index, out_distance, out_close)
 
 
 @numba.njit(cache=True, nogil=True)
 def _nearest_cells(
-    px, py, skip, x0, y0, x1, y1, offsets, bounds, gx, gy, cell, nx, ny, cell_offsets, entries, lower, feature,
+    px, py, skip, x0, y0, dx, dy, inv, offsets, bounds, gx, gy, cell, nx, ny, cell_offsets, entries, lower, feature,
     chunk_start, chunk_box, tol, out_index, out_distance, out_close,
 ):  # fmt: skip
     for i in range(px.shape[0]):
@@ -290,7 +307,7 @@ def _nearest_cells(
             continue
         fx, fy = np.floor((x - gx) / cell), np.floor((y - gy) / cell)
         if not (0 <= fx < nx and 0 <= fy < ny):
-            best_f, best, second = _brute_force(x, y, x0, y0, x1, y1, offsets, bounds, tol)
+            best_f, best, second = _brute_force(x, y, x0, y0, dx, dy, inv, offsets, bounds, tol)
             _store(i, best_f, best, second, tol, out_index, out_distance, out_close)
             continue
         c = int(fy) * nx + int(fx)
@@ -302,7 +319,7 @@ def _nearest_cells(
             if _box_d2(x, y, chunk_box[k, 0], chunk_box[k, 1], chunk_box[k, 2], chunk_box[k, 3]) > limit:
                 continue
             for s in range(chunk_start[k], chunk_start[k + 1]):
-                d2 = _segment_d2(x, y, x0[s], y0[s], x1[s], y1[s])
+                d2 = _step_d2(x, y, x0[s], y0[s], dx[s], dy[s], inv[s])
                 f = feature[s]
                 if d2 < best or (d2 == best and f < best_f):  # ties (shared outlines): lowest index
                     if f != best_f:
@@ -345,14 +362,15 @@ def nearest_with_ties(
     close = np.empty(x.shape, dtype=bool)
     s = segments
     bounds = np.ascontiguousarray(s.bounds)
+    dx, dy, inv = s.steps
 
     def run(a, b):
         if cells is None:
-            _nearest(x[a:b], y[a:b], skip[a:b], s.x0, s.y0, s.x1, s.y1, s.offsets, bounds, tol,
+            _nearest(x[a:b], y[a:b], skip[a:b], s.x0, s.y0, dx, dy, inv, s.offsets, bounds, tol,
                      index[a:b], distance[a:b], close[a:b])  # fmt: skip
             return
         _nearest_cells(
-            x[a:b], y[a:b], skip[a:b], s.x0, s.y0, s.x1, s.y1, s.offsets, bounds,
+            x[a:b], y[a:b], skip[a:b], s.x0, s.y0, dx, dy, inv, s.offsets, bounds,
             cells.x0, cells.y0, cells.cell, cells.nx, cells.ny, cells.cell_offsets, cells.entries, cells.lower,
             cells.feature, cells.chunk_start, cells.chunk_box, tol, index[a:b], distance[a:b], close[a:b],
         )  # fmt: skip
