@@ -21,9 +21,11 @@ from gzspatial.settings import FAST_MIN_POINTS
 
 #: The metre lattice covers the city's bounds widened by this much (degrees); PROJ beyond.
 LATTICE_PAD_DEG = 0.25
-#: Answers are computed again from PROJ's metres where an error this small (m) could change them;
-#: 10x the largest interpolation error the lattice may have (_metric_lattice.MAX_ERROR_M).
-TIE_TOL_M = 1e-7
+#: Largest interpolation error of the metre lattice accepted when it is built, m (else PROJ only).
+MAX_ERROR_M = 1e-8
+#: Answers are computed again from PROJ's metres where an error this small (m) could change them:
+#: 10x MAX_ERROR_M (a position error e changes a distance by at most e, a difference by 2e).
+TIE_TOL_M = 10 * MAX_ERROR_M
 
 
 @dataclass(frozen=True)
@@ -289,20 +291,20 @@ class LayoutIndex:
     @cached_property
     def _lattice(self):
         """Interpolated projection to metres over the city and LATTICE_PAD_DEG around it (None if
-        its measured error is above _metric_lattice.MAX_ERROR_M: then PROJ answers every point)."""
-        from gzspatial._metric_lattice import MAX_ERROR_M, MetricLattice
+        its measured error is above MAX_ERROR_M: then PROJ answers every point)."""
+        from gzspatial._lattice import Lattice
 
         minx, miny, maxx, maxy = shapely.total_bounds(self.city.layer.geometries)
         bounds = (minx - LATTICE_PAD_DEG, miny - LATTICE_PAD_DEG, maxx + LATTICE_PAD_DEG, maxy + LATTICE_PAD_DEG)
-        lattice = MetricLattice.build(bounds, to_metric_points)
-        return lattice if lattice.max_error_m <= MAX_ERROR_M else None
+        lattice = Lattice.build(bounds, to_metric_points)
+        return lattice if lattice.max_error <= MAX_ERROR_M else None
 
     def _metric_points(self, lon: np.ndarray, lat: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """(x, y, approximate): METRIC_CRS metres, interpolated (``approximate``) where the lattice
         covers the point, from PROJ elsewhere."""
         if self._lattice is None:
             return (*to_metric_points(lon, lat), np.zeros(len(lon), dtype=bool))
-        x, y, approximate = self._lattice.project(lon, lat)
+        x, y, approximate = self._lattice.interpolate(lon, lat)
         off = np.flatnonzero(~approximate & ~np.isnan(lon) & ~np.isnan(lat))
         if len(off):
             x[off], y[off] = to_metric_points(lon[off], lat[off])

@@ -1,11 +1,12 @@
-"""WGS84 degrees to METRIC_CRS metres for millions of points: cubic interpolation in a lattice of
-points projected by PROJ.
+"""A smooth map of degrees to two numbers for millions of points, by cubic interpolation in a
+lattice of points where it was computed exactly: WGS84 to METRIC_CRS metres (``_engine``), and
+a first guess of the GCJ-02 inverse (``_gcj_fast``).
 
 PROJ's transverse Mercator costs ~100 ns a point (a pipeline of steps, a dozen transcendental
 functions); the projection is so smooth over a city that bicubic (Lagrange) interpolation between
 lattice points ``LATTICE_STEP_DEG`` apart reproduces it to ~1e-9 m, about PROJ's own rounding,
 for ~10 ns. The lattice is computed by PROJ itself and the interpolation error is measured when
-it is built (``max_error_m``, against PROJ at the worst places: cell centres, and random points);
+it is built (``max_error``, against the exact map at the worst places: cell centres, and random points);
 callers refine the few answers that an error this small could change (``_engine``).
 Points off the lattice get ``ok = False`` (the caller projects them with PROJ).
 """
@@ -20,27 +21,24 @@ import numpy as np
 from gzspatial._parallel import for_slices
 from gzspatial.settings import LATTICE_STEP_DEG
 
-#: Largest interpolation error accepted at build time, metres (else the lattice is not used).
-MAX_ERROR_M = 1e-8
-
 
 @dataclass(frozen=True)
-class MetricLattice:
-    """PROJ's metres at lattice points (lon0 + i * step, lat0 + j * step), minus (xc, yc)."""
+class Lattice:
+    """The map's values at lattice points (lon0 + i * step, lat0 + j * step), minus (xc, yc)."""
 
     lon0: float
     lat0: float
     step: float
-    x: np.ndarray  # (ny, nx) metres minus xc
-    y: np.ndarray  # (ny, nx) metres minus yc
+    x: np.ndarray  # (ny, nx) first value minus xc
+    y: np.ndarray  # (ny, nx) second value minus yc
     xc: float
     yc: float
-    max_error_m: float  # measured against PROJ when built
+    max_error: float  # largest distance from the exact map found when built (its units)
 
     @classmethod
-    def build(cls, bounds, project, step: float = LATTICE_STEP_DEG, seed: int = 0) -> MetricLattice:
-        """Lattice over ``bounds`` (minlon, minlat, maxlon, maxlat; WGS84 degrees) from ``project``
-        (lon, lat arrays -> x, y metres: the exact projection, PROJ)."""
+    def build(cls, bounds, project, step: float = LATTICE_STEP_DEG, seed: int = 0) -> Lattice:
+        """Lattice over ``bounds`` (minlon, minlat, maxlon, maxlat; degrees) of ``project`` (lon, lat
+        arrays -> x, y arrays: the exact map, e.g. PROJ)."""
         minx, miny, maxx, maxy = (float(v) for v in bounds)
         # one lattice point of margin before the bounds and two after: every point inside has 4 x 4
         lon0, lat0 = minx - step, miny - step
@@ -58,13 +56,13 @@ class MetricLattice:
                                    miny + (np.arange(int((maxy - miny) / step)) + 0.5) * step)  # fmt: skip
         check_lon = np.concatenate([c_lon.ravel(), rng.uniform(minx, maxx, 20_000)])
         check_lat = np.concatenate([c_lat.ravel(), rng.uniform(miny, maxy, 20_000)])
-        got_x, got_y, ok = lattice.project(check_lon, check_lat)
+        got_x, got_y, ok = lattice.interpolate(check_lon, check_lat)
         want_x, want_y = project(check_lon[ok], check_lat[ok])
         error = float(np.max(np.hypot(got_x[ok] - want_x, got_y[ok] - want_y), initial=0.0))
         return cls(lon0, lat0, step, x, y, xc, yc, error)
 
-    def project(self, lon: np.ndarray, lat: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """(x, y, ok): metres where ``ok``; NaN where the point is off the lattice or NaN."""
+    def interpolate(self, lon: np.ndarray, lat: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """(x, y, ok): the map's values where ``ok``; NaN where the point is off the lattice or NaN."""
         lon = np.ascontiguousarray(lon, dtype=np.float64)
         lat = np.ascontiguousarray(lat, dtype=np.float64)
         x, y, ok = np.empty_like(lon), np.empty_like(lat), np.empty(lon.shape, dtype=bool)
