@@ -183,6 +183,7 @@ def stage_cpu(index, lon, lat) -> dict[str, float]:
         return {
             "containment": cpu(lambda: index.membership_grid(lon, lat)),
             "projection to metres (PROJ)": cpu(lambda: to_metric_points(lon, lat)),
+            "metres from the lattice (as attribute does)": cpu(lambda: index._metric_points(lon, lat)),
             "axis distance": cpu(lambda: index.axis_distance(x, y, fast=True)),
             "nearest node": cpu(lambda: index.nearest_node(x, y, inside, fast=True)),
             "LayoutIndex.attribute": cpu(lambda: index.attribute(lon, lat, method="grid")),
