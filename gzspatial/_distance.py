@@ -27,6 +27,9 @@ from gzspatial.settings import DISTANCE_CELL_M as CELL_M
 #: Segments per chunk of a dense outline (one bounding-box test stands for this many segment tests).
 CHUNK_SEGMENTS = 8
 
+#: Distances are written rounded to 0.1 m: the rounding turns at multiples of 0.05 m (1 / 20).
+ROUNDING_STEPS_PER_M = 20.0
+
 #: Bounds are loosened by this much (metres) so that rounding never prunes a nearest segment.
 SLACK_M = 1e-3
 
@@ -280,8 +283,11 @@ def _brute_force(x, y, x0, y0, dx, dy, inv, offsets, bounds, tol):
 @numba.njit(cache=True, inline="always")
 def _store(i, best_f, best, second, tol, out_index, out_distance, out_close):
     out_index[i] = best_f
-    out_distance[i] = np.sqrt(best)
-    out_close[i] = np.sqrt(second) - out_distance[i] < tol
+    d = np.sqrt(best)
+    out_distance[i] = d
+    steps = d * ROUNDING_STEPS_PER_M
+    near_step = abs(steps - np.round(steps)) < tol * ROUNDING_STEPS_PER_M
+    out_close[i] = np.sqrt(second) - d < tol or near_step
 
 
 @numba.njit(cache=True, nogil=True)
@@ -353,7 +359,8 @@ def nearest_with_ties(
     tol: float,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """As :func:`nearest`, plus per point whether another feature is within ``tol`` metres of the
-    nearest one (True for exact ties too): the answers a position error below tol/2 could change."""
+    nearest one (True for exact ties too) or the distance within ``tol`` of a multiple of 0.05 m
+    (where its 0.1 m rounding turns): the answers a position error below tol/2 could change."""
     x = np.ascontiguousarray(x, dtype=np.float64)
     y = np.ascontiguousarray(y, dtype=np.float64)
     skip = np.zeros(x.shape, dtype=bool) if skip is None else np.ascontiguousarray(skip, dtype=bool)

@@ -159,8 +159,10 @@ class LayoutIndex:
         "nothing" (also the answer off the grid). Small numbers keep the grid cache-friendly.
         """
         regions = self.membership_exact(self.grid.representatives)
-        table = np.column_stack([regions.district, regions.core, regions.in_city, regions.nodes])
-        nothing = np.append([-1, -1, 0], np.full(regions.nodes.shape[1], -1))
+        # as many node columns as a point can have, so that answers near boundaries fit unwidened
+        nodes = _pad(regions.nodes, self._node_depth)
+        table = np.column_stack([regions.district, regions.core, regions.in_city, nodes])
+        nothing = np.append([-1, -1, 0], np.full(nodes.shape[1], -1))
         table[0] = nothing  # label 0: near a boundary
         is_near = np.zeros((len(table), 1), dtype=np.int64)
         is_near[0] = -1  # sorts first: class 0
@@ -168,6 +170,24 @@ class LayoutIndex:
         dtype = np.uint8 if len(distinct) <= 255 else np.int16 if len(distinct) <= 32767 else np.int32
         classes = class_of.ravel()[self.grid.labels].astype(dtype)
         return classes, np.ascontiguousarray(distinct[:, 1:])
+
+    @cached_property
+    def _node_depth(self) -> int:
+        """Most nodes any one point lies in (boundaries included): overlaps of 2, 3, ... nodes."""
+        if self.nodes is None:
+            return 1
+        geometries = self.nodes.layer.geometries
+        overlaps = [((i,), g) for i, g in enumerate(geometries)]
+        depth = 1
+        while overlaps:
+            found = [
+                ((*members, j), shapely.intersection(shape, geometries[j]))
+                for members, shape in overlaps
+                for j in range(members[-1] + 1, len(geometries))
+                if shapely.intersects(shape, geometries[j])
+            ]
+            depth, overlaps = (depth + 1, found) if found else (depth, [])
+        return depth
 
     def membership_grid(self, lon: np.ndarray, lat: np.ndarray) -> Membership:
         """Same answers as membership_exact, looked up in the grid; exact tests near boundaries."""
@@ -312,30 +332,32 @@ class LayoutIndex:
 
     def _distances(self, x, y, skip, tol: float):
         """Nearest axis section and node by the compiled kernels: (axis index, m, close), (node
-        index, m, close); ``close``: another feature is within ``tol`` m of the nearest."""
+        index, m, close); ``close`` as in _distance.nearest_with_ties."""
         from gzspatial._distance import nearest_with_ties
 
         n = len(x)
-        none = (np.full(n, -1, dtype=np.int64), np.full(n, np.nan), np.zeros(n, dtype=bool))
-        axis = nodes = none
-        if self.axis is not None:
-            segments, cells = self._axis_index
-            axis = nearest_with_ties(segments, x, y, None, cells, tol=tol)
-        if self.nodes is not None:
-            segments, cells = self._nodes_index
-            nodes = nearest_with_ties(segments, x, y, skip, cells, tol=tol)
+
+        def none():
+            return np.full(n, -1, dtype=np.int64), np.full(n, np.nan), np.zeros(n, dtype=bool)
+
+        def run(index, skip_rows):
+            segments, cells = index
+            return nearest_with_ties(segments, x, y, skip_rows, cells, tol=tol)
+
+        axis = run(self._axis_index, None) if self.axis is not None else none()
+        nodes = run(self._nodes_index, skip) if self.nodes is not None else none()
         return axis, nodes
 
     def _fast_distances(self, lon, lat, skip):
         """(axis index, m), (node index, m) of WGS84 points, the same answers as from PROJ's metres.
 
         Metres come from the lattice (error < MAX_ERROR_M); the rows whose answer such an error
-        could change (another feature within TIE_TOL_M, or a distance within TIE_TOL_M of a
-        multiple of 0.05 m, where the 0.1 m rounding turns) are computed again from PROJ's metres.
+        could change (``close``: another feature within TIE_TOL_M, or a distance within TIE_TOL_M
+        of a multiple of 0.05 m, where the 0.1 m rounding turns) are computed again from PROJ's metres.
         """
         x, y, approximate = self._metric_points(lon, lat)
         (a_idx, a_m, a_close), (n_idx, n_m, n_close) = self._distances(x, y, skip, TIE_TOL_M)
-        refine = approximate & (a_close | n_close | _near_rounding(a_m) | _near_rounding(n_m))
+        refine = approximate & (a_close | n_close)
         rows = np.flatnonzero(refine)
         if len(rows):
             ex, ey = to_metric_points(lon[rows], lat[rows])
@@ -378,12 +400,6 @@ class LayoutIndex:
                 node_idx, node_m = self.nearest_node(x, y, inside, fast=False)
         node_idx[inside], node_m[inside] = membership.nodes[inside, 0], 0.0
         return Attribution(membership, axis_idx, axis_m, node_idx, node_m)
-
-
-def _near_rounding(distance: np.ndarray) -> np.ndarray:
-    """True where a distance (m) is within TIE_TOL_M of a multiple of 0.05 m (NaN: False)."""
-    steps = distance * 20.0
-    return np.abs(steps - np.round(steps)) < TIE_TOL_M * 20.0
 
 
 _local = threading.local()

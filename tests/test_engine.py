@@ -211,3 +211,12 @@ def test_concurrent_callers_get_their_own_answers(index):
         np.testing.assert_array_equal(a.membership.district, b.membership.district)
     for a, b in zip(gcj_alone, gcj_together, strict=True):
         np.testing.assert_array_equal(a, b)
+
+
+def test_node_columns_fit_the_deepest_overlap(index):
+    """The grid's node matrix is as wide as the most nodes a point can lie in (here a node inside
+    another: 2), so answers near boundaries never widen it."""
+    assert index._node_depth == 2
+    lon, lat = _points(index)
+    nodes = index.membership_grid(lon, lat).nodes
+    assert nodes.shape[1] == 2 and ((nodes >= 0).sum(axis=1) == 2).any()
