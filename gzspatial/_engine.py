@@ -151,13 +151,15 @@ class LayoutIndex:
         return build_grid(polygons)
 
     @cached_property
-    def _region_classes(self) -> tuple[np.ndarray, np.ndarray]:
-        """The grid's cells as small class numbers and the answer of each class.
+    def _region_classes(self):
+        """The grid's cells as small class numbers (a _grid.BlockedClasses) and the answer of each class.
 
         Class 0 is "near a boundary" (answered exactly), the others each stand for one distinct
         answer of the regions; the table's rows are (district, core, in_city, nodes...), row 0
         "nothing" (also the answer off the grid). Small numbers keep the grid cache-friendly.
         """
+        from gzspatial._grid import BlockedClasses
+
         regions = self.membership_exact(self.grid.representatives)
         # as many node columns as a point can have, so that answers near boundaries fit unwidened
         nodes = _pad(regions.nodes, self._node_depth)
@@ -169,7 +171,7 @@ class LayoutIndex:
         distinct, class_of = np.unique(np.hstack([is_near, table]), axis=0, return_inverse=True)
         dtype = np.uint8 if len(distinct) <= 255 else np.int16 if len(distinct) <= 32767 else np.int32
         classes = class_of.ravel()[self.grid.labels].astype(dtype)
-        return classes, np.ascontiguousarray(distinct[:, 1:])
+        return BlockedClasses.of(classes), np.ascontiguousarray(distinct[:, 1:])
 
     @cached_property
     def _node_depth(self) -> int:
@@ -177,7 +179,7 @@ class LayoutIndex:
         if self.nodes is None:
             return 1
         geometries = self.nodes.layer.geometries
-        overlaps = [((i,), g) for i, g in enumerate(geometries)]
+        overlaps: list[tuple[tuple[int, ...], shapely.Geometry]] = [((i,), g) for i, g in enumerate(geometries)]
         depth = 1
         while overlaps:
             found = [
@@ -208,7 +210,8 @@ class LayoutIndex:
 
         def run(a, b):
             lookup_classes(
-                lon[a:b], lat[a:b], grid.x0, grid.y0, CELL_DEG, classes, table, cls[a:b],
+                lon[a:b], lat[a:b], grid.x0, grid.y0, CELL_DEG, classes.ny, classes.nx, classes.block,
+                classes.coarse, classes.blocks, table, cls[a:b],
                 result.district[a:b], result.core[a:b], result.in_city[a:b], result.nodes[a:b],
             )  # fmt: skip
 
