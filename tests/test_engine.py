@@ -220,3 +220,19 @@ def test_node_columns_fit_the_deepest_overlap(index):
     lon, lat = _points(index)
     nodes = index.membership_grid(lon, lat).nodes
     assert nodes.shape[1] == 2 and ((nodes >= 0).sum(axis=1) == 2).any()
+
+
+def test_blocked_classes_give_every_cell_its_class():
+    from gzspatial._grid import BlockedClasses
+
+    rng = np.random.default_rng(12)
+    classes = np.repeat(np.repeat(rng.integers(0, 5, (9, 7)), 6, axis=0), 5, axis=1).astype(np.uint8)  # 54 x 35
+    classes[rng.integers(0, 54, 40), rng.integers(0, 35, 40)] = 0  # scattered "near a boundary" cells
+    blocked = BlockedClasses.of(classes)
+    iy, ix = np.indices(classes.shape)
+    k = blocked.coarse[iy // blocked.block, ix // blocked.block]
+    mixed = k < 0
+    looked_up = k.copy()
+    looked_up[mixed] = blocked.blocks[-1 - k[mixed], (iy[mixed] % blocked.block) * blocked.block + ix[mixed] % 8]
+    np.testing.assert_array_equal(looked_up, classes)
+    assert mixed.any() and (~mixed).any()
