@@ -36,9 +36,9 @@ class Lattice:
     max_error: float  # largest distance from the exact map found when built (its units)
 
     @classmethod
-    def build(cls, bounds, project, step: float = LATTICE_STEP_DEG, seed: int = 0) -> Lattice:
+    def build(cls, bounds, project, step: float = LATTICE_STEP_DEG, *, check: bool = True, seed: int = 0) -> Lattice:
         """Lattice over ``bounds`` (minlon, minlat, maxlon, maxlat; degrees) of ``project`` (lon, lat
-        arrays -> x, y arrays: the exact map, e.g. PROJ)."""
+        arrays -> x, y arrays: the exact map, e.g. PROJ); ``check=False``: error not measured (NaN)."""
         minx, miny, maxx, maxy = (float(v) for v in bounds)
         # one lattice point of margin before the bounds and two after: every point inside has 4 x 4
         lon0, lat0 = minx - step, miny - step
@@ -49,7 +49,9 @@ class Lattice:
         xc, yc = float(np.mean(x)), float(np.mean(y))  # smaller numbers: smaller rounding
         x = np.ascontiguousarray((x - xc).reshape(ny, nx))
         y = np.ascontiguousarray((y - yc).reshape(ny, nx))
-        lattice = cls(lon0, lat0, step, x, y, xc, yc, np.inf)
+        lattice = cls(lon0, lat0, step, x, y, xc, yc, np.nan)
+        if not check:
+            return lattice
         # the error is largest midway between lattice points: check every cell centre, and random points
         rng = np.random.default_rng(seed)
         c_lon, c_lat = np.meshgrid(minx + (np.arange(int((maxx - minx) / step)) + 0.5) * step,
