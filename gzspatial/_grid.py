@@ -52,17 +52,18 @@ def build_grid(polygons: np.ndarray) -> Grid:
     ix = np.floor((xy[:, 0] - x0) / CELL_DEG).astype(np.int64)
     iy = np.floor((xy[:, 1] - y0) / CELL_DEG).astype(np.int64)
     near_boundary[iy, ix] = True
-    near_boundary = ndimage.binary_dilation(
-        near_boundary, iterations=MARGIN_CELLS, structure=np.ones((3, 3), dtype=bool)
-    )
+    # MARGIN_CELLS dilations by a 3 x 3 square = one by a (2 MARGIN_CELLS + 1) square, separable
+    # into a pass along each axis (cheaper than binary_dilation on millions of cells)
+    size = 2 * MARGIN_CELLS + 1
+    widened = ndimage.maximum_filter1d(near_boundary.view(np.uint8), size, axis=0, mode="constant")
+    near_boundary = ndimage.maximum_filter1d(widened, size, axis=1, mode="constant").view(bool)
     labels, count = ndimage.label(~near_boundary)  # 4-connected regions free of boundaries
-    # One cell centre per region represents it.
-    flat = labels.ravel()
-    first = np.zeros(count + 1, dtype=np.int64)
-    order = np.argsort(flat, kind="stable")
-    starts = np.searchsorted(flat[order], np.arange(count + 1))
-    first[1:] = order[starts[1:]]
-    rep_y, rep_x = np.divmod(first, nx)
+    # One cell centre per region represents it: its first cell in raster order (the first of
+    # its top row), found from each region's bounding box instead of sorting every cell.
+    rep_y, rep_x = np.zeros(count + 1, dtype=np.int64), np.zeros(count + 1, dtype=np.int64)
+    for label, (rows, cols) in enumerate(ndimage.find_objects(labels), start=1):
+        rep_y[label] = rows.start
+        rep_x[label] = cols.start + int(np.argmax(labels[rows.start, cols] == label))
     representatives = shapely.points(x0 + (rep_x + 0.5) * CELL_DEG, y0 + (rep_y + 0.5) * CELL_DEG)
     return Grid(x0, y0, nx, ny, labels.astype(np.int32), representatives)
 
