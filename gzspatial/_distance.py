@@ -324,16 +324,18 @@ def _nearest_cells(
             k = entries[j, 0]
             if _box_d2(x, y, chunk_box[k, 0], chunk_box[k, 1], chunk_box[k, 2], chunk_box[k, 3]) > limit:
                 continue
+            # a chunk is one feature's: its nearest segment first, then one comparison
+            d2 = np.inf
             for s in range(chunk_start[k], chunk_start[k + 1]):
-                d2 = _step_d2(x, y, x0[s], y0[s], dx[s], dy[s], inv[s])
-                f = feature[s]
-                if d2 < best or (d2 == best and f < best_f):  # ties (shared outlines): lowest index
-                    if f != best_f:
-                        second = best
-                    best, best_f = d2, f
-                    limit = (np.sqrt(best) + tol) ** 2
-                elif f != best_f and d2 < second:
-                    second = d2
+                d2 = min(d2, _step_d2(x, y, x0[s], y0[s], dx[s], dy[s], inv[s]))
+            f = feature[chunk_start[k]]
+            if d2 < best or (d2 == best and f < best_f):  # ties (shared outlines): lowest index
+                if f != best_f:
+                    second = best
+                best, best_f = d2, f
+                limit = (np.sqrt(best) + tol) ** 2
+            elif f != best_f and d2 < second:
+                second = d2
         _store(i, best_f, best, second, tol, out_index, out_distance, out_close)
 
 
