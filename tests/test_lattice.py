@@ -108,3 +108,21 @@ def test_parse_degrees_cast_path_equals_cell_by_cell(odd):
     np.testing.assert_array_equal(fast, mixed[:-1])
     assert fast[:6].tolist() == [113.0, 113.5, 0.5, 5.0, 113.0, 100.0]
     assert set(problems) <= {5000}
+
+
+def test_dictionary_columns_equal_string_columns():
+    """Coded.to_dictionary (Arrow dictionary arrays, no per-row strings) holds the same texts as
+    Coded.to_arrow, for every text gz_ column of a real join."""
+    import pyarrow as pa
+
+    from gzspatial.attribute import Coded, Options, attribute_coordinates
+
+    lon, lat = _random(60_000, seed=7)
+    lon[:3], lat[:3] = np.nan, 0.0  # missing rows: empty texts and notes
+    columns, _, _ = attribute_coordinates(lon, lat, Options(crs="wgs84").checked())
+    coded = {name: value for name, value in columns.items() if isinstance(value, Coded)}
+    assert len(coded) >= 10
+    for name, value in coded.items():
+        dictionary = value.to_dictionary()
+        assert pa.types.is_dictionary(dictionary.type), name
+        assert dictionary.cast(pa.string()).equals(value.to_arrow()), name
