@@ -149,7 +149,7 @@ class Coded:
 
         table = pa.array([*self.categories, ""], type=pa.string())
         indices = np.where(self.codes < 0, len(self.categories), self.codes).astype(np.int32)
-        return pa.DictionaryArray.from_arrays(pa.array(indices), table)
+        return pa.DictionaryArray.from_arrays(indices, table)
 
     def to_pandas(self) -> pd.Categorical:
         """A pandas Categorical (the few distinct names of millions of rows stored once)."""
