@@ -136,8 +136,17 @@ def parse_degrees(values, axis: str | None = None) -> tuple[np.ndarray, dict[int
     import pyarrow as pa
     import pyarrow.compute as pc
 
-    array = _as_arrow(values)
     problems: dict[int, str] = {}
+    if isinstance(values, np.ndarray) and values.dtype == np.float64:  # numbers already: one copy, no Arrow
+        numbers = values.copy()
+        finite = np.isfinite(numbers)
+        if finite.all():
+            return numbers, problems
+        problems.update(dict.fromkeys(np.flatnonzero(np.isnan(numbers)).tolist(), "not a number: NaN"))
+        problems.update(dict.fromkeys(np.flatnonzero(np.isinf(numbers)).tolist(), "not a finite number"))
+        numbers[~finite] = np.nan
+        return numbers, problems
+    array = _as_arrow(values)
     if pa.types.is_floating(array.type) or pa.types.is_integer(array.type):
         numbers = np.array(array.to_numpy(zero_copy_only=False), dtype=np.float64)
         problems.update(dict.fromkeys(np.flatnonzero(np.isnan(numbers)).tolist(), "not a number: NaN"))

@@ -126,3 +126,16 @@ def test_dictionary_columns_equal_string_columns():
         dictionary = value.to_dictionary()
         assert pa.types.is_dictionary(dictionary.type), name
         assert dictionary.cast(pa.string()).equals(value.to_arrow()), name
+
+
+def test_parse_degrees_float_path_equals_arrow_path():
+    import pyarrow as pa
+
+    values = np.array([113.3, np.nan, np.inf, -np.inf, 23.1, -0.0])
+    got, problems = parse_degrees(values)
+    want, want_problems = parse_degrees(pa.array(values))  # the Arrow route
+    np.testing.assert_array_equal(got, want)
+    assert problems == want_problems == {1: "not a number: NaN", 2: "not a finite number", 3: "not a finite number"}
+    clean = np.array([113.3, 23.1])
+    parsed, none = parse_degrees(clean)
+    assert none == {} and parsed.tolist() == [113.3, 23.1] and parsed is not clean  # a copy: callers may write
