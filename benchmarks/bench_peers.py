@@ -11,7 +11,7 @@ Also: thread scaling of ``gzspatial.join`` over chunks (as ``ddf.map_partitions(
 does with a threaded scheduler), and the engine on a denser synthetic layer set (every outline
 segmentized, every node given a second part).
 
-    .venv/bin/python benchmarks/bench_peers.py [--points 1000000] [--scale-rows 8000000] [--tiny]
+    .venv/bin/python benchmarks/bench_peers.py [--points 1000000] [--scale-rows 8000000] [--repeat 3] [--tiny]
 """
 
 from __future__ import annotations
@@ -37,6 +37,13 @@ def timed(fn) -> float:
     start = time.perf_counter()
     fn()
     return time.perf_counter() - start
+
+
+def repeated(measure, repeat: int):
+    """Median seconds of ``repeat`` runs of ``measure()`` (the machine may be shared: one run can
+    be slowed by others), or its message when a peer is not installed."""
+    results = [measure() for _ in range(repeat)]
+    return results[0] if isinstance(results[0], str) else float(np.median(results))
 
 
 # --- peers ---------------------------------------------------------------------------------------
@@ -183,6 +190,7 @@ def stage_cpu(index, lon, lat) -> dict[str, float]:
         return {
             "containment": cpu(lambda: index.membership_grid(lon, lat)),
             "projection to metres (PROJ)": cpu(lambda: to_metric_points(lon, lat)),
+            "metres from the lattice (as attribute does)": cpu(lambda: index._metric_points(lon, lat)),
             "axis distance": cpu(lambda: index.axis_distance(x, y, fast=True)),
             "nearest node": cpu(lambda: index.nearest_node(x, y, inside, fast=True)),
             "LayoutIndex.attribute": cpu(lambda: index.attribute(lon, lat, method="grid")),
@@ -224,11 +232,12 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--points", type=int, default=1_000_000)
     parser.add_argument("--scale-rows", type=int, default=8_000_000, help="rows for the thread scaling run; 0: skip")
+    parser.add_argument("--repeat", type=int, default=3, help="runs per timing (the median is shown)")
     parser.add_argument("--tiny", action="store_true", help="a few thousand points: checks the script runs")
     args = parser.parse_args()
-    n, scale_rows, chunk, factor = args.points, args.scale_rows, 500_000, 8
+    n, scale_rows, chunk, factor, k = args.points, args.scale_rows, 500_000, 8, args.repeat
     if args.tiny:
-        n, scale_rows, chunk, factor = 5_000, min(scale_rows, 20_000), 5_000, 2
+        n, scale_rows, chunk, factor, k = 5_000, min(scale_rows, 20_000), 5_000, 2, 1
 
     import gzspatial
     from gzspatial._engine import LayoutIndex, layout_index
@@ -238,20 +247,23 @@ def main() -> None:
     warm = random_points(60_000 if not args.tiny else 5_000, seed=99)  # build indexes, load kernels
     gz_join(*warm), gz_attribute(index, *warm)
     lon, lat = random_points(n)
-    base = geopandas_sjoin(lon, lat, frames)
-    sedona = sedonadb(lon, lat, frames)
+    base = repeated(lambda: geopandas_sjoin(lon, lat, frames), k)
+    sedona = repeated(lambda: sedonadb(lon, lat, frames), k)
     rows = [
         _row("geopandas `points_from_xy` + 3 x `sjoin`", base, base, "containment only; baseline"),
-        _row("DuckDB spatial", duckdb_spatial(lon, lat, frames), base, "containment only, count"),
+        _row("DuckDB spatial", repeated(lambda: duckdb_spatial(lon, lat, frames), k), base, "containment only, count"),
         _row("SedonaDB", sedona, base, "containment only, count"),
-        _row("gzspatial grid containment (`LayoutIndex.membership_grid`)", gz_membership(index, lon, lat), base),
-        _row("gzspatial full attribution (`LayoutIndex.attribute`)", gz_attribute(index, lon, lat), base),
-    ]
-    join = gz_join(lon, lat)
+        _row("gzspatial grid containment (`LayoutIndex.membership_grid`)",
+             repeated(lambda: gz_membership(index, lon, lat), k), base),
+        _row("gzspatial full attribution (`LayoutIndex.attribute`)", repeated(lambda: gz_attribute(index, lon, lat), k),
+             base),
+    ]  # fmt: skip
+    join = repeated(lambda: gz_join(lon, lat), k)
     rows.append(_row("`gzspatial.join` (all gz_ columns)", join, base))
     cpus = os.cpu_count()
-    print(f"{n:,} random points in Guangzhou's bounding box; {platform.machine()}, {cpus} CPUs")
-    print("ratio = baseline time / time, both measured in this run")
+    load = ", ".join(f"{v:.1f}" for v in os.getloadavg())
+    print(f"{n:,} random points in Guangzhou's bounding box; {platform.machine()}, {cpus} CPUs, load {load}")
+    print(f"ratio = baseline time / time, both measured in this run (median of {k} runs each)")
     print("\n| engine | time | vs geopandas | note |\n|---|---|---|---|")
     print("\n".join(rows))
     print(f"\ngzspatial.join vs geopandas: {base / join:.1f}x (goal >= 60x)", end="")

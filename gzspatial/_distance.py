@@ -15,6 +15,7 @@ already). Small inputs use shapely instead.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 
 import numba
 import numpy as np
@@ -25,6 +26,9 @@ from gzspatial.settings import DISTANCE_CELL_M as CELL_M
 
 #: Segments per chunk of a dense outline (one bounding-box test stands for this many segment tests).
 CHUNK_SEGMENTS = 8
+
+#: Distances are written rounded to 0.1 m: the rounding turns at multiples of 0.05 m (1 / 20).
+ROUNDING_STEPS_PER_M = 20.0
 
 #: Bounds are loosened by this much (metres) so that rounding never prunes a nearest segment.
 SLACK_M = 1e-3
@@ -40,6 +44,14 @@ class Segments:
     y1: np.ndarray
     offsets: np.ndarray
     bounds: np.ndarray  # (n_features, 4) minx, miny, maxx, maxy
+
+    @cached_property
+    def steps(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """(x1 - x0, y1 - y0, 1 / squared length or 0): the kernels multiply instead of divide."""
+        dx, dy = self.x1 - self.x0, self.y1 - self.y0
+        length2 = dx * dx + dy * dy
+        inverse = np.divide(1.0, length2, out=np.zeros_like(length2), where=length2 != 0)
+        return dx, dy, inverse
 
     @classmethod
     def of(cls, geometries: np.ndarray) -> Segments:
@@ -218,6 +230,14 @@ def _segment_d2(x, y, ax, ay, bx, by):
 
 
 @numba.njit(cache=True, inline="always")
+def _step_d2(x, y, ax, ay, dx, dy, inverse):
+    """As _segment_d2 from the segment's start, step and 1 / squared length (no division)."""
+    t = min(1.0, max(0.0, ((x - ax) * dx + (y - ay) * dy) * inverse))
+    ex, ey = ax + t * dx - x, ay + t * dy - y
+    return ex * ex + ey * ey
+
+
+@numba.njit(cache=True, inline="always")
 def _box_d2(x, y, minx, miny, maxx, maxy):
     dx = max(minx - x, 0.0, x - maxx)
     dy = max(miny - y, 0.0, y - maxy)
@@ -225,18 +245,19 @@ def _box_d2(x, y, minx, miny, maxx, maxy):
 
 
 @numba.njit(cache=True, inline="always")
-def _feature_d2(x, y, f, x0, y0, x1, y1, offsets):
+def _feature_d2(x, y, f, x0, y0, dx, dy, inv, offsets):
     best = np.inf
     for s in range(offsets[f], offsets[f + 1]):
-        d2 = _segment_d2(x, y, x0[s], y0[s], x1[s], y1[s])
+        d2 = _step_d2(x, y, x0[s], y0[s], dx[s], dy[s], inv[s])
         if d2 < best:
             best = d2
     return best
 
 
 @numba.njit(cache=True, nogil=True)
-def _brute_force(x, y, x0, y0, x1, y1, offsets, bounds):
-    """(feature, squared distance) of the nearest outline, visiting every feature box."""
+def _brute_force(x, y, x0, y0, dx, dy, inv, offsets, bounds, tol):
+    """(feature, squared distance) of the nearest outline, visiting every feature box, and the
+    squared distance of the nearest other feature if it is within ``tol`` metres of it (else more)."""
     n_features = offsets.shape[0] - 1
     # Start with the feature whose box is nearest, then visit only boxes nearer than the best.
     first, first_d2 = 0, np.inf
@@ -244,89 +265,124 @@ def _brute_force(x, y, x0, y0, x1, y1, offsets, bounds):
         d2 = _box_d2(x, y, bounds[f, 0], bounds[f, 1], bounds[f, 2], bounds[f, 3])
         if d2 < first_d2:
             first, first_d2 = f, d2
-    best = _feature_d2(x, y, first, x0, y0, x1, y1, offsets)
-    best_f = first
+    best = _feature_d2(x, y, first, x0, y0, dx, dy, inv, offsets)
+    best_f, second = first, np.inf
+    limit = (np.sqrt(best) + tol) ** 2
     for f in range(n_features):
-        if f == first or _box_d2(x, y, bounds[f, 0], bounds[f, 1], bounds[f, 2], bounds[f, 3]) > best:
+        if f == first or _box_d2(x, y, bounds[f, 0], bounds[f, 1], bounds[f, 2], bounds[f, 3]) > limit:
             continue
-        d2 = _feature_d2(x, y, f, x0, y0, x1, y1, offsets)
+        d2 = _feature_d2(x, y, f, x0, y0, dx, dy, inv, offsets)
         if d2 < best or (d2 == best and f < best_f):  # ties (shared outlines): lowest index
-            best, best_f = d2, f
-    return best_f, best
+            best, best_f, second = d2, f, best
+            limit = (np.sqrt(best) + tol) ** 2
+        elif d2 < second:
+            second = d2
+    return best_f, best, second
+
+
+@numba.njit(cache=True, inline="always")
+def _store(i, best_f, best, second, tol, out_index, out_distance, out_close):
+    out_index[i] = best_f
+    d = np.sqrt(best)
+    out_distance[i] = d
+    steps = d * ROUNDING_STEPS_PER_M
+    near_step = abs(steps - np.round(steps)) < tol * ROUNDING_STEPS_PER_M
+    out_close[i] = np.sqrt(second) - d < tol or near_step
 
 
 @numba.njit(cache=True, nogil=True)
-def _nearest(px, py, skip, x0, y0, x1, y1, offsets, bounds, out_index, out_distance):
+def _nearest(px, py, skip, x0, y0, dx, dy, inv, offsets, bounds, tol, out_index, out_distance, out_close):
     for i in range(px.shape[0]):
         x, y = px[i], py[i]
         if skip[i] or np.isnan(x) or np.isnan(y):
-            out_index[i] = -1
-            out_distance[i] = np.nan
+            out_index[i], out_distance[i], out_close[i] = -1, np.nan, False
             continue
-        best_f, best = _brute_force(x, y, x0, y0, x1, y1, offsets, bounds)
-        out_index[i] = best_f
-        out_distance[i] = np.sqrt(best)
+        best_f, best, second = _brute_force(x, y, x0, y0, dx, dy, inv, offsets, bounds, tol)
+        _store(i, best_f, best, second, tol, out_index, out_distance, out_close)
 
 
 @numba.njit(cache=True, nogil=True)
 def _nearest_cells(
-    px, py, skip, x0, y0, x1, y1, offsets, bounds, gx, gy, cell, nx, ny, cell_offsets, entries, lower, feature,
-    chunk_start, chunk_box, out_index, out_distance,
+    px, py, skip, x0, y0, dx, dy, inv, offsets, bounds, gx, gy, cell, nx, ny, cell_offsets, entries, lower, feature,
+    chunk_start, chunk_box, tol, out_index, out_distance, out_close,
 ):  # fmt: skip
     for i in range(px.shape[0]):
         x, y = px[i], py[i]
         if skip[i] or np.isnan(x) or np.isnan(y):
-            out_index[i] = -1
-            out_distance[i] = np.nan
+            out_index[i], out_distance[i], out_close[i] = -1, np.nan, False
             continue
         fx, fy = np.floor((x - gx) / cell), np.floor((y - gy) / cell)
         if not (0 <= fx < nx and 0 <= fy < ny):
-            best_f, best = _brute_force(x, y, x0, y0, x1, y1, offsets, bounds)
-            out_index[i] = best_f
-            out_distance[i] = np.sqrt(best)
+            best_f, best, second = _brute_force(x, y, x0, y0, dx, dy, inv, offsets, bounds, tol)
+            _store(i, best_f, best, second, tol, out_index, out_distance, out_close)
             continue
         c = int(fy) * nx + int(fx)
-        best, best_f = np.inf, offsets.shape[0]
+        best, best_f, second, limit = np.inf, offsets.shape[0], np.inf, np.inf
         for j in range(cell_offsets[c], cell_offsets[c + 1]):
-            if lower[j, 1] > best:
-                break  # sorted: no later chunk can be nearer
+            if lower[j, 1] > limit:
+                break  # sorted: no later chunk can be nearer (or within tol of the nearest)
             k = entries[j, 0]
-            if _box_d2(x, y, chunk_box[k, 0], chunk_box[k, 1], chunk_box[k, 2], chunk_box[k, 3]) > best:
+            if _box_d2(x, y, chunk_box[k, 0], chunk_box[k, 1], chunk_box[k, 2], chunk_box[k, 3]) > limit:
                 continue
+            # a chunk is one feature's: its nearest segment first, then one comparison
+            d2 = np.inf
             for s in range(chunk_start[k], chunk_start[k + 1]):
-                d2 = _segment_d2(x, y, x0[s], y0[s], x1[s], y1[s])
-                f = feature[s]
-                if d2 < best or (d2 == best and f < best_f):  # ties (shared outlines): lowest index
-                    best, best_f = d2, f
-        out_index[i] = best_f
-        out_distance[i] = np.sqrt(best)
+                d2 = min(d2, _step_d2(x, y, x0[s], y0[s], dx[s], dy[s], inv[s]))
+            f = feature[chunk_start[k]]
+            if d2 < best or (d2 == best and f < best_f):  # ties (shared outlines): lowest index
+                if f != best_f:
+                    second = best
+                best, best_f = d2, f
+                limit = (np.sqrt(best) + tol) ** 2
+            elif f != best_f and d2 < second:
+                second = d2
+        _store(i, best_f, best, second, tol, out_index, out_distance, out_close)
 
 
 def nearest(
     segments: Segments, x: np.ndarray, y: np.ndarray, skip: np.ndarray | None = None, cells: CellIndex | None = None
-):
+) -> tuple[np.ndarray, np.ndarray]:
     """Index of the nearest feature's outline and the distance to it, per metric point.
 
     ``skip`` marks points not to compute (index -1, distance NaN), as do NaN coordinates.
     ``cells`` (a CellIndex of ``segments``) makes the search local; the answers are the same.
     """
+    index, distance, _ = nearest_with_ties(segments, x, y, skip, cells, tol=0.0)
+    return index, distance
+
+
+def nearest_with_ties(
+    segments: Segments,
+    x: np.ndarray,
+    y: np.ndarray,
+    skip: np.ndarray | None = None,
+    cells: CellIndex | None = None,
+    *,
+    tol: float,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """As :func:`nearest`, plus per point whether another feature is within ``tol`` metres of the
+    nearest one (True for exact ties too) or the distance within ``tol`` of a multiple of 0.05 m
+    (where its 0.1 m rounding turns): the answers a position error below tol/2 could change."""
     x = np.ascontiguousarray(x, dtype=np.float64)
     y = np.ascontiguousarray(y, dtype=np.float64)
     skip = np.zeros(x.shape, dtype=bool) if skip is None else np.ascontiguousarray(skip, dtype=bool)
     index = np.empty(x.shape, dtype=np.int64)
     distance = np.empty(x.shape, dtype=np.float64)
+    close = np.empty(x.shape, dtype=bool)
     s = segments
     bounds = np.ascontiguousarray(s.bounds)
+    dx, dy, inv = s.steps
 
     def run(a, b):
         if cells is None:
-            _nearest(x[a:b], y[a:b], skip[a:b], s.x0, s.y0, s.x1, s.y1, s.offsets, bounds, index[a:b], distance[a:b])
+            _nearest(x[a:b], y[a:b], skip[a:b], s.x0, s.y0, dx, dy, inv, s.offsets, bounds, tol,
+                     index[a:b], distance[a:b], close[a:b])  # fmt: skip
             return
         _nearest_cells(
-            x[a:b], y[a:b], skip[a:b], s.x0, s.y0, s.x1, s.y1, s.offsets, bounds,
+            x[a:b], y[a:b], skip[a:b], s.x0, s.y0, dx, dy, inv, s.offsets, bounds,
             cells.x0, cells.y0, cells.cell, cells.nx, cells.ny, cells.cell_offsets, cells.entries, cells.lower,
-            cells.feature, cells.chunk_start, cells.chunk_box, index[a:b], distance[a:b],
+            cells.feature, cells.chunk_start, cells.chunk_box, tol, index[a:b], distance[a:b], close[a:b],
         )  # fmt: skip
 
     for_slices(run, len(x))
-    return index, distance
+    return index, distance, close

@@ -2,7 +2,9 @@
 
 Works on WGS84 coordinate arrays (degrees). Containment is ``intersects`` (a point on a boundary
 is inside), as geopandas.sjoin(predicate="intersects"). Distances are metres in EPSG:4547.
-Used by ``locate`` (one point) and ``join`` (millions); both get the same answers.
+Used by ``locate`` (one point) and ``join`` (millions); both get the same answers. For millions,
+metres come from a lattice of PROJ's (``_lattice``, < MAX_ERROR_M from PROJ) and the few answers
+such an error could change are computed again from PROJ's own metres.
 """
 
 from __future__ import annotations
@@ -22,7 +24,13 @@ from gzspatial.settings import FAST_MIN_POINTS
 
 log = logging.getLogger(__name__)
 
-#: Default half-width of the axis corridor, km.
+#: The metre lattice covers the city's bounds widened by this much (degrees); PROJ beyond.
+LATTICE_PAD_DEG = 0.25
+#: Largest interpolation error of the metre lattice accepted when it is built, m (else PROJ only).
+MAX_ERROR_M = 1e-8
+#: Answers are computed again from PROJ's metres where an error this small (m) could change them:
+#: 10x MAX_ERROR_M (a position error e changes a distance by at most e, a difference by 2e).
+TIE_TOL_M = 10 * MAX_ERROR_M
 
 
 @dataclass(frozen=True)
@@ -148,23 +156,45 @@ class LayoutIndex:
         return build_grid(polygons)
 
     @cached_property
-    def _region_classes(self) -> tuple[np.ndarray, np.ndarray]:
-        """The grid's cells as small class numbers and the answer of each class.
+    def _region_classes(self):
+        """The grid's cells as small class numbers (a _grid.BlockedClasses) and the answer of each class.
 
         Class 0 is "near a boundary" (answered exactly), the others each stand for one distinct
         answer of the regions; the table's rows are (district, core, in_city, nodes...), row 0
         "nothing" (also the answer off the grid). Small numbers keep the grid cache-friendly.
         """
+        from gzspatial._grid import BlockedClasses
+
         regions = self.membership_exact(self.grid.representatives)
-        table = np.column_stack([regions.district, regions.core, regions.in_city, regions.nodes])
-        nothing = np.append([-1, -1, 0], np.full(regions.nodes.shape[1], -1))
+        # as many node columns as a point can have, so that answers near boundaries fit unwidened
+        nodes = _pad(regions.nodes, self._node_depth)
+        table = np.column_stack([regions.district, regions.core, regions.in_city, nodes])
+        nothing = np.append([-1, -1, 0], np.full(nodes.shape[1], -1))
         table[0] = nothing  # label 0: near a boundary
         is_near = np.zeros((len(table), 1), dtype=np.int64)
         is_near[0] = -1  # sorts first: class 0
         distinct, class_of = np.unique(np.hstack([is_near, table]), axis=0, return_inverse=True)
         dtype = np.uint8 if len(distinct) <= 255 else np.int16 if len(distinct) <= 32767 else np.int32
         classes = class_of.ravel()[self.grid.labels].astype(dtype)
-        return classes, np.ascontiguousarray(distinct[:, 1:])
+        return BlockedClasses.of(classes), np.ascontiguousarray(distinct[:, 1:])
+
+    @cached_property
+    def _node_depth(self) -> int:
+        """Most nodes any one point lies in (boundaries included): overlaps of 2, 3, ... nodes."""
+        if self.nodes is None:
+            return 1
+        geometries = self.nodes.layer.geometries
+        overlaps: list[tuple[tuple[int, ...], shapely.Geometry]] = [((i,), g) for i, g in enumerate(geometries)]
+        depth = 1
+        while overlaps:
+            found = [
+                ((*members, j), shapely.intersection(shape, geometries[j]))
+                for members, shape in overlaps
+                for j in range(members[-1] + 1, len(geometries))
+                if shapely.intersects(shape, geometries[j])
+            ]
+            depth, overlaps = (depth + 1, found) if found else (depth, [])
+        return depth
 
     def membership_grid(self, lon: np.ndarray, lat: np.ndarray) -> Membership:
         """Same answers as membership_exact, looked up in the grid; exact tests near boundaries."""
@@ -185,7 +215,8 @@ class LayoutIndex:
 
         def run(a, b):
             lookup_classes(
-                lon[a:b], lat[a:b], grid.x0, grid.y0, CELL_DEG, classes, table, cls[a:b],
+                lon[a:b], lat[a:b], grid.x0, grid.y0, CELL_DEG, classes.ny, classes.nx, classes.block,
+                classes.coarse, classes.blocks, table, cls[a:b],
                 result.district[a:b], result.core[a:b], result.in_city[a:b], result.nodes[a:b],
             )  # fmt: skip
 
@@ -283,6 +314,65 @@ class LayoutIndex:
             distance[rows[pairs[0][first]]] = dist[first]
         return index, distance
 
+    # --- metres ------------------------------------------------------------------------------
+
+    @cached_property
+    def _lattice(self):
+        """Interpolated projection to metres over the city and LATTICE_PAD_DEG around it (None if
+        its measured error is above MAX_ERROR_M: then PROJ answers every point)."""
+        from gzspatial._lattice import Lattice
+
+        minx, miny, maxx, maxy = shapely.total_bounds(self.city.layer.geometries)
+        bounds = (minx - LATTICE_PAD_DEG, miny - LATTICE_PAD_DEG, maxx + LATTICE_PAD_DEG, maxy + LATTICE_PAD_DEG)
+        lattice = Lattice.build(bounds, to_metric_points)
+        return lattice if lattice.max_error <= MAX_ERROR_M else None
+
+    def _metric_points(self, lon: np.ndarray, lat: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """(x, y, approximate): METRIC_CRS metres, interpolated (``approximate``) where the lattice
+        covers the point, from PROJ elsewhere."""
+        if self._lattice is None:
+            return (*to_metric_points(lon, lat), np.zeros(len(lon), dtype=bool))
+        x, y, approximate = self._lattice.interpolate(lon, lat)
+        off = np.flatnonzero(~approximate & ~np.isnan(lon) & ~np.isnan(lat))
+        if len(off):
+            x[off], y[off] = to_metric_points(lon[off], lat[off])
+        return x, y, approximate
+
+    def _distances(self, x, y, skip, tol: float):
+        """Nearest axis section and node by the compiled kernels: (axis index, m, close), (node
+        index, m, close); ``close`` as in _distance.nearest_with_ties."""
+        from gzspatial._distance import nearest_with_ties
+
+        n = len(x)
+
+        def none():
+            return np.full(n, -1, dtype=np.int64), np.full(n, np.nan), np.zeros(n, dtype=bool)
+
+        def run(index, skip_rows):
+            segments, cells = index
+            return nearest_with_ties(segments, x, y, skip_rows, cells, tol=tol)
+
+        axis = run(self._axis_index, None) if self.axis is not None else none()
+        nodes = run(self._nodes_index, skip) if self.nodes is not None else none()
+        return axis, nodes
+
+    def _fast_distances(self, lon, lat, skip):
+        """(axis index, m), (node index, m) of WGS84 points, the same answers as from PROJ's metres.
+
+        Metres come from the lattice (error < MAX_ERROR_M); the rows whose answer such an error
+        could change (``close``: another feature within TIE_TOL_M, or a distance within TIE_TOL_M
+        of a multiple of 0.05 m, where the 0.1 m rounding turns) are computed again from PROJ's metres.
+        """
+        x, y, approximate = self._metric_points(lon, lat)
+        (a_idx, a_m, a_close), (n_idx, n_m, n_close) = self._distances(x, y, skip, TIE_TOL_M)
+        refine = approximate & (a_close | n_close)
+        rows = np.flatnonzero(refine)
+        if len(rows):
+            ex, ey = to_metric_points(lon[rows], lat[rows])
+            (ra_idx, ra_m, _), (rn_idx, rn_m, _) = self._distances(ex, ey, skip[rows], 0.0)
+            a_idx[rows], a_m[rows], n_idx[rows], n_m[rows] = ra_idx, ra_m, rn_idx, rn_m
+        return (a_idx, a_m), (n_idx, n_m)
+
     # --- everything at once ----------------------------------------------------------------
 
     def attribute(self, lon: np.ndarray, lat: np.ndarray, *, method: str = "auto") -> Attribution:
@@ -294,27 +384,29 @@ class LayoutIndex:
         lon = np.asarray(lon, dtype=np.float64)
         lat = np.asarray(lat, dtype=np.float64)
         use_grid = method == "grid" or (method == "auto" and len(lon) >= FAST_MIN_POINTS)
-        valid = ~np.isnan(lon) & ~np.isnan(lat)
+        n = len(lon)
         if use_grid:
             membership = self.membership_grid(lon, lat)
+            inside = membership.nodes[:, 0] >= 0
+            (axis_idx, axis_m), (node_idx, node_m) = self._fast_distances(lon, lat, inside)
         else:
-            membership = Membership.empty(len(lon))
+            valid = ~np.isnan(lon) & ~np.isnan(lat)
+            membership = Membership.empty(n)
             rows = np.flatnonzero(valid)
             exact = self.membership_exact(np.asarray(shapely.points(lon[rows], lat[rows])))
             membership.district[rows], membership.core[rows] = exact.district, exact.core
             membership.in_city[rows] = exact.in_city
             membership.nodes = _pad(membership.nodes, exact.nodes.shape[1])
             membership.nodes[rows] = exact.nodes
-        x, y = to_metric_points(lon, lat) if use_grid else crs.transform(lon, lat, crs.WGS84, crs.METRIC_CRS)
-        n = len(lon)
-        axis_idx, axis_m = np.full(n, -1, dtype=np.int64), np.full(n, np.nan)
-        if self.axis is not None:
-            axis_idx, axis_m = self.axis_distance(x, y, fast=use_grid)
-        node_idx, node_m = np.full(n, -1, dtype=np.int64), np.full(n, np.nan)
-        if self.nodes is not None:
             inside = membership.nodes[:, 0] >= 0
-            node_idx, node_m = self.nearest_node(x, y, inside, fast=use_grid)
-            node_idx[inside], node_m[inside] = membership.nodes[inside, 0], 0.0
+            x, y = crs.transform(lon, lat, crs.WGS84, crs.METRIC_CRS)
+            axis_idx, axis_m = np.full(n, -1, dtype=np.int64), np.full(n, np.nan)
+            if self.axis is not None:
+                axis_idx, axis_m = self.axis_distance(x, y, fast=False)
+            node_idx, node_m = np.full(n, -1, dtype=np.int64), np.full(n, np.nan)
+            if self.nodes is not None:
+                node_idx, node_m = self.nearest_node(x, y, inside, fast=False)
+        node_idx[inside], node_m[inside] = membership.nodes[inside, 0], 0.0
         return Attribution(membership, axis_idx, axis_m, node_idx, node_m)
 
 

@@ -150,6 +150,15 @@ class Coded:
         table = pa.array([*self.categories, ""], type=pa.string())
         return table.take(np.where(self.codes < 0, len(self.categories), self.codes))
 
+    def to_dictionary(self) -> pa.DictionaryArray:
+        """The column as an Arrow dictionary array (int32 indices into the distinct texts, '' for
+        code -1): no per-row string is built; ``.cast(pa.string())`` equals :meth:`to_arrow`."""
+        import pyarrow as pa
+
+        table = pa.array([*self.categories, ""], type=pa.string())
+        indices = np.where(self.codes < 0, len(self.categories), self.codes).astype(np.int32)
+        return pa.DictionaryArray.from_arrays(indices, table)
+
     def to_pandas(self) -> pd.Categorical:
         """A pandas Categorical (the few distinct names of millions of rows stored once)."""
         import pandas as pd

@@ -13,6 +13,8 @@ DEFAULT_CORRIDOR_KM: float = 2.0
 GRID_CELL_DEG: float = 0.0005
 #: Distance index cell, metres: each lists the outline segments that can be nearest inside it.
 DISTANCE_CELL_M: float = 1000.0
+#: Lattice of points projected by PROJ to metres, degrees: between them metres are interpolated (cubic).
+LATTICE_STEP_DEG: float = 0.01
 #: From this many points on, containment uses the grid and distances the compiled kernels.
 FAST_MIN_POINTS: int = 50_000
 #: From this many points on, GCJ-02/BD-09 conversions run through the compiled (numba) kernels.

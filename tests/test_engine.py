@@ -212,3 +212,29 @@ def test_concurrent_callers_get_their_own_answers(index):
         np.testing.assert_array_equal(a.membership.district, b.membership.district)
     for a, b in zip(gcj_alone, gcj_together, strict=True):
         np.testing.assert_array_equal(a, b)
+
+
+def test_node_columns_fit_the_deepest_overlap(index):
+    """The grid's node matrix is as wide as the most nodes a point can lie in (here a node inside
+    another: 2), so answers near boundaries never widen it."""
+    assert index._node_depth == 2
+    lon, lat = _points(index)
+    nodes = index.membership_grid(lon, lat).nodes
+    assert nodes.shape[1] == 2 and ((nodes >= 0).sum(axis=1) == 2).any()
+
+
+def test_blocked_classes_give_every_cell_its_class():
+    from gzspatial._grid import BlockedClasses
+
+    rng = np.random.default_rng(12)
+    regions = rng.integers(0, 5, (4, 3))
+    classes = np.repeat(np.repeat(regions, 20, axis=0), 20, axis=1)[:54, :35].astype(np.uint8)  # not whole blocks
+    classes[rng.integers(0, 54, 5), rng.integers(0, 35, 5)] = 0  # scattered "near a boundary" cells
+    blocked = BlockedClasses.of(classes)
+    iy, ix = np.indices(classes.shape)
+    k = blocked.coarse[iy // blocked.block, ix // blocked.block]
+    mixed = k < 0
+    looked_up = k.copy()
+    looked_up[mixed] = blocked.blocks[-1 - k[mixed], (iy[mixed] % blocked.block) * blocked.block + ix[mixed] % 8]
+    np.testing.assert_array_equal(looked_up, classes)
+    assert mixed.any() and (~mixed).any()
