@@ -399,7 +399,7 @@ class LayoutIndex:
             membership.nodes = _pad(membership.nodes, exact.nodes.shape[1])
             membership.nodes[rows] = exact.nodes
             inside = membership.nodes[:, 0] >= 0
-            x, y = crs.transform(lon, lat, crs.WGS84, crs.METRIC_CRS)
+            x, y = _no_position_as_nan(lon, lat, *crs.transform(lon, lat, crs.WGS84, crs.METRIC_CRS))
             axis_idx, axis_m = np.full(n, -1, dtype=np.int64), np.full(n, np.nan)
             if self.axis is not None:
                 axis_idx, axis_m = self.axis_distance(x, y, fast=False)
@@ -432,7 +432,13 @@ def to_metric_points(lon: np.ndarray, lat: np.ndarray) -> tuple[np.ndarray, np.n
         x[a:b], y[a:b] = transformer.transform(lon[a:b], lat[a:b])
 
     for_slices(run, len(lon))
-    missing = np.isnan(lon) | np.isnan(lat)  # one NaN coordinate: no position
+    return _no_position_as_nan(lon, lat, x, y)
+
+
+def _no_position_as_nan(lon, lat, x, y) -> tuple[np.ndarray, np.ndarray]:
+    """NaN metres where a coordinate is NaN (no position) or PROJ gives no finite answer (a point
+    far outside the Gauss-Krüger zone, e.g. 15°E: inf), so no distance is computed from them."""
+    missing = np.isnan(lon) | np.isnan(lat) | ~np.isfinite(x) | ~np.isfinite(y)
     x[missing], y[missing] = np.nan, np.nan
     return x, y
 

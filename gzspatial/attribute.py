@@ -196,6 +196,11 @@ def _node_lists(matrix: np.ndarray, node_names: np.ndarray) -> Coded:
     return Coded(np.array(texts, dtype=object), codes)
 
 
+#: gz_note of a point so far from Guangzhou that METRIC_CRS (a 3-degree Gauss-Krüger zone) has no
+#: metres for it: its distance columns are left blank rather than filled with meaningless numbers.
+FAR_NOTE = "too far from Guangzhou for distances in EPSG:4547 (left blank)"
+
+
 def gz_columns(attribution: Attribution, checked, index: LayoutIndex, options: Options) -> dict:
     """The gz_* columns (in GZ_COLUMNS order): Coded text, or numpy arrays for numbers and flags."""
     labels = _Labels(index, options.lang)
@@ -204,9 +209,12 @@ def gz_columns(attribution: Attribution, checked, index: LayoutIndex, options: O
     code = {status: np.int8(i) for i, status in enumerate(STATUSES)}
     status = checked.status_code.copy()
     notes = dict(checked.notes)
-    outside = ~m.in_city & ((status == code[STATUS_OK]) | (status == code[STATUS_SWAPPED])) & usable
+    outside = ~m.in_city & ((status == code[STATUS_OK]) | (status == code[STATUS_SWAPPED]))
     for row in np.flatnonzero(outside & (status == code[STATUS_SWAPPED])).tolist():
         notes[row] += "; outside Guangzhou"
+    if index.axis is not None or index.nodes is not None:  # a position but no distance: beyond METRIC_CRS
+        for row in np.flatnonzero(outside & ~usable).tolist():
+            notes[row] = notes.get(row, "outside Guangzhou") + f"; {FAR_NOTE}"
     note = Coded.sparse(
         notes, len(status), default_mask=outside & (status == code[STATUS_OK]), default="outside Guangzhou"
     )

@@ -164,11 +164,14 @@ def test_join_flags_every_unusable_point_and_keeps_every_row(points):
         assert status in (("ok", "swapped", "outside") if _usable(x, y) else ("invalid",)), (x, y)
 
 
-FAR_AWAY = "known bug: 15°E on the equator is beyond the metric projection (inf): distances inf/NaN, a RuntimeWarning"
-
-
-@pytest.mark.xfail(strict=True, raises=RuntimeWarning, reason=FAR_AWAY)
-def test_join_far_from_guangzhou_gives_finite_distances():
-    joined = gzspatial.join(pd.DataFrame({"lon": [15.0], "lat": [0.0]}), crs="wgs84")
-    assert joined.loc[0, "gz_status"] == "outside"
-    assert np.isfinite(joined.loc[0, ["gz_axis_distance_m", "gz_nearest_node_m"]].astype(float)).all()
+@pytest.mark.parametrize("rows", [1, 60_000])  # the exact path and the grid path
+def test_join_far_beyond_the_metric_zone_is_outside_with_blank_distances(rows):
+    """15°E on the equator has no metres in EPSG:4547 (PROJ: inf): outside, distances blank and said
+    why, no warning; a point in the zone keeps its distances."""
+    joined = gzspatial.join(pd.DataFrame({"lon": [15.0, 113.3] * rows, "lat": [0.0, 23.1] * rows}), crs="wgs84")
+    far, near = joined.iloc[0], joined.iloc[1]
+    assert far["gz_status"] == "outside" and "too far from Guangzhou for distances in EPSG:4547" in far["gz_note"]
+    assert np.isnan(far[["gz_axis_distance_m", "gz_nearest_node_m"]].astype(float)).all()
+    assert (
+        near["gz_status"] == "ok" and np.isfinite(near[["gz_axis_distance_m", "gz_nearest_node_m"]].astype(float)).all()
+    )
