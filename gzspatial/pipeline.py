@@ -11,11 +11,13 @@ batches: CSV, Parquet/GeoParquet, GeoPackage and GeoJSON (WGS84 points), all thr
 from __future__ import annotations
 
 import json
+import queue
 import sys
-from collections.abc import Callable, Iterable, Iterator
+import threading
+from collections.abc import Callable, Generator, Iterable, Iterator
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import IO, TYPE_CHECKING
+from typing import IO, TYPE_CHECKING, Literal
 
 import numpy as np
 
@@ -43,6 +45,11 @@ GZ_TYPES = {"gz_on_axis": "bool_", "gz_axis_distance_m": "float64", "gz_nearest_
             "gz_geocode_score": "float64", "gz_geocode_lon": "float64", "gz_geocode_lat": "float64"}  # fmt: skip
 CSV_SUFFIXES = ("", ".csv", ".txt", ".tsv")
 
+#: Parquet compression: zstd (level 1) writes 2M joined rows in about 0.8 s to 60 MB; snappy 0.6 s, 92 MB;
+#: lz4 0.6 s, 89 MB; none 0.5 s, 165 MB (measured with the text gz_ columns as dictionaries). Smallest for
+#: a little time: the writer runs in its own stage, beside the attribution that bounds the rate.
+PARQUET_CODEC: Literal["zstd"] = "zstd"
+
 #: Outputs written batch by batch (the rest: .xlsx, a whole-table format, is written from a frame).
 STREAM_OUTPUTS = (*CSV_SUFFIXES, ".parquet", ".gpkg", ".geojson", ".json")
 
@@ -65,12 +72,15 @@ class Plan:
 
         return (*GZ_COLUMNS, *(GEOCODE_COLUMNS if self.geocoder is not None else ()))
 
-    def output_schema(self, schema: pa.Schema) -> pa.Schema:
-        """The joined schema: the input's fields (own gz_ columns dropped), then the gz_ columns."""
+    def output_schema(self, schema: pa.Schema, *, dictionary: bool = False) -> pa.Schema:
+        """The joined schema: the input's fields (own gz_ columns dropped), then the gz_ columns
+        (``dictionary``: the text ones dictionary-encoded, as Parquet stores a few names per million rows)."""
         import pyarrow as pa
 
         kept = [f for f in schema if f.name not in self.dropped]
-        return pa.schema(kept + [pa.field(n, getattr(pa, GZ_TYPES.get(n, "string"))()) for n in self.gz_names])
+        text = pa.dictionary(pa.int32(), pa.string()) if dictionary else pa.string()
+        gz = [pa.field(n, getattr(pa, GZ_TYPES[n])() if n in GZ_TYPES else text) for n in self.gz_names]
+        return pa.schema(kept + gz)
 
 
 def make_plan(
@@ -137,14 +147,17 @@ class Joined:
     lat: np.ndarray
 
 
-def join_batches(batches: Iterable, plan: Plan, schema=None) -> Iterator[Joined]:
-    """Join a stream of Arrow record batches (all of one schema), batch by batch, in order."""
+def join_batches(batches: Iterable, plan: Plan, schema=None, *, dictionary: bool = False) -> Iterator[Joined]:
+    """Join a stream of Arrow record batches (all of one schema), batch by batch, in order.
+
+    ``dictionary``: text gz_ columns as dictionary arrays (see :meth:`Plan.output_schema`).
+    """
     import pyarrow as pa
 
     out_schema = None
     for batch in batches:
         if out_schema is None:
-            out_schema = plan.output_schema(schema or batch.schema)
+            out_schema = plan.output_schema(schema or batch.schema, dictionary=dictionary)
             keep = [i for i, name in enumerate(batch.schema.names) if name not in plan.dropped]
         n = batch.num_rows
         blank = np.full(n, None, dtype=object)
@@ -154,9 +167,90 @@ def join_batches(batches: Iterable, plan: Plan, schema=None) -> Iterator[Joined]
             row_crs = batch.column(plan.crs_column).cast(pa.string()).to_numpy(zero_copy_only=False)
         addresses = batch.column(plan.address[0]).to_pylist() if plan.address else None
         columns, w_lon, w_lat = join_columns(plan, x, y, row_crs=row_crs, addresses=addresses)
-        arrays = [batch.column(i) for i in keep] + [_to_arrow(v) for v in columns.values()]
-        arrays = [a if a.type == f.type else a.cast(f.type) for a, f in zip(arrays, out_schema, strict=True)]
+        arrays = [batch.column(i) for i in keep] + [_gz_arrow(v, dictionary) for v in columns.values()]
+        arrays = [_as_type(a, f.type) for a, f in zip(arrays, out_schema, strict=True)]
         yield Joined(pa.RecordBatch.from_arrays(arrays, schema=out_schema), w_lon, w_lat)
+
+
+def _gz_arrow(values, dictionary: bool) -> pa.Array:
+    """One gz_ column as Arrow; a coded text column as a dictionary array when ``dictionary``
+    (no text built per row: the writer stores the few names once per row group)."""
+    import pyarrow as pa
+
+    from gzspatial.attribute import Coded
+
+    if dictionary and isinstance(values, Coded):
+        indices = np.where(values.codes < 0, len(values.categories), values.codes).astype(np.int32)
+        names = pa.array([*values.categories, ""], type=pa.string())
+        return pa.DictionaryArray.from_arrays(indices, names)
+    if isinstance(values, pa.DictionaryArray) and not dictionary:
+        return values.dictionary.take(values.indices)
+    return values if isinstance(values, pa.Array) else _to_arrow(values)
+
+
+def _as_type(array: pa.Array, kind: pa.DataType) -> pa.Array:
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    if array.type == kind:
+        return array
+    if pa.types.is_dictionary(kind):
+        return pc.dictionary_encode(array.cast(kind.value_type)).cast(kind)
+    return array.cast(kind)
+
+
+# --- stages in threads: read, attribute and write overlap -----------------------------------------
+
+#: Items a stage may run ahead of the next one: enough to hide jitter, few enough to bound memory.
+AHEAD = 2
+_DONE = object()
+
+
+def in_background(items: Iterable, *, ahead: int = AHEAD, name: str = "gzspatial-stage") -> Generator:
+    """The items of ``items``, produced by a daemon thread at most ``ahead`` items ahead, in order.
+
+    Lets a stage that releases the GIL (pyarrow's CSV reader, the nogil kernels) run while the next
+    one consumes. An exception in the thread is raised here, at the item it stopped at; closing this
+    generator (the consumer failed, or was interrupted: SIGINT) stops the thread at its next item.
+    """
+    out: queue.Queue = queue.Queue(maxsize=ahead)
+    stop = threading.Event()
+
+    def put(item) -> bool:
+        while not stop.is_set():
+            try:
+                out.put(item, timeout=0.05)
+                return True
+            except queue.Full:
+                continue
+        return False
+
+    def produce() -> None:
+        try:
+            for item in items:
+                if not put((item, None)):
+                    return
+            put((_DONE, None))
+        except BaseException as exc:  # handed to the consumer, which raises it
+            put((_DONE, exc))
+        finally:
+            close = getattr(items, "close", None)
+            if close is not None:
+                close()
+
+    thread = threading.Thread(target=produce, name=name, daemon=True)
+    thread.start()
+    try:
+        while True:
+            item, error = out.get()
+            if error is not None:
+                raise error
+            if item is _DONE:
+                return
+            yield item
+    finally:
+        stop.set()
+        thread.join(timeout=10)  # it finishes the item in hand, then sees ``stop``
 
 
 # --- sources: a file as (schema, batches, size in bytes) -------------------------------------------
@@ -336,7 +430,13 @@ def _nothing(joined) -> None:
 
 
 def write_parquet(stream: Iterator[Joined], schema, output, *, tap: Callable | None = None) -> None:
-    """Joined batches to GeoParquet: the table plus WGS84 points in ``geometry`` (WKB, EPSG:4326)."""
+    """Joined batches to GeoParquet: the table plus WGS84 points in ``geometry`` (WKB, EPSG:4326).
+
+    Give the batches of ``join_batches(..., dictionary=True)``: its text gz_ columns are stored
+    dictionary-encoded (read back as categoricals by pandas); other columns plain (unique names,
+    coordinates: a dictionary would be built and abandoned). One row group per batch.
+    """
+    import pyarrow as pa
     import pyarrow.parquet as pq
 
     from gzspatial.io import atomic_output_path
@@ -344,7 +444,12 @@ def write_parquet(stream: Iterator[Joined], schema, output, *, tap: Callable | N
     if "geometry" in schema.names:
         raise InputError("the input has a column named 'geometry': rename it to write GeoParquet")
     out_schema = _geo_schema(schema, {b"geo": _geo_metadata()})
-    with atomic_output_path(Path(output)) as tmp, pq.ParquetWriter(tmp, out_schema) as writer:
+    text = [f.name for f in schema if pa.types.is_dictionary(f.type)]  # the gz_ names: a few per row group
+    with (
+        atomic_output_path(Path(output)) as tmp,
+        # pyarrow-stubs type use_dictionary as bool only; pyarrow takes a list of column names too
+        pq.ParquetWriter(tmp, out_schema, compression=PARQUET_CODEC, use_dictionary=text) as writer,  # type: ignore[arg-type]
+    ):
         for joined in stream:
             (tap or _nothing)(joined)
             writer.write_batch(_with_points(joined, out_schema))
@@ -438,7 +543,8 @@ def join_file(
     except BaseException:
         opened.close()
         raise
-    schema = plan.output_schema(opened.schema)
+    parquet = suffix == ".parquet"
+    schema = plan.output_schema(opened.schema, dictionary=parquet)
     counts = dict.fromkeys(STATUSES, 0)
     done = {"rows": 0, "bytes": 0}
 
@@ -449,15 +555,19 @@ def join_file(
         if on_batch is not None:
             on_batch(done["rows"], opened.done(), opened.total)
 
-    stream = join_batches(opened.batches, plan, opened.schema)
+    # three stages overlap: reading (this thread's helpers), attribution, writing (here)
+    stream = in_background(join_batches(in_background(opened.batches, name="gzspatial-read"), plan, opened.schema,
+                                        dictionary=parquet),
+                           name="gzspatial-join")  # fmt: skip
     try:
         if suffix in CSV_SUFFIXES:
             write_csv(stream, schema, output, excel_bom=excel_bom, excel_safe=excel_safe, tap=tap)
-        elif suffix == ".parquet":
+        elif parquet:
             write_parquet(stream, schema, output, tap=tap)
         else:
             write_gdal(stream, schema, output, tap=tap)
     finally:
+        stream.close()  # stops the stages (an error or SIGINT while writing)
         opened.close()
     return counts
 
