@@ -180,9 +180,11 @@ def _gz_arrow(values, dictionary: bool) -> pa.Array:
     from gzspatial.attribute import Coded
 
     if dictionary and isinstance(values, Coded):
-        indices = np.where(values.codes < 0, len(values.categories), values.codes).astype(np.int32)
-        names = pa.array([*values.categories, ""], type=pa.string())
-        return pa.DictionaryArray.from_arrays(indices, names)
+        # distinct names (a repeated one, '' often, makes the Parquet writer fall back to plain text)
+        first: dict[str, int] = {}
+        remap = np.array([first.setdefault(name, len(first)) for name in [*values.categories, ""]], dtype=np.int32)
+        indices = remap[np.where(values.codes < 0, len(values.categories), values.codes)]
+        return pa.DictionaryArray.from_arrays(indices, pa.array(list(first), type=pa.string()))
     if isinstance(values, pa.DictionaryArray) and not dictionary:
         return values.dictionary.take(values.indices)
     return values if isinstance(values, pa.Array) else _to_arrow(values)
@@ -272,13 +274,13 @@ def open_csv(source: str | Path, *, encoding: str | None = None, delimiter: str 
     """A CSV (or ``-``: stdin) as batches of text columns; encoding and delimiter decided once."""
     import io as _io
 
-    from gzspatial.attribute import _open_csv_as_text
     from gzspatial.io import (
         check_input_path,
         check_unique_columns,
         decide_delimiter,
         detect_encoding,
         detect_file_encoding,
+        open_csv_text,
     )
 
     stream: IO[bytes] | None
@@ -288,6 +290,7 @@ def open_csv(source: str | Path, *, encoding: str | None = None, delimiter: str 
             raise InputError("<stdin> is empty: expected a header row with coordinate columns")
         encoding = encoding or detect_encoding(data, source="<stdin>")
         stream, size, head = _io.BytesIO(data), len(data), data[: 1 << 16]
+        lines: Callable[[], Iterable[bytes]] = lambda: data.split(b"\n")
     else:
         path = check_input_path(source)
         size = path.stat().st_size
@@ -297,25 +300,36 @@ def open_csv(source: str | Path, *, encoding: str | None = None, delimiter: str 
             raise InputError(f"{path} is empty: expected a header row with coordinate columns")
         encoding = encoding or detect_file_encoding(path)
         stream = None
-    header = head.split(b"\n", 1)[0].decode(encoding, errors="replace").lstrip("\ufeff")
+        lines = lambda: _file_lines(path)
+    try:
+        header = head.split(b"\n", 1)[0].decode(encoding, errors="replace").lstrip("\ufeff")
+    except LookupError:
+        raise InputError(f"unknown encoding {encoding!r}: give e.g. --encoding gbk or utf-8") from None
     delimiter = decide_delimiter(delimiter, header, str(source))
     if stream is None:
         # a Python file object: pyarrow reads it block by block as batches are taken (given a path,
         # its reader reads far ahead, and memory grows with the file)
         stream = open(path, "rb")  # noqa: SIM115 (closed by Source.close or when the batches end)
     try:
-        reader = _open_csv_as_text(stream, encoding, delimiter, source, CSV_BLOCK_BYTES)
+        reader = open_csv_text(stream, encoding, delimiter, source, CSV_BLOCK_BYTES, lines)
         check_unique_columns(reader.schema.names, str(source))
     except BaseException:
         stream.close()
         raise
     read = [0]  # bytes of cells read so far: about the bytes of the file read
-    batches = _checked_csv(reader, source, read, stream)
+    batches = _checked_csv(reader, source, read, stream, encoding, lines)
     return Source(str(source), reader.schema, batches, size, lambda: min(read[0], size), stream.close)
 
 
-def _checked_csv(reader, source, read: list[int], stream) -> Iterator:
+def _file_lines(path: Path) -> Iterator[bytes]:
+    with open(path, "rb") as handle:
+        yield from handle
+
+
+def _checked_csv(reader, source, read: list[int], stream, encoding: str, lines) -> Iterator:
     import pyarrow as pa
+
+    from gzspatial.io import csv_batch_error
 
     rows = 0
     try:
@@ -324,8 +338,8 @@ def _checked_csv(reader, source, read: list[int], stream) -> Iterator:
                 batch = reader.read_next_batch()
             except StopIteration:
                 return
-            except pa.ArrowInvalid as exc:
-                raise InputError(f"{source} is not a well-formed CSV after row {rows}: {exc}") from None
+            except (pa.ArrowInvalid, UnicodeDecodeError) as exc:
+                raise csv_batch_error(exc, source, encoding, rows, lines) from None
             rows += batch.num_rows
             read[0] += batch.nbytes
             yield batch
@@ -469,10 +483,16 @@ def write_gdal(stream: Iterator[Joined], schema, output, *, tap: Callable | None
     field = out_schema.field("geometry").with_metadata({b"ARROW:extension:name": b"geoarrow.wkb"})
     out_schema = out_schema.set(out_schema.get_field_index("geometry"), field)
 
+    failed: list[BaseException] = []  # an error of the stages, which pyogrio reports only as "Error while accessing…"
+
     def batches() -> Iterator[pa.RecordBatch]:
-        for joined in stream:
-            (tap or _nothing)(joined)
-            yield _with_points(joined, out_schema)
+        try:
+            for joined in stream:
+                (tap or _nothing)(joined)
+                yield _with_points(joined, out_schema)
+        except BaseException as exc:
+            failed.append(exc)
+            raise
 
     path = Path(output)
     suffix = path.suffix.lower()
@@ -482,7 +502,11 @@ def write_gdal(stream: Iterator[Joined], schema, output, *, tap: Callable | None
         try:
             write_arrow(reader, tmp, driver=driver, geometry_name="geometry", geometry_type="Point",
                         crs="EPSG:4326", encoding="UTF-8", **options)  # fmt: skip
-        except (pyogrio.errors.DataSourceError, pyogrio.errors.DataLayerError) as exc:
+        except Exception as exc:
+            if failed:  # the stages' own error (SIGINT too), not the writer's
+                raise failed[0] from None
+            if not isinstance(exc, pyogrio.errors.DataSourceError | pyogrio.errors.DataLayerError):
+                raise
             full = _disk_full(path.parent)
             raise OutputError(
                 f"cannot write {str(path)!r}: {'No space left on device' if full else str(exc).splitlines()[0]}; "
