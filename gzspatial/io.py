@@ -858,11 +858,17 @@ def geometry_coordinates(frame) -> tuple[np.ndarray, np.ndarray, str | None, dic
     geometries give None (reported as blank); invalid ones are not repaired but reported in
     ``problems`` ({row: reason}).
     """
-    import shapely
-
     from gzspatial import crs as _crs
 
-    geometry = np.asarray(frame.geometry.values)
+    x, y, problems = geometry_points(np.asarray(frame.geometry.values))
+    declared = None if frame.crs is None else _crs.normalize_crs(frame.crs)
+    return x, y, declared, problems
+
+
+def geometry_points(geometry: np.ndarray) -> tuple[np.ndarray, np.ndarray, dict[int, str]]:
+    """(x, y, problems) of an array of shapely geometries (see :func:`geometry_coordinates`), in their CRS."""
+    import shapely
+
     missing = shapely.is_missing(geometry) | shapely.is_empty(geometry)
     invalid = ~missing & ~shapely.is_valid(geometry)
     problems = {int(i): f"invalid geometry: {shapely.is_valid_reason(geometry[i])} (not repaired)"
@@ -874,8 +880,7 @@ def geometry_coordinates(frame) -> tuple[np.ndarray, np.ndarray, str | None, dic
     x = shapely.get_x(points).astype(object)
     y = shapely.get_y(points).astype(object)
     x[missing] = y[missing] = None
-    declared = None if frame.crs is None else _crs.normalize_crs(frame.crs)
-    return x, y, declared, problems
+    return x, y, problems
 
 
 def write_output(frame, path: str | Path, *, lon=None, lat=None, excel_bom: bool = False,

@@ -65,12 +65,15 @@ class Plan:
     address: tuple[str, ...] = ()  # address column candidates; the first is used
     geocoder: object = None
     dropped: tuple[str, ...] = ()  # the input's own gz_ columns, replaced (overwrite_gz)
+    geometry: str | None = None  # a WKB geometry column answering every row (GIS formats, GeoParquet)
 
     @property
     def gz_names(self) -> tuple[str, ...]:
+        if self.geocoder is None:
+            return GZ_COLUMNS  # gzspatial.geocode (and its HTTP stack) not imported
         from gzspatial.geocode import GEOCODE_COLUMNS
 
-        return (*GZ_COLUMNS, *(GEOCODE_COLUMNS if self.geocoder is not None else ()))
+        return (*GZ_COLUMNS, *GEOCODE_COLUMNS)
 
     def output_schema(self, schema: pa.Schema, *, dictionary: bool = False) -> pa.Schema:
         """The joined schema: the input's fields (own gz_ columns dropped), then the gz_ columns
@@ -121,6 +124,24 @@ def make_plan(
     return Plan(options, lon_col, lat_col, crs_column, candidates, geocoder, dropped)
 
 
+def make_geometry_plan(
+    names, geometry: str, declared: str | None, *, options: Options | None = None, address=None, geocoder=None,
+    source: str = "the input",
+) -> Plan:  # fmt: skip
+    """The plan for a table answered from its WKB ``geometry`` column in the ``declared`` CRS
+    (normalized; None: the file does not say, then ``options.crs`` must), as ``gzspatial.join`` does
+    for a GeoDataFrame."""
+    from gzspatial.address import address_candidates
+
+    options = options or Options()
+    names = [str(n) for n in names]
+    dropped = tuple(check_gz_columns(names, options.overwrite_gz))
+    candidates = () if address is False else tuple(address_candidates(names, address))
+    system = resolve_crs(declared, options.crs, (), source=source)
+    options = replace(options, crs=system).checked()
+    return Plan(options, address=candidates, geocoder=geocoder, dropped=dropped, geometry=geometry)
+
+
 def join_columns(
     plan: Plan, x, y, *, row_crs=None, addresses=None, row_problems=None, coordinates=None
 ) -> tuple[dict, np.ndarray, np.ndarray]:
@@ -162,14 +183,29 @@ def join_batches(batches: Iterable, plan: Plan, schema=None, *, dictionary: bool
         n = batch.num_rows
         blank = np.full(n, None, dtype=object)
         x, y = (blank, blank) if plan.lon is None else (batch.column(plan.lon), batch.column(plan.lat))
+        problems, coordinates = None, None
+        if plan.geometry is not None:
+            x, y, problems = _geometry_points(batch.column(plan.geometry))
+            coordinates = True
         row_crs = None
         if plan.crs_column is not None:
             row_crs = batch.column(plan.crs_column).cast(pa.string()).to_numpy(zero_copy_only=False)
         addresses = batch.column(plan.address[0]).to_pylist() if plan.address else None
-        columns, w_lon, w_lat = join_columns(plan, x, y, row_crs=row_crs, addresses=addresses)
+        columns, w_lon, w_lat = join_columns(
+            plan, x, y, row_crs=row_crs, addresses=addresses, row_problems=problems, coordinates=coordinates
+        )
         arrays = [batch.column(i) for i in keep] + [_gz_arrow(v, dictionary) for v in columns.values()]
         arrays = [_as_type(a, f.type) for a, f in zip(arrays, out_schema, strict=True)]
         yield Joined(pa.RecordBatch.from_arrays(arrays, schema=out_schema), w_lon, w_lat)
+
+
+def _geometry_points(wkb: pa.Array) -> tuple[np.ndarray, np.ndarray, dict[int, str]]:
+    """(x, y, problems) of a batch's WKB geometries (as ``gzspatial.join`` answers a GeoDataFrame)."""
+    import shapely
+
+    from gzspatial.io import geometry_points
+
+    return geometry_points(shapely.from_wkb(wkb.to_numpy(zero_copy_only=False)))
 
 
 def _gz_arrow(values, dictionary: bool) -> pa.Array:
@@ -268,6 +304,27 @@ class Source:
     total: int  # bytes of a CSV, rows of a Parquet file (for progress)
     done: Callable[[], int]  # how much of ``total`` has been read so far
     close: Callable[[], None] = lambda: None  # release the file (also when no batch was taken)
+    geometry: Geometry | None = None  # GIS formats, GeoParquet: the rows' own geometry
+
+
+@dataclass(frozen=True)
+class Geometry:
+    """A source's WKB geometry column: rows are answered from it, and geo outputs keep it as it is."""
+
+    column: str
+    crs: str | None  # as the file declares it (WKT, PROJJSON text, EPSG:n); None: not declared
+    types: tuple[str, ...] = ()  # GeoParquet geometry types (Point, Polygon…); () unknown
+
+    @property
+    def declared(self) -> str | None:
+        """The declared CRS, normalized (``gcj02``, ``EPSG:4326``…)."""
+        return None if self.crs is None else _crs.normalize_crs(_pyproj_crs(self.crs))
+
+
+def _pyproj_crs(text: str):
+    import pyproj
+
+    return pyproj.CRS.from_user_input(text)
 
 
 def open_csv(source: str | Path, *, encoding: str | None = None, delimiter: str | None = None) -> Source:
@@ -348,7 +405,7 @@ def _checked_csv(reader, source, read: list[int], stream, encoding: str, lines) 
 
 
 def open_parquet(path: str | Path, *, batch_rows: int = 1 << 18) -> Source | None:
-    """A plain (non-geo) Parquet file read by row groups; None for GeoParquet (read as a GeoDataFrame)."""
+    """A Parquet file read by batches (GeoParquet: see :func:`open_geoparquet`; None when read as a frame)."""
     import pyarrow.parquet as pq
 
     from gzspatial.io import check_input_path
@@ -359,7 +416,7 @@ def open_parquet(path: str | Path, *, batch_rows: int = 1 << 18) -> Source | Non
     except (OSError, ValueError) as exc:
         raise InputError(f"{path} cannot be read as parquet: {str(exc).splitlines()[0]}") from None
     if b"geo" in (parquet.schema_arrow.metadata or {}):
-        return None
+        return open_geoparquet(parquet, path, batch_rows=batch_rows)
     schema = parquet.schema_arrow.remove_metadata()
     read = [0]
 
@@ -369,6 +426,76 @@ def open_parquet(path: str | Path, *, batch_rows: int = 1 << 18) -> Source | Non
             yield batch.replace_schema_metadata(None)
 
     return Source(str(path), schema, batches(), parquet.metadata.num_rows, lambda: read[0])
+
+
+def open_geoparquet(parquet, path: Path, *, batch_rows: int = 1 << 16) -> Source | None:
+    """A GeoParquet file read by batches, its primary WKB geometry kept; None for other geometry
+    encodings (GeoArrow native), read as a frame. CRS from the metadata (absent: OGC:CRS84, per the spec)."""
+    geo = json.loads(parquet.schema_arrow.metadata[b"geo"])
+    name = geo.get("primary_column", "geometry")
+    column = geo.get("columns", {}).get(name, {})
+    if str(column.get("encoding", "")).upper() != "WKB" or name not in parquet.schema_arrow.names:
+        return None
+    crs = column.get("crs", "OGC:CRS84")
+    crs_text = None if crs is None else crs if isinstance(crs, str) else json.dumps(crs)
+    geometry = Geometry(name, crs_text, tuple(column.get("geometry_types") or ()))
+    read = [0]
+
+    def batches() -> Iterator[pa.RecordBatch]:
+        for batch in parquet.iter_batches(batch_size=batch_rows):
+            read[0] += batch.num_rows
+            yield batch.replace_schema_metadata(None)
+
+    schema = parquet.schema_arrow.remove_metadata()
+    return Source(str(path), schema, batches(), parquet.metadata.num_rows, lambda: read[0], geometry=geometry)
+
+
+def open_gdal(path: str | Path, *, layer: str | None = None, encoding: str | None = None,
+              batch_rows: int = 1 << 16) -> Source:  # fmt: skip
+    """A GIS file (GeoPackage, Shapefile, GeoJSON, FlatGeobuf…) read by batches through pyogrio/GDAL;
+    its geometry is named ``geometry`` (as geopandas names it) and its declared CRS kept. A Shapefile
+    without .cpg has its text encoding detected (``io.dbf_encoding``)."""
+    import pyogrio
+    from pyogrio.raw import open_arrow
+
+    from gzspatial.io import _gis_layer, check_input_path, dbf_encoding
+
+    path = check_input_path(path)
+    suffix = path.suffix.lower()
+    if suffix == ".shp" and encoding is None:
+        encoding = dbf_encoding(path)
+    try:
+        name = _gis_layer(path, layer)
+        opened = open_arrow(path, layer=name, encoding=encoding or None, batch_size=batch_rows, use_pyarrow=True)
+        meta, reader = opened.__enter__()
+    except pyogrio.errors.DataSourceError as exc:
+        raise InputError(f"{path} cannot be read as {suffix[1:]}: {str(exc).splitlines()[0]}") from None
+    schema = reader.schema
+    geometry = None
+    column = meta.get("geometry_name") or "wkb_geometry"
+    if meta.get("geometry_type") is not None and column in schema.names:
+        index = schema.get_field_index(column)
+        schema = schema.set(index, schema.field(index).with_name("geometry").remove_metadata())
+        geometry = Geometry("geometry", meta.get("crs"), _geometry_types(meta.get("geometry_type")))
+    schema = schema.remove_metadata()
+    read = [0]
+
+    def batches() -> Iterator[pa.RecordBatch]:
+        import pyarrow as pa
+
+        for batch in reader:
+            read[0] += batch.num_rows
+            yield pa.RecordBatch.from_arrays(batch.columns, schema=schema)
+
+    close = lambda: opened.__exit__(None, None, None)
+    return Source(str(path), schema, batches(), 0, lambda: read[0], close, geometry)
+
+
+def _geometry_types(gdal_type: str | None) -> tuple[str, ...]:
+    """GeoParquet geometry types from a GDAL layer geometry type (``Unknown``: any)."""
+    if not gdal_type or gdal_type.startswith("Unknown"):
+        return ()
+    return (gdal_type.replace(" Z", "").replace("25D", ""),)
 
 
 # --- writers: a stream of Joined batches to a file -------------------------------------------------
@@ -389,13 +516,18 @@ def _point_wkb(lon: np.ndarray, lat: np.ndarray) -> pa.Array:
     return pa.Array.from_buffers(pa.binary(), n, [mask, offsets_buffer, pa.py_buffer(record.tobytes())])
 
 
-def _geo_metadata() -> bytes:
-    """GeoParquet 1.0 metadata for a WKB point column ``geometry`` in EPSG:4326 (PROJJSON)."""
+def _geo_metadata(geometry: Geometry | None = None) -> bytes:
+    """GeoParquet 1.0 metadata: a WKB point column ``geometry`` in EPSG:4326, or the source's own
+    ``geometry`` (its CRS as PROJJSON, null when undeclared)."""
     import pyproj
 
-    crs = pyproj.CRS.from_epsg(4326).to_json_dict()
-    column = {"encoding": "WKB", "geometry_types": ["Point"], "crs": crs}
-    return json.dumps({"version": "1.0.0", "primary_column": "geometry", "columns": {"geometry": column}}).encode()
+    if geometry is None:
+        geometry = Geometry("geometry", "EPSG:4326", ("Point",))
+    crs = None if geometry.crs is None else pyproj.CRS.from_user_input(geometry.crs).to_json_dict()
+    column = {"encoding": "WKB", "geometry_types": list(geometry.types), "crs": crs}
+    return json.dumps(
+        {"version": "1.0.0", "primary_column": geometry.column, "columns": {geometry.column: column}}
+    ).encode()
 
 
 def _with_points(joined: Joined, schema: pa.Schema) -> pa.RecordBatch:
@@ -443,7 +575,8 @@ def _nothing(joined) -> None:
     return None
 
 
-def write_parquet(stream: Iterator[Joined], schema, output, *, tap: Callable | None = None) -> None:
+def write_parquet(stream: Iterator[Joined], schema, output, *, tap: Callable | None = None,
+                  geometry: Geometry | None = None) -> None:  # fmt: skip
     """Joined batches to GeoParquet: the table plus WGS84 points in ``geometry`` (WKB, EPSG:4326).
 
     Give the batches of ``join_batches(..., dictionary=True)``: its text gz_ columns are stored
@@ -455,9 +588,12 @@ def write_parquet(stream: Iterator[Joined], schema, output, *, tap: Callable | N
 
     from gzspatial.io import atomic_output_path
 
-    if "geometry" in schema.names:
+    if geometry is not None:  # the rows' own geometry, kept as it is
+        out_schema = schema.with_metadata({b"geo": _geo_metadata(geometry)})
+    elif "geometry" in schema.names:
         raise InputError("the input has a column named 'geometry': rename it to write GeoParquet")
-    out_schema = _geo_schema(schema, {b"geo": _geo_metadata()})
+    else:
+        out_schema = _geo_schema(schema, {b"geo": _geo_metadata()})
     text = [f.name for f in schema if pa.types.is_dictionary(f.type)]  # the gz_ names: a few per row group
     with (
         atomic_output_path(Path(output)) as tmp,
@@ -466,22 +602,27 @@ def write_parquet(stream: Iterator[Joined], schema, output, *, tap: Callable | N
     ):
         for joined in stream:
             (tap or _nothing)(joined)
-            writer.write_batch(_with_points(joined, out_schema))
+            writer.write_batch(_with_points(joined, out_schema) if geometry is None else joined.batch)
 
 
-def write_gdal(stream: Iterator[Joined], schema, output, *, tap: Callable | None = None) -> None:
-    """Joined batches to GeoPackage (layer ``joined``) or GeoJSON with WGS84 points, streamed by pyogrio."""
+def write_gdal(stream: Iterator[Joined], schema, output, *, tap: Callable | None = None,
+               geometry: Geometry | None = None) -> None:  # fmt: skip
+    """Joined batches to GeoPackage (layer ``joined``) or GeoJSON with WGS84 points (or the source's
+    own ``geometry`` in its CRS), streamed by pyogrio."""
     import pyarrow as pa
     import pyogrio
     from pyogrio.raw import write_arrow
 
     from gzspatial.io import _disk_full, atomic_output_path
 
-    if "geometry" in schema.names:
+    if geometry is None and "geometry" in schema.names:
         raise InputError("the input has a column named 'geometry': rename it to write a GIS file")
-    out_schema = _geo_schema(schema)
-    field = out_schema.field("geometry").with_metadata({b"ARROW:extension:name": b"geoarrow.wkb"})
-    out_schema = out_schema.set(out_schema.get_field_index("geometry"), field)
+    out_schema = _geo_schema(schema) if geometry is None else schema
+    name = "geometry" if geometry is None else geometry.column
+    field = out_schema.field(name).with_metadata({b"ARROW:extension:name": b"geoarrow.wkb"})
+    out_schema = out_schema.set(out_schema.get_field_index(name), field)
+    kind = "Point" if geometry is None else geometry.types[0] if len(geometry.types) == 1 else "Unknown"
+    crs = "EPSG:4326" if geometry is None or geometry.crs is None else _pyproj_crs(geometry.crs).to_wkt()
 
     failed: list[BaseException] = []  # an error of the stages, which pyogrio reports only as "Error while accessing…"
 
@@ -489,7 +630,7 @@ def write_gdal(stream: Iterator[Joined], schema, output, *, tap: Callable | None
         try:
             for joined in stream:
                 (tap or _nothing)(joined)
-                yield _with_points(joined, out_schema)
+                yield _with_points(joined, out_schema) if geometry is None else joined.batch.cast(out_schema)
         except BaseException as exc:
             failed.append(exc)
             raise
@@ -500,8 +641,8 @@ def write_gdal(stream: Iterator[Joined], schema, output, *, tap: Callable | None
     reader = pa.RecordBatchReader.from_batches(out_schema, batches())
     with atomic_output_path(path) as tmp:
         try:
-            write_arrow(reader, tmp, driver=driver, geometry_name="geometry", geometry_type="Point",
-                        crs="EPSG:4326", encoding="UTF-8", **options)  # fmt: skip
+            write_arrow(reader, tmp, driver=driver, geometry_name=name, geometry_type=kind, crs=crs,
+                        encoding="UTF-8", **options)  # fmt: skip
         except Exception as exc:
             if failed:  # the stages' own error (SIGINT too), not the writer's
                 raise failed[0] from None
@@ -517,14 +658,20 @@ def write_gdal(stream: Iterator[Joined], schema, output, *, tap: Callable | None
 # --- the whole job: a file in, a file out ---------------------------------------------------------
 
 
-def open_source(source, *, encoding=None, delimiter=None) -> Source | None:
-    """The input as batches when it is a CSV (or stdin) or a plain Parquet file; None for the rest
-    (Excel, GIS formats, GeoParquet), which are read as a frame."""
+#: GIS formats read by batches through GDAL.
+GDAL_SUFFIXES = (".gpkg", ".shp", ".geojson", ".json", ".fgb")
+
+
+def open_source(source, *, encoding=None, delimiter=None, layer=None) -> Source | None:
+    """The input as batches: CSV (or stdin), Parquet/GeoParquet, GIS formats; None for the rest
+    (Excel, GeoArrow-encoded GeoParquet), which are read as a frame."""
     suffix = "" if str(source) == "-" else Path(source).suffix.lower()
     if suffix in CSV_SUFFIXES:
         return open_csv(source, encoding=encoding, delimiter=delimiter)
-    if suffix == ".parquet":
+    if suffix in (".parquet", ".geoparquet"):
         return open_parquet(source)
+    if suffix in GDAL_SUFFIXES:
+        return open_gdal(source, layer=layer, encoding=encoding)
     return None
 
 
@@ -547,28 +694,40 @@ def join_file(
 ) -> dict[str, int]:
     """Join one file into another (format by extension); returns rows per gz_status.
 
-    CSV and plain Parquet inputs stream batch by batch into CSV, Parquet, GeoPackage or GeoJSON
-    (bounded memory); Excel, GIS and GeoParquet inputs (and .xlsx outputs, a whole-sheet format) go
-    through a frame, answered by the same :func:`join_columns`. ``on_batch(rows, done, total)``
+    CSV, Parquet/GeoParquet and GIS inputs stream batch by batch into CSV, Parquet, GeoPackage or
+    GeoJSON (bounded memory; a geometry input keeps its geometry and CRS in geo outputs, WKT in CSV);
+    Excel inputs and .xlsx outputs (whole-sheet formats) go through a frame, answered by the same
+    :func:`join_columns`. ``on_batch(rows, done, total)``
     reports progress (``done`` of ``total``: bytes of a CSV, rows of a Parquet file).
     """
 
     options = options or Options()
     suffix = "" if str(output) == "-" else Path(output).suffix.lower()
-    opened = open_source(source, encoding=encoding, delimiter=delimiter) if suffix in STREAM_OUTPUTS else None
+    opened = None
+    if suffix in STREAM_OUTPUTS:
+        opened = open_source(source, encoding=encoding, delimiter=delimiter, layer=layer)
+    if opened is not None and opened.geometry is not None and (lon is not None or lat is not None):
+        opened.close()  # coordinate columns chosen beside a geometry: the frame route keeps both
+        opened = None
     if opened is None:
         return _join_via_frame(
             source, output, lon=lon, lat=lat, options=options, encoding=encoding, delimiter=delimiter,
             sheet=sheet, layer=layer, excel_bom=excel_bom, excel_safe=excel_safe, address=address, geocoder=geocoder,
         )  # fmt: skip
+    geometry = opened.geometry
     try:
-        plan = make_plan(opened.schema.names, lon=lon, lat=lat, options=options, address=address,
-                         geocoder=geocoder, source=opened.name)  # fmt: skip
+        if geometry is None:
+            plan = make_plan(opened.schema.names, lon=lon, lat=lat, options=options, address=address,
+                             geocoder=geocoder, source=opened.name)  # fmt: skip
+        else:
+            plan = make_geometry_plan(opened.schema.names, geometry.column, geometry.declared, options=options,
+                                      address=address, geocoder=geocoder, source=opened.name)  # fmt: skip
     except BaseException:
         opened.close()
         raise
     parquet = suffix == ".parquet"
     schema = plan.output_schema(opened.schema, dictionary=parquet)
+    to_csv = suffix in CSV_SUFFIXES
     counts = dict.fromkeys(STATUSES, 0)
     done = {"rows": 0, "bytes": 0}
 
@@ -580,20 +739,41 @@ def join_file(
             on_batch(done["rows"], opened.done(), opened.total)
 
     # three stages overlap: reading (this thread's helpers), attribution, writing (here)
-    stream = in_background(join_batches(in_background(opened.batches, name="gzspatial-read"), plan, opened.schema,
-                                        dictionary=parquet),
-                           name="gzspatial-join")  # fmt: skip
+    joined = join_batches(in_background(opened.batches, name="gzspatial-read"), plan, opened.schema,
+                          dictionary=parquet)  # fmt: skip
+    if geometry is not None and to_csv:  # geometries as WKT text in a CSV, as geopandas writes them
+        schema, joined = _as_wkt(joined, schema, geometry.column)
+    stream = in_background(joined, name="gzspatial-join")
     try:
-        if suffix in CSV_SUFFIXES:
+        if to_csv:
             write_csv(stream, schema, output, excel_bom=excel_bom, excel_safe=excel_safe, tap=tap)
         elif parquet:
-            write_parquet(stream, schema, output, tap=tap)
+            write_parquet(stream, schema, output, tap=tap, geometry=geometry)
         else:
-            write_gdal(stream, schema, output, tap=tap)
+            write_gdal(stream, schema, output, tap=tap, geometry=geometry)
     finally:
         stream.close()  # stops the stages (an error or SIGINT while writing)
         opened.close()
     return counts
+
+
+def _as_wkt(stream: Iterator[Joined], schema: pa.Schema, column: str) -> tuple[pa.Schema, Iterator[Joined]]:
+    """The joined batches with the WKB ``column`` as WKT text (null stays null)."""
+    import pyarrow as pa
+    import shapely
+
+    index = schema.get_field_index(column)
+    out = schema.set(index, pa.field(column, pa.string()))
+
+    def batches() -> Iterator[Joined]:
+        for joined in stream:
+            wkb = joined.batch.column(index).to_numpy(zero_copy_only=False)
+            wkt = pa.array(shapely.to_wkt(shapely.from_wkb(wkb), rounding_precision=-1), type=pa.string())
+            batch = pa.RecordBatch.from_arrays([*joined.batch.columns[:index], wkt, *joined.batch.columns[index + 1 :]],
+                                               schema=out)  # fmt: skip
+            yield replace(joined, batch=batch)
+
+    return out, batches()
 
 
 def _status_counts(status) -> dict[str, int]:
