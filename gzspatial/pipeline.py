@@ -452,7 +452,7 @@ def open_geoparquet(parquet, path: Path, *, batch_rows: int = 1 << 16) -> Source
 
 def open_gdal(path: str | Path, *, layer: str | None = None, encoding: str | None = None,
               batch_rows: int = 1 << 16) -> Source:  # fmt: skip
-    """A GIS file (GeoPackage, Shapefile, GeoJSON, FlatGeobuf…) read by batches through pyogrio/GDAL;
+    """A GIS file (GeoPackage, Shapefile, GeoJSON) read by batches through pyogrio/GDAL;
     its geometry is named ``geometry`` (as geopandas names it) and its declared CRS kept. A Shapefile
     without .cpg has its text encoding detected (``io.dbf_encoding``)."""
     import pyogrio
@@ -659,7 +659,7 @@ def write_gdal(stream: Iterator[Joined], schema, output, *, tap: Callable | None
 
 
 #: GIS formats read by batches through GDAL.
-GDAL_SUFFIXES = (".gpkg", ".shp", ".geojson", ".json", ".fgb")
+GDAL_SUFFIXES = (".gpkg", ".shp", ".geojson", ".json")
 
 
 def open_source(source, *, encoding=None, delimiter=None, layer=None) -> Source | None:

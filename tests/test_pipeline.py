@@ -204,3 +204,68 @@ def test_an_unknown_encoding_is_one_line(mixed_csv, tmp_path):
     result = invoke_cli("join", str(mixed_csv), "-o", str(tmp_path / "o.csv"), "--crs", "wgs84", "--encoding", "nope")
     assert result.returncode == 2
     assert "unknown encoding 'nope'" in result.stderr.decode()
+
+
+# --- GIS formats and GeoParquet stream too -----------------------------------------------------
+
+
+@pytest.fixture
+def places():
+    """Points, a polygon, a missing and an invalid (bow-tie) geometry, in CGCS2000 / 3-degree GK zone 38 (metres)."""
+    import shapely
+
+    wgs84 = [shapely.Point(113.3245, 23.1066), shapely.box(113.5, 23.3, 113.6, 23.4), None, shapely.Point(113.27, 23.1)]
+    names = {"名称": ["塔", "城", "空", "中"], "n": [1, 2, 3, 4]}
+    frame = geopandas.GeoDataFrame(names, geometry=wgs84, crs="EPSG:4326")
+    frame = frame.to_crs("EPSG:4547")
+    bowtie = shapely.Polygon([(0, 0), (1, 1), (1, 0), (0, 1)])
+    frame.loc[3, "geometry"] = shapely.affinity.translate(bowtie, *frame.geometry.iloc[0].coords[0])
+    return frame
+
+
+@pytest.mark.parametrize("suffix", [".gpkg", ".parquet", ".geojson", ".shp"])
+def test_a_gis_input_streams_with_the_answers_of_gzspatial_join(places, tmp_path, suffix):
+    source = tmp_path / f"in{suffix}"
+    if suffix == ".shp":  # one geometry type per Shapefile: points as 10 m squares
+        places.geometry = [g.buffer(10, cap_style="square") if g is not None and g.geom_type == "Point" else g
+                           for g in places.geometry]  # fmt: skip
+    places.to_parquet(source) if suffix == ".parquet" else places.to_file(source)
+    opened = pipeline.open_source(source)
+    assert opened is not None and opened.geometry is not None and opened.geometry.declared == "EPSG:4547"
+    opened.close()
+    expected = gzspatial.join(places)
+    assert list(expected["gz_status"]) == ["ok", "ok", "missing", "invalid"]
+    for out_suffix in (".csv", ".parquet", ".gpkg"):
+        out = tmp_path / f"joined{out_suffix}"
+        pipeline.join_file(source, out)
+        if out_suffix == ".csv":
+            back = pd.read_csv(out, dtype=str, keep_default_na=False)
+            assert back["geometry"].iloc[0].startswith(("POINT (", "POLYGON ((")) and back["geometry"].iloc[2] == ""
+        else:
+            back = geopandas.read_parquet(out) if out_suffix == ".parquet" else geopandas.read_file(out)
+            assert back.crs.to_epsg() == 4547  # the rows' own geometry, in its CRS
+            assert back.geometry.iloc[1].normalize().equals_exact(places.geometry.iloc[1].normalize(), 1e-6)
+        assert back["名称"].tolist() == ["塔", "城", "空", "中"]
+        pd.testing.assert_frame_equal(_gz_text(back), _gz_text(expected), obj=f"{suffix}->{out_suffix}")
+
+
+def test_a_gis_input_is_read_in_batches(places, tmp_path):
+    source = tmp_path / "in.gpkg"
+    geopandas.GeoDataFrame(pd.concat([places] * 5, ignore_index=True), crs=places.crs).to_file(source)
+    opened = pipeline.open_gdal(source, batch_rows=6)
+    plan = pipeline.make_geometry_plan(opened.schema.names, "geometry", opened.geometry.declared)
+    joined = list(pipeline.join_batches(opened.batches, plan))
+    opened.close()
+    assert [j.batch.num_rows for j in joined] == [6, 6, 6, 2]
+    status = pa.Table.from_batches([j.batch for j in joined]).column("gz_status").to_pylist()
+    assert status == ["ok", "ok", "missing", "invalid"] * 5
+
+
+def test_a_gis_input_without_a_declared_crs_asks_for_one(places, tmp_path):
+    source = tmp_path / "in.parquet"
+    places.set_crs(None, allow_override=True).to_parquet(source)
+    result = invoke_cli("join", str(source), "-o", str(tmp_path / "o.csv"))
+    assert result.returncode == 2 and b"--crs" in result.stderr
+    result = invoke_cli("join", str(source), "-o", str(tmp_path / "o.csv"), "--crs", "EPSG:4547", "--quiet")
+    assert result.returncode == 0, result.stderr
+    assert pd.read_csv(tmp_path / "o.csv")["gz_status"].tolist() == ["ok", "ok", "missing", "invalid"]
