@@ -769,7 +769,8 @@ def join_file(
                           dictionary=parquet)  # fmt: skip
     if geometry is not None and to_csv:  # geometries as WKT text in a CSV, as geopandas writes them
         schema, joined = _as_wkt(joined, schema, geometry.column)
-    stream = in_background(joined, name="gzspatial-join")
+    # an online geocoder (its SQLite cache and HTTP session) stays in this thread; it is rate-bound anyway
+    stream = in_background(joined, name="gzspatial-join") if geocoder is None else joined
     try:
         if to_csv:
             write_csv(stream, schema, output, excel_bom=excel_bom, excel_safe=excel_safe, tap=tap)
@@ -778,7 +779,8 @@ def join_file(
         else:
             write_gdal(stream, schema, output, tap=tap, geometry=geometry)
     finally:
-        stream.close()  # stops the stages (an error or SIGINT while writing)
+        if isinstance(stream, Generator):
+            stream.close()  # stops the stages (an error or SIGINT while writing)
         opened.close()
     return counts
 
