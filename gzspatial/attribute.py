@@ -571,35 +571,3 @@ def join_csv(
     return join_file(source, output, lon=lon, lat=lat, options=options, encoding=encoding, delimiter=delimiter,
                      excel_bom=excel_bom, excel_safe=excel_safe, address=address, geocoder=geocoder,
                      on_batch=on_batch)  # fmt: skip
-
-
-def _open_csv_as_text(stream, encoding: str, delimiter: str, source, block_size: int | None = None):
-    """A pyarrow CSV batch reader that reads every column as text (cells kept verbatim)."""
-    import pyarrow as pa
-    import pyarrow.csv as pacsv
-
-    from gzspatial.settings import STATS_BLOCK_BYTES as BATCH_BYTES
-
-    pa_encoding = "utf8" if encoding.lower().replace("-", "").replace("_", "") in ("utf8", "utf8sig") else encoding
-
-    def open_with(column_types):
-        if hasattr(stream, "seek"):
-            stream.seek(0)
-        return pacsv.open_csv(
-            stream,
-            read_options=pacsv.ReadOptions(encoding=pa_encoding, block_size=block_size or BATCH_BYTES),
-            parse_options=pacsv.ParseOptions(newlines_in_values=True, delimiter=delimiter),
-            convert_options=pacsv.ConvertOptions(
-                column_types=column_types, strings_can_be_null=False, quoted_strings_can_be_null=False
-            ),
-        )
-
-    try:
-        names = open_with({}).schema.names  # first block only: the header
-        return open_with(dict.fromkeys(names, pa.string()))
-    except (pa.ArrowInvalid, LookupError, UnicodeDecodeError) as exc:
-        raise InputError(
-            _("{source} is not a readable CSV ({encoding}): {exc}; give the right --encoding").format(
-                source=source, encoding=encoding, exc=str(exc).splitlines()[0]
-            )
-        ) from None

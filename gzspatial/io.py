@@ -22,7 +22,7 @@ import signal
 import stat
 import sys
 import threading
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import IO, TYPE_CHECKING
 
@@ -435,6 +435,66 @@ def read_csv_text(
     frame.attrs["encoding"] = encoding
     frame.attrs["delimiter"] = delimiter
     return frame
+
+
+def open_csv_text(stream, encoding: str, delimiter: str, source, block_size: int, lines: Callable[[], Iterable[bytes]]):
+    """A pyarrow CSV batch reader over ``stream`` (a binary file) reading every column as text
+    (cells kept verbatim); blocks of ``block_size`` bytes are parsed as batches are taken.
+
+    ``lines()`` gives the raw lines again, to name the first undecodable ones when ``encoding`` is
+    wrong (as :func:`read_csv_text` does); batches raise that error too (see :func:`csv_batch_error`).
+    """
+    import pyarrow as pa
+    import pyarrow.csv as pacsv
+
+    pa_encoding = "utf8" if encoding.lower().replace("-", "").replace("_", "") in ("utf8", "utf8sig") else encoding
+
+    def open_with(column_types):
+        stream.seek(0)
+        return pacsv.open_csv(
+            stream,
+            # one thread: the caller reads in its own stage, and pyarrow's read-ahead would hold blocks
+            read_options=pacsv.ReadOptions(encoding=pa_encoding, block_size=block_size, use_threads=False),
+            parse_options=pacsv.ParseOptions(newlines_in_values=True, delimiter=delimiter),
+            convert_options=pacsv.ConvertOptions(
+                column_types=column_types, strings_can_be_null=False, quoted_strings_can_be_null=False
+            ),
+        )
+
+    try:
+        names = open_with({}).schema.names  # first block only: the header
+        return open_with(dict.fromkeys(names, pa.string()))
+    except LookupError:
+        raise InputError(
+            _("unknown encoding {encoding!r}: give e.g. --encoding gbk or utf-8").format(encoding=encoding)
+        ) from None
+    except (pa.ArrowInvalid, UnicodeDecodeError) as exc:
+        raise csv_batch_error(exc, source, encoding, 0, lines) from None
+
+
+def csv_batch_error(
+    exc: Exception, source, encoding: str, rows: int, lines: Callable[[], Iterable[bytes]]
+) -> InputError:
+    """The one-line error for a CSV block pyarrow could not read (after ``rows`` rows): the first
+    lines ``encoding`` cannot decode when that is the cause, else the parser's message."""
+    message = str(exc).splitlines()[0] if str(exc) else exc.__class__.__name__
+    if isinstance(exc, UnicodeDecodeError) or "invalid UTF8" in message:
+        bad = undecodable_lines(lines(), "utf-8" if encoding.lower() == "utf-8-sig" else encoding)
+        if bad:
+            return InputError(
+                _(
+                    "{source} cannot be read as {encoding}: line(s) {lines} are not {encoding}; "
+                    "give the right --encoding (e.g. gbk, utf-8)"
+                ).format(source=source, encoding=encoding, lines=", ".join(map(str, bad)))
+            )
+        return InputError(
+            _("{source} is not a readable CSV ({encoding}): {exc}; give the right --encoding").format(
+                source=source, encoding=encoding, exc=message
+            )
+        )
+    return InputError(
+        _("{source} is not a well-formed CSV after row {rows}: {exc}").format(source=source, rows=rows, exc=message)
+    )
 
 
 def read_table(
@@ -890,11 +950,17 @@ def geometry_coordinates(frame) -> tuple[np.ndarray, np.ndarray, str | None, dic
     geometries give None (reported as blank); invalid ones are not repaired but reported in
     ``problems`` ({row: reason}).
     """
-    import shapely
-
     from gzspatial import crs as _crs
 
-    geometry = np.asarray(frame.geometry.values)
+    x, y, problems = geometry_points(np.asarray(frame.geometry.values))
+    declared = None if frame.crs is None else _crs.normalize_crs(frame.crs)
+    return x, y, declared, problems
+
+
+def geometry_points(geometry: np.ndarray) -> tuple[np.ndarray, np.ndarray, dict[int, str]]:
+    """(x, y, problems) of an array of shapely geometries (see :func:`geometry_coordinates`), in their CRS."""
+    import shapely
+
     missing = shapely.is_missing(geometry) | shapely.is_empty(geometry)
     invalid = ~missing & ~shapely.is_valid(geometry)
     problems = {int(i): f"invalid geometry: {shapely.is_valid_reason(geometry[i])} (not repaired)"
@@ -906,8 +972,7 @@ def geometry_coordinates(frame) -> tuple[np.ndarray, np.ndarray, str | None, dic
     x = shapely.get_x(points).astype(object)
     y = shapely.get_y(points).astype(object)
     x[missing] = y[missing] = None
-    declared = None if frame.crs is None else _crs.normalize_crs(frame.crs)
-    return x, y, declared, problems
+    return x, y, problems
 
 
 def write_output(frame, path: str | Path, *, lon=None, lat=None, excel_bom: bool = False,

@@ -118,3 +118,154 @@ def test_a_geometry_column_is_refused_before_writing_geoparquet(tmp_path):
     assert result.returncode == 2
     assert b"geometry" in result.stderr
     assert not (tmp_path / "o.parquet").exists()
+
+
+# --- stages in threads -------------------------------------------------------------------------
+
+
+def test_in_background_keeps_order_and_raises_the_stage_error_where_it_happened():
+    def items():
+        yield from range(5)
+        raise ValueError("bad block")
+
+    stream = pipeline.in_background(items(), ahead=1)
+    assert [next(stream) for _ in range(5)] == [0, 1, 2, 3, 4]
+    with pytest.raises(ValueError, match="bad block"):
+        next(stream)
+
+
+def test_closing_the_consumer_stops_the_stage_thread():
+    import threading
+
+    produced = []
+
+    def items():
+        for i in range(1000):
+            produced.append(i)
+            yield i
+
+    stream = pipeline.in_background(items(), ahead=2, name="gz-test-stage")
+    assert [next(stream) for _ in range(3)] == [0, 1, 2]
+    stream.close()
+    assert not [t for t in threading.enumerate() if t.name == "gz-test-stage"]
+    assert len(produced) <= 3 + 2 + 1  # taken, queued, in hand: never the whole input
+
+
+def test_an_error_in_the_attribution_stage_leaves_no_output(mixed_csv, tmp_path, monkeypatch):
+    real = pipeline.join_columns
+    calls = []
+
+    def failing(*args, **kwargs):
+        calls.append(1)
+        if len(calls) == 2:
+            raise RuntimeError("engine failed")
+        return real(*args, **kwargs)
+
+    big = tmp_path / "big.csv"
+    big.write_text(MIXED + "".join(MIXED.splitlines(keepends=True)[1:]) * 200, encoding="utf-8")
+    monkeypatch.setattr(pipeline, "CSV_BLOCK_BYTES", 4096)  # many batches
+    monkeypatch.setattr(pipeline, "join_columns", failing)
+    out_dir = tmp_path / "out"
+    out_dir.mkdir()
+    for suffix in (".csv", ".parquet", ".gpkg"):
+        calls.clear()
+        with pytest.raises(RuntimeError, match="engine failed"):
+            pipeline.join_file(big, out_dir / f"o{suffix}", options=Options(crs="wgs84"))
+    assert list(out_dir.iterdir()) == []  # no output, no temporary file
+
+
+def test_parquet_output_stores_gz_names_as_dictionaries(mixed_csv, tmp_path):
+    out = tmp_path / "o.parquet"
+    pipeline.join_file(mixed_csv, out, options=Options(crs="wgs84"))
+    schema = pq.read_schema(out)
+    assert pa.types.is_dictionary(schema.field("gz_district").type)
+    assert pa.types.is_dictionary(schema.field("gz_status").type)
+    assert schema.field("名称").type == pa.string() and schema.field("gz_axis_distance_m").type == pa.float64()
+    column = pq.ParquetFile(out).metadata.row_group(0).column(schema.get_field_index("gz_district"))
+    assert column.compression == pipeline.PARQUET_CODEC.upper()
+    assert "RLE_DICTIONARY" in column.encodings
+
+
+# --- CSV read errors name the lines ------------------------------------------------------------
+
+
+def test_a_wrong_encoding_names_the_line_also_after_the_first_batch(tmp_path, monkeypatch):
+    good = "".join(f"企业{i},113.3,23.1\n" for i in range(400)).encode("utf-8")
+    source = tmp_path / "g.csv"
+    source.write_bytes(b"name,lon,lat\n" + good + "广州塔,113.3245,23.1066\n".encode("gbk"))
+    monkeypatch.setattr(pipeline, "CSV_BLOCK_BYTES", 2048)  # the bad line is in a later batch
+    result = invoke_cli("join", str(source), "-o", str(tmp_path / "o.csv"), "--crs", "wgs84", "--encoding", "utf-8")
+    assert result.returncode == 2
+    assert "line(s) 402 are not utf-8" in result.stderr.decode()
+    assert not (tmp_path / "o.csv").exists()
+
+
+def test_an_unknown_encoding_is_one_line(mixed_csv, tmp_path):
+    result = invoke_cli("join", str(mixed_csv), "-o", str(tmp_path / "o.csv"), "--crs", "wgs84", "--encoding", "nope")
+    assert result.returncode == 2
+    assert "unknown encoding 'nope'" in result.stderr.decode()
+
+
+# --- GIS formats and GeoParquet stream too -----------------------------------------------------
+
+
+@pytest.fixture
+def places():
+    """Points, a polygon, a missing and an invalid (bow-tie) geometry, in CGCS2000 / 3-degree GK zone 38 (metres)."""
+    import shapely
+
+    wgs84 = [shapely.Point(113.3245, 23.1066), shapely.box(113.5, 23.3, 113.6, 23.4), None, shapely.Point(113.27, 23.1)]
+    names = {"名称": ["塔", "城", "空", "中"], "n": [1, 2, 3, 4]}
+    frame = geopandas.GeoDataFrame(names, geometry=wgs84, crs="EPSG:4326")
+    frame = frame.to_crs("EPSG:4547")
+    bowtie = shapely.Polygon([(0, 0), (1, 1), (1, 0), (0, 1)])
+    frame.loc[3, "geometry"] = shapely.affinity.translate(bowtie, *frame.geometry.iloc[0].coords[0])
+    return frame
+
+
+@pytest.mark.parametrize("suffix", [".gpkg", ".parquet", ".geojson", ".shp"])
+def test_a_gis_input_streams_with_the_answers_of_gzspatial_join(places, tmp_path, suffix):
+    source = tmp_path / f"in{suffix}"
+    if suffix == ".shp":  # one geometry type per Shapefile: points as 10 m squares
+        places.geometry = [g.buffer(10, cap_style="square") if g is not None and g.geom_type == "Point" else g
+                           for g in places.geometry]  # fmt: skip
+    places.to_parquet(source) if suffix == ".parquet" else places.to_file(source)
+    opened = pipeline.open_source(source)
+    assert opened is not None and opened.geometry is not None and opened.geometry.declared == "EPSG:4547"
+    opened.close()
+    expected = gzspatial.join(places)
+    assert list(expected["gz_status"]) == ["ok", "ok", "missing", "invalid"]
+    for out_suffix in (".csv", ".parquet", ".gpkg"):
+        out = tmp_path / f"joined{out_suffix}"
+        pipeline.join_file(source, out)
+        if out_suffix == ".csv":
+            back = pd.read_csv(out, dtype=str, keep_default_na=False)
+            assert back["geometry"].iloc[0].startswith(("POINT (", "POLYGON ((")) and back["geometry"].iloc[2] == ""
+        else:
+            back = geopandas.read_parquet(out) if out_suffix == ".parquet" else geopandas.read_file(out)
+            assert back.crs.to_epsg() == 4547  # the rows' own geometry, in its CRS
+            assert back.geometry.iloc[1].normalize().equals_exact(places.geometry.iloc[1].normalize(), 1e-6)
+        assert back["名称"].tolist() == ["塔", "城", "空", "中"]
+        pd.testing.assert_frame_equal(_gz_text(back), _gz_text(expected), obj=f"{suffix}->{out_suffix}")
+
+
+def test_a_gis_input_is_read_in_batches(places, tmp_path):
+    source = tmp_path / "in.gpkg"
+    geopandas.GeoDataFrame(pd.concat([places] * 5, ignore_index=True), crs=places.crs).to_file(source)
+    opened = pipeline.open_gdal(source, batch_rows=6)
+    plan = pipeline.make_geometry_plan(opened.schema.names, "geometry", opened.geometry.declared)
+    joined = list(pipeline.join_batches(opened.batches, plan))
+    opened.close()
+    assert [j.batch.num_rows for j in joined] == [6, 6, 6, 2]
+    status = pa.Table.from_batches([j.batch for j in joined]).column("gz_status").to_pylist()
+    assert status == ["ok", "ok", "missing", "invalid"] * 5
+
+
+def test_a_gis_input_without_a_declared_crs_asks_for_one(places, tmp_path):
+    source = tmp_path / "in.parquet"
+    places.set_crs(None, allow_override=True).to_parquet(source)
+    result = invoke_cli("join", str(source), "-o", str(tmp_path / "o.csv"))
+    assert result.returncode == 2 and b"--crs" in result.stderr
+    result = invoke_cli("join", str(source), "-o", str(tmp_path / "o.csv"), "--crs", "EPSG:4547", "--quiet")
+    assert result.returncode == 0, result.stderr
+    assert pd.read_csv(tmp_path / "o.csv")["gz_status"].tolist() == ["ok", "ok", "missing", "invalid"]
