@@ -49,12 +49,13 @@ test: install
 # module, on 2 workers. Leaves out the format check, mypy and the tests marked slow (wheel build, browser,
 # notebooks), process (new interpreters: entry point, exit codes end to end, signals, pipes, scripts), cluster
 # (Dask), large (50,000+ rows: big samples against geopandas, the sheet row limit) and render (print-size, PNG
-# and PDF maps). `make test` runs all of them.
+# and PDF maps). `make test` runs all of them. tests/test_dask.py is all `cluster`: ignored rather than
+# deselected, so the workers do not import dask and distributed (about 1 s each) to collect nothing.
 FAST_TESTS := not (slow or process or cluster or large or render)
 
 test-fast: install
 	$(BIN)/ruff check gzspatial tests benchmarks scripts notebooks
-	$(BIN)/python -m pytest -q -n 2 -m "$(FAST_TESTS)"
+	$(BIN)/python -m pytest -q -n 2 -m "$(FAST_TESTS)" --ignore=tests/test_dask.py
 
 bench: install
 	$(BIN)/python benchmarks/bench_crs.py
