@@ -10,6 +10,7 @@ batches: CSV, Parquet/GeoParquet, GeoPackage and GeoJSON (WGS84 points), all thr
 
 from __future__ import annotations
 
+import functools
 import json
 import logging
 import queue
@@ -214,23 +215,23 @@ def _release_freed_memory() -> None:
     A batch's attribution allocates and frees a few hundred MB; glibc keeps freed blocks in per-thread
     arenas, fragmenting, so without this the peak creeps up with the number of batches.
     """
-    if _TRIM is not None:
-        _TRIM(0)
+    trim = _malloc_trim()
+    if trim is not None:
+        trim(0)
 
 
+@functools.cache
 def _malloc_trim():
+    """glibc's ``malloc_trim`` from the symbols already loaded (no library search, which spawns
+    ``ldconfig``), or None off glibc (macOS, Windows, musl)."""
     import ctypes
-    import ctypes.util
 
     if not sys.platform.startswith("linux"):
         return None
     try:
-        return ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6").malloc_trim
+        return ctypes.CDLL(None).malloc_trim
     except (OSError, AttributeError):  # musl and others: no malloc_trim
         return None
-
-
-_TRIM = _malloc_trim()
 
 
 def _geometry_points(wkb: pa.Array) -> tuple[np.ndarray, np.ndarray, dict[int, str]]:
