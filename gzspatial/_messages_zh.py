@@ -10,6 +10,7 @@ MESSAGES: dict[str, str] = {
     "{source} {value!r} is not a supported language: use zh or en": "{source} {value!r} 不是支持的语言：请用 zh 或 en",
     "language {lang!r} is not supported: use zh or en": "不支持语言 {lang!r}：请用 zh 或 en",
     "error: {message}": "错误：{message}",
+    " (see '{command} --help')": "（见 '{command} --help'）",
     "-q/--quiet and -v/--verbose contradict each other: give one of them": "-q/--quiet 与 -v/--verbose 互相矛盾：只给其中一个",
     "unexpected {name}: {exc} (set GZ_DEBUG=1 for details)": "意外错误 {name}：{exc}（设置 GZ_DEBUG=1 查看详情）",
     "warning: --layers {folder} replaces no layer (expected {expected}); the packaged layers are used": "警告：--layers {folder} 没有替换任何图层（应有 {expected}）；使用内置图层",
@@ -288,3 +289,20 @@ MESSAGES: dict[str, str] = {
     "  left out (--map '-'): {ids}": "  已排除（--map '-'）：{ids}",
     "  kept packaged (not official): {ids}": "  保留内置要素（非官方）：{ids}",
 }
+
+#: Usage errors come from typer's parser (click), not from gzspatial's templates: these patterns give the
+#: Chinese of the common ones (a regular expression over click's English → a template of its groups).
+#: An unmatched message stays English. Checked by tests/test_i18n.py.
+USAGE_ERRORS: list[tuple[str, str]] = [
+    (r"^No such option: (?P<name>\S+)(?: Did you mean (?P<alt>.+)\?)?$", "没有选项 {name}"),
+    (r"^No such command '(?P<name>.+)'\.(?: Did you mean (?P<alt>.+)\?)?$", "没有命令 '{name}'"),
+    (r"^Missing argument '(?P<name>.+)'\.$", "缺少参数 '{name}'"),
+    (r"^Missing option (?P<name>.+)\.$", "缺少选项 {name}"),
+    (r"^Option '(?P<name>.+)' requires an argument\.$", "选项 '{name}' 需要一个值"),
+    (r"^Got unexpected extra arguments? \((?P<args>.*)\)$", "多余的参数（{args}）"),
+    (r"^Invalid value for '(?P<name>.+?)': (?P<value>'.*') is not one of (?P<choices>.+)\.$",
+     "选项 '{name}' 的值 {value} 无效：可选值为 {choices}"),
+    (r"^Invalid value for '(?P<name>.+?)': Input should be a valid (?P<kind>number|integer).*$",
+     "选项 '{name}' 的值无效：应为数字"),
+    (r"^Invalid value for '(?P<name>.+?)': (?P<reason>.+)$", "选项 '{name}' 的值无效：{reason}"),
+]  # fmt: skip

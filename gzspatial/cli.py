@@ -47,13 +47,14 @@ class _OneLineUsageError(_UsageError):
         from gzspatial import i18n
 
         message = self.format_message().replace("Value error, ", "")  # typer's enum check adds this prefix
-        if self.ctx is not None:
-            message += f" (see '{self.ctx.command_path} --help')"
-        try:  # parsing failed, so --lang may not be known: GZ_LANG or the locale decide the prefix
+        try:  # parsing failed, so --lang may not be known: GZ_LANG or the locale decide the language
             lang = i18n.resolve()
         except GzError:
             lang = i18n.Lang.EN
         with i18n.use(lang):
+            message = i18n.usage_error(message)
+            if self.ctx is not None:
+                message += _(" (see '{command} --help')").format(command=self.ctx.command_path)
             typer.echo(_("error: {message}").format(message=terminal_text(message)), err=True)
 
 

@@ -92,6 +92,22 @@ def _(template: str) -> str:
     return MESSAGES.get(template, template)
 
 
+def usage_error(message: str) -> str:
+    """A usage error of typer's parser (click's English) in the language in force; the common forms
+    are translated by pattern (``_messages_zh.USAGE_ERRORS``), others stay as they are."""
+    if _current.get() is Lang.EN:
+        return message
+    import re
+
+    from gzspatial._messages_zh import USAGE_ERRORS
+
+    for pattern, template in USAGE_ERRORS:
+        found = re.match(pattern, message)
+        if found:
+            return template.format(**found.groupdict())
+    return message
+
+
 def N_(template: str) -> str:  # noqa: N802 (gettext's name for it)
     """Mark a message kept in a table and translated where it is used (``_(kind)``); returns it unchanged."""
     return template

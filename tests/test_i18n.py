@@ -288,6 +288,41 @@ def _fields(template: str) -> list[tuple]:
     return sorted((name, conv, spec) for _, name, spec, conv in string.Formatter().parse(template) if name is not None)
 
 
+@pytest.mark.parametrize(
+    ("args", "zh"),
+    [
+        (("join", "--bbx"), "错误：没有选项 --bbx（见 "),
+        (("nosuch",), "错误：没有命令 'nosuch'（见 "),
+        (("join",), "错误：缺少参数 'source'（见 "),
+        (("join", "x.csv", "--crs"), "错误：选项 '--crs' 需要一个值"),
+        (("stats", "x.csv", "--by", "nod"), "错误：选项 '--by' 的值 'nod' 无效：可选值为 'node', 'core'"),
+        (("locate", "113", "23", "--corridor-km", "x"), "错误：选项 '--corridor-km' 的值无效：应为数字（见 "),
+    ],
+)
+def test_usage_errors_follow_gz_lang(monkeypatch, args, zh):
+    """typer's own usage errors are one line in the language of GZ_LANG (--lang is not parsed yet)."""
+    monkeypatch.setenv("GZ_LANG", "zh")
+    result = invoke_cli(*args)
+    err = result.stderr.decode()
+    assert result.returncode == 2 and err.startswith(zh) and err.count("\n") == 1, err
+
+
+def test_usage_patterns_name_only_their_groups_and_unmatched_text_stays():
+    """Each pattern of USAGE_ERRORS is a valid expression whose template names only its groups."""
+    from gzspatial._messages_zh import USAGE_ERRORS
+
+    for pattern, template in USAGE_ERRORS:
+        groups = set(re.compile(pattern).groupindex)
+        names = {field for _text, field, _spec, _conv in string.Formatter().parse(template) if field}
+        assert names <= groups, (pattern, template)
+    with i18n.use("en"):
+        assert i18n.usage_error("No such option: --x") == "No such option: --x"
+    with i18n.use("zh"):
+        assert (
+            i18n.usage_error("something click says that has no pattern") == "something click says that has no pattern"
+        )
+
+
 def test_every_marked_template_has_a_chinese_translation_with_the_same_placeholders():
     marked = _marked()
     assert len(marked) > 200
