@@ -31,6 +31,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime as _dt
+import json
 import math
 import re
 import unicodedata
@@ -341,6 +342,8 @@ def _cells(sheet, column: _Column, start: int, stop: int) -> list:
 
 def _object_value(sheet, value):
     """A cell from a column of mixed Python objects."""
+    if isinstance(value, np.ndarray | list | tuple | dict):  # a list-valued property (GIS formats): JSON text
+        value = json.dumps(value.tolist() if isinstance(value, np.ndarray) else value, ensure_ascii=False, default=str)
     if _is_missing(value) or value == "":
         return None
     if isinstance(value, bool | np.bool_):

@@ -521,15 +521,21 @@ def open_gdal(path: str | Path, *, layer: str | None = None, encoding: str | Non
         index = schema.get_field_index(column)
         schema = schema.set(index, schema.field(index).with_name("geometry").remove_metadata())
         geometry = Geometry("geometry", meta.get("crs"), _geometry_types(meta.get("geometry_type")))
+    import pyarrow as pa
+
+    # GDAL's JSON fields (e.g. a GeoJSON property holding a list) arrive as the arrow.json extension type,
+    # which no writer takes: keep their JSON text (the storage), as the frame route reads them.
+    extension = [i for i, field in enumerate(schema) if isinstance(field.type, pa.BaseExtensionType)]
+    for i in extension:
+        schema = schema.set(i, schema.field(i).with_type(schema.field(i).type.storage_type))
     schema = schema.remove_metadata()
     read = [0]
 
     def batches() -> Iterator[pa.RecordBatch]:
-        import pyarrow as pa
-
         for batch in reader:
             read[0] += batch.num_rows
-            yield pa.RecordBatch.from_arrays(batch.columns, schema=schema)
+            columns = [column.storage if i in extension else column for i, column in enumerate(batch.columns)]
+            yield pa.RecordBatch.from_arrays(columns, schema=schema)
 
     close = lambda: opened.__exit__(None, None, None)
     return Source(str(path), schema, batches(), 0, lambda: read[0], close, geometry)
@@ -591,11 +597,16 @@ def _geo_schema(schema: pa.Schema, metadata: dict | None = None) -> pa.Schema:
 def write_csv(stream: Iterator[Joined], schema, output, *, excel_bom: bool = False, excel_safe: bool = False,
               tap: Callable | None = None) -> None:  # fmt: skip
     """Joined batches to CSV (UTF-8; text cells quoted and as read; ``.tsv`` tab-separated; ``-`` stdout)."""
+    import pyarrow as pa
     import pyarrow.csv as pacsv
 
     from gzspatial.io import atomic_output, excel_safe_batch
 
     delimiter = "\t" if str(output).lower().endswith(".tsv") else ","
+
+    nested = [i for i, field in enumerate(schema) if pa.types.is_nested(field.type)]
+    for i in nested:  # lists and structs (e.g. a GeoJSON property holding a list): a cell of JSON text
+        schema = schema.set(i, schema.field(i).with_type(pa.string()))
 
     def write(handle: IO[bytes]) -> None:
         if excel_bom:
@@ -604,7 +615,8 @@ def write_csv(stream: Iterator[Joined], schema, output, *, excel_bom: bool = Fal
         try:
             for joined in stream:
                 (tap or _nothing)(joined)
-                writer.write_batch(excel_safe_batch(joined.batch) if excel_safe else joined.batch)
+                batch = _json_text(joined.batch, nested, schema) if nested else joined.batch
+                writer.write_batch(excel_safe_batch(batch) if excel_safe else batch)
         finally:
             writer.close()
 
@@ -613,6 +625,17 @@ def write_csv(stream: Iterator[Joined], schema, output, *, excel_bom: bool = Fal
     else:
         with atomic_output(Path(output), "wb") as handle:
             write(handle)
+
+
+def _json_text(batch: pa.RecordBatch, nested: list[int], schema) -> pa.RecordBatch:
+    """``batch`` with its nested columns as JSON text (null stays null), for a text-only format."""
+    import pyarrow as pa
+
+    columns = list(batch.columns)
+    for i in nested:
+        values = columns[i].to_pylist()  # nested columns are rare and small: per-cell Python is fine here
+        columns[i] = pa.array([None if v is None else json.dumps(v, ensure_ascii=False) for v in values], pa.string())
+    return pa.RecordBatch.from_arrays(columns, schema=schema)
 
 
 def _nothing(joined) -> None:

@@ -1,5 +1,7 @@
 """One pipeline: the same input gives the same gz_ answers whatever the output format."""
 
+import json
+
 import geopandas
 import numpy as np
 import pandas as pd
@@ -10,7 +12,7 @@ import pytest
 import gzspatial
 from gzspatial import pipeline
 from gzspatial.attribute import GZ_COLUMNS, Options
-from tests.conftest import invoke_cli
+from tests.conftest import ROOT, invoke_cli
 
 MIXED = (
     "名称,lon,lat,地址\n"
@@ -249,6 +251,33 @@ def test_a_gis_input_streams_with_the_answers_of_gzspatial_join(places, tmp_path
         pd.testing.assert_frame_equal(_gz_text(back), _gz_text(expected), obj=f"{suffix}->{out_suffix}")
 
 
+@pytest.mark.parametrize("lists", [(["广州塔", "小蛮腰"], []), ([], [])], ids=["string-list", "json"])
+@pytest.mark.parametrize("out_suffix", [".csv", ".parquet", ".gpkg", ".geojson", ".xlsx"])
+def test_geojson_list_properties_reach_every_output(tmp_path, out_suffix, lists):
+    """A GeoJSON property holding a list reaches every output (make demo's first join): GDAL reads it as a
+    string list, or as the arrow.json type when every list is empty; CSV and .xlsx cells get JSON text, the
+    GIS formats and Parquet keep a list where they can. Through the CLI, streamed and frame routes."""
+    source = tmp_path / "in.geojson"
+    feature = {"type": "Feature", "geometry": {"type": "Point", "coordinates": [113.3245, 23.1066]}}
+    source.write_text(json.dumps({"type": "FeatureCollection", "features": [
+        {**feature, "properties": {"名称": "塔", "aliases": lists[0]}},
+        {**feature, "properties": {"名称": "空", "aliases": lists[1]}},
+    ]}, ensure_ascii=False), encoding="utf-8")  # fmt: skip
+    out = tmp_path / f"joined{out_suffix}"
+    result = invoke_cli("join", str(source), "-o", str(out), "--quiet")
+    assert result.returncode == 0, result.stderr.decode()
+    if out_suffix == ".csv":
+        back = pd.read_csv(out, dtype=str)
+    elif out_suffix == ".xlsx":
+        back = pd.read_excel(out, dtype=str)
+    else:
+        back = geopandas.read_parquet(out) if out_suffix == ".parquet" else geopandas.read_file(out)
+    aliases = [json.loads(v) if isinstance(v, str) else list(v) for v in back["aliases"]]  # text or a list type
+    assert aliases == list(map(list, lists))
+    assert isinstance(back["aliases"].iloc[0], str) or out_suffix in (".parquet", ".gpkg", ".geojson")
+    assert list(back["gz_status"]) == ["ok", "ok"]
+
+
 def test_a_gis_input_is_read_in_batches(places, tmp_path):
     source = tmp_path / "in.gpkg"
     geopandas.GeoDataFrame(pd.concat([places] * 5, ignore_index=True), crs=places.crs).to_file(source)
@@ -269,3 +298,14 @@ def test_a_gis_input_without_a_declared_crs_asks_for_one(places, tmp_path):
     result = invoke_cli("join", str(source), "-o", str(tmp_path / "o.csv"), "--crs", "EPSG:4547", "--quiet")
     assert result.returncode == 0, result.stderr
     assert pd.read_csv(tmp_path / "o.csv")["gz_status"].tolist() == ["ok", "ok", "missing", "invalid"]
+
+
+def test_packaged_platforms_join_to_csv_as_make_demo_does(tmp_path):
+    """make demo's first join: the packaged platforms layer (JSON-typed properties) to CSV, every row kept."""
+    out = tmp_path / "platforms_joined.csv"
+    result = invoke_cli("join", str(ROOT / "data/geojson/platforms.geojson"), "-o", str(out), "--quiet")
+    assert result.returncode == 0, result.stderr.decode()
+    back = pd.read_csv(out, dtype=str, keep_default_na=False)
+    source = json.loads((ROOT / "data/geojson/platforms.geojson").read_text(encoding="utf-8"))["features"]
+    assert back["id"].tolist() == [f["properties"]["id"] for f in source]
+    assert set(back["gz_status"]) == {"ok"}
