@@ -10,6 +10,7 @@ MESSAGES: dict[str, str] = {
     "{source} {value!r} is not a supported language: use zh or en": "{source} {value!r} 不是支持的语言：请用 zh 或 en",
     "language {lang!r} is not supported: use zh or en": "不支持语言 {lang!r}：请用 zh 或 en",
     "error: {message}": "错误：{message}",
+    "{path} is empty (0 bytes): nothing to read": "{path} 是空文件（0 字节）：没有可读的内容",
     " (see '{command} --help')": "（见 '{command} --help'）",
     "-q/--quiet and -v/--verbose contradict each other: give one of them": "-q/--quiet 与 -v/--verbose 互相矛盾：只给其中一个",
     "unexpected {name}: {exc} (set GZ_DEBUG=1 for details)": "意外错误 {name}：{exc}（设置 GZ_DEBUG=1 查看详情）",

@@ -517,6 +517,7 @@ def read_table(
             )
         )
     if suffix in (".xlsx", ".xlsm"):
+        check_not_empty(path)
         name = _excel_sheet(path, sheet)
         try:
             frame = pd.read_excel(path, sheet_name=name, dtype=str, keep_default_na=False, na_filter=False)
@@ -788,6 +789,15 @@ def check_input_path(path: str | Path) -> Path:
     return path
 
 
+def check_not_empty(path: str | Path) -> Path:
+    """``path`` (an existing regular file) unless it has 0 bytes: a GIS, Parquet or Excel file that
+    empty is no table at all (the libraries' own errors talk about drivers and footers)."""
+    path = check_input_path(path)
+    if path.stat().st_size == 0:
+        raise InputError(_("{path} is empty (0 bytes): nothing to read").format(path=path))
+    return path
+
+
 def check_not_input(output: str | Path, input_path: str | Path) -> None:
     """Refuse to write over the input file."""
     if str(output) == "-" or str(input_path) == "-":
@@ -888,7 +898,7 @@ def read_input(
     """
     if str(path) == "-" or Path(path).suffix.lower() not in GEO_SUFFIXES:
         return read_table(path, encoding=encoding, sheet=sheet, delimiter=delimiter)
-    path = check_input_path(path)
+    path = check_not_empty(path)
     suffix = path.suffix.lower()
     try:
         if suffix in (".parquet", ".geoparquet"):

@@ -734,14 +734,16 @@ GDAL_SUFFIXES = (".gpkg", ".shp", ".geojson", ".json")
 
 def open_source(source, *, encoding=None, delimiter=None, layer=None) -> Source | None:
     """The input as batches: CSV (or stdin), Parquet/GeoParquet, GIS formats; None for the rest
-    (Excel, GeoArrow-encoded GeoParquet), which are read as a frame."""
+    (Excel, GeoArrow-encoded GeoParquet), which are read as a frame. An empty (0-byte) file is an error."""
+    from gzspatial.io import check_not_empty
+
     suffix = "" if str(source) == "-" else Path(source).suffix.lower()
     if suffix in CSV_SUFFIXES:
         return open_csv(source, encoding=encoding, delimiter=delimiter)
     if suffix in (".parquet", ".geoparquet"):
-        return open_parquet(source)
+        return open_parquet(check_not_empty(source))
     if suffix in GDAL_SUFFIXES:
-        return open_gdal(source, layer=layer, encoding=encoding)
+        return open_gdal(check_not_empty(source), layer=layer, encoding=encoding)
     return None
 
 

@@ -486,3 +486,58 @@ def test_excel_safe_on_stdout(tmp_path):
     assert result.returncode == 0, result.stderr.decode()
     out = list(csv.reader(_io.StringIO(result.stdout.decode("utf-8"), newline="")))
     assert [r[0] for r in out[1:]] == ["'" + p for p in payloads] + KEPT
+
+
+GIS_FEATURE = '{"type":"Feature","geometry":%s,"properties":{"n":%s}}'
+BOWTIE = '{"type":"Polygon","coordinates":[[[113.3,23.1],[113.4,23.2],[113.4,23.1],[113.3,23.2],[113.3,23.1]]]}'
+
+
+@pytest.mark.parametrize("name", ["in.geojson", "in.gpkg", "in.parquet", "in.xlsx", "in.shp"])
+@pytest.mark.parametrize("output", ["out.csv", "out.xlsx"])
+def test_an_empty_gis_parquet_or_excel_input_is_one_line(tmp_path, runner, name, output):
+    """A 0-byte GIS, Parquet or Excel file: one line saying it is empty, not the drivers' own words."""
+    source = tmp_path / name
+    source.write_bytes(b"")
+    result = runner.invoke(app, ["join", str(source), "-o", str(tmp_path / output), "--crs", "wgs84"])
+    assert result.exit_code == 2 and result.stderr.count("\n") == 1, result.stderr
+    assert f"{source} is empty (0 bytes)" in result.stderr and not (tmp_path / output).exists()
+
+
+@pytest.mark.parametrize("output", ["out.csv", "out.xlsx", "out.gpkg", "out.parquet"])
+def test_broken_and_featureless_geojson(tmp_path, runner, output):
+    """Broken GeoJSON is one line naming the file; a GeoJSON without features gives an empty output."""
+    broken = tmp_path / "broken.geojson"
+    broken.write_text('{"type":"FeatureCollection","features":[', encoding="utf-8")
+    result = runner.invoke(app, ["join", str(broken), "-o", str(tmp_path / output)])
+    assert result.exit_code == 2 and result.stderr.count("\n") == 1 and "broken.geojson" in result.stderr
+    assert not (tmp_path / output).exists()
+
+
+@pytest.mark.parametrize("output", ["out.csv", "out.gpkg", "out.parquet"])
+def test_hostile_gis_rows_are_flagged_in_order_never_dropped(tmp_path, runner, output):
+    """A bow-tie polygon, a null geometry, a swapped point and text that looks like a formula or holds
+    an escape: every row comes out, in order, each with its status (the GIS input streams)."""
+    features = [
+        GIS_FEATURE % (BOWTIE, '"=HYPERLINK(\\"http://x\\")"'),
+        GIS_FEATURE % ("null", '"\\u001b[31mred"'),
+        GIS_FEATURE % ('{"type":"Point","coordinates":[23.1,113.3]}', '"swapped"'),
+        GIS_FEATURE % ('{"type":"Point","coordinates":[113.3245,23.1066]}', '"ok"'),
+    ]  # fmt: skip
+    source = tmp_path / "hostile.geojson"
+    source.write_text('{"type":"FeatureCollection","features":[' + ",".join(features) + "]}", encoding="utf-8")
+    result = runner.invoke(app, ["join", str(source), "-o", str(tmp_path / output), "--quiet"])
+    assert result.exit_code == 0, result.stderr
+    import geopandas
+    import pandas as pd
+
+    if output.endswith(".csv"):
+        back = pd.read_csv(tmp_path / output, dtype=str, keep_default_na=False)
+    else:
+        back = (
+            geopandas.read_parquet(tmp_path / output)
+            if output.endswith(".parquet")
+            else geopandas.read_file(tmp_path / output)
+        )
+    assert list(back["n"]) == ['=HYPERLINK("http://x")', "\x1b[31mred", "swapped", "ok"]
+    assert list(back["gz_status"]) == ["invalid", "missing", "swapped", "ok"]
+    assert "Self-intersection" in back["gz_note"].iloc[0]
