@@ -827,7 +827,8 @@ def _same_file(a: Path, b: Path) -> bool:
 
 # --- GIS formats and streaming CSV for joins ------------------------------------------------
 
-GEO_SUFFIXES = (".geojson", ".json", ".gpkg", ".shp", ".parquet", ".geoparquet")
+#: GIS inputs (FlatGeobuf is read as one table: GDAL's Arrow stream of its null geometries is corrupt).
+GEO_SUFFIXES = (".geojson", ".json", ".gpkg", ".shp", ".fgb", ".parquet", ".geoparquet")
 OUTPUT_SUFFIXES = (".csv", ".txt", ".tsv", ".xlsx", ".geojson", ".json", ".gpkg", ".parquet")
 
 

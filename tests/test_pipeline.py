@@ -8,6 +8,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
+import shapely
 
 import gzspatial
 from gzspatial import pipeline
@@ -309,3 +310,22 @@ def test_packaged_platforms_join_to_csv_as_make_demo_does(tmp_path):
     source = json.loads((ROOT / "data/geojson/platforms.geojson").read_text(encoding="utf-8"))["features"]
     assert back["id"].tolist() == [f["properties"]["id"] for f in source]
     assert set(back["gz_status"]) == {"ok"}
+
+
+def test_a_flatgeobuf_input_is_joined_in_its_own_order_and_crs(tmp_path):
+    """FlatGeobuf (read as one table) is a GIS input like the others, not a CSV of unknown encoding."""
+    source = tmp_path / "sites.fgb"
+    wgs84 = geopandas.GeoDataFrame(
+        {"名称": ["塔", "城", "远"]},
+        geometry=[shapely.Point(113.3245, 23.1066), shapely.Point(113.45, 23.17), shapely.Point(114.06, 22.54)],
+        crs="EPSG:4326",
+    )
+    wgs84.to_crs("EPSG:4547").to_file(source)
+    as_stored = geopandas.read_file(source)  # FlatGeobuf may store features in its spatial index's order
+    out = tmp_path / "joined.csv"
+    result = invoke_cli("join", str(source), "-o", str(out), "--quiet")
+    assert result.returncode == 0, result.stderr.decode()
+    back = pd.read_csv(out, dtype=str, keep_default_na=False)
+    assert back["名称"].tolist() == as_stored["名称"].tolist()
+    expected = gzspatial.join(as_stored)
+    assert back["gz_status"].tolist() == expected["gz_status"].tolist() and "outside" in back["gz_status"].tolist()
