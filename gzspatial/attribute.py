@@ -152,12 +152,16 @@ class Coded:
 
     def to_dictionary(self) -> pa.DictionaryArray:
         """The column as an Arrow dictionary array (int32 indices into the distinct texts, '' for
-        code -1): no per-row string is built; ``.cast(pa.string())`` equals :meth:`to_arrow`."""
+        code -1): no per-row string is built; ``.cast(pa.string())`` equals :meth:`to_arrow`.
+
+        The dictionary holds each text once (a repeated one, '' often, makes the Parquet writer fall
+        back to plain text)."""
         import pyarrow as pa
 
-        table = pa.array([*self.categories, ""], type=pa.string())
-        indices = np.where(self.codes < 0, len(self.categories), self.codes).astype(np.int32)
-        return pa.DictionaryArray.from_arrays(indices, table)
+        first: dict[str, int] = {}
+        remap = np.array([first.setdefault(name, len(first)) for name in [*self.categories, ""]], dtype=np.int32)
+        indices = remap[np.where(self.codes < 0, len(self.categories), self.codes)]
+        return pa.DictionaryArray.from_arrays(indices, pa.array(list(first), type=pa.string()))
 
     def to_pandas(self) -> pd.Categorical:
         """A pandas Categorical (the few distinct names of millions of rows stored once)."""

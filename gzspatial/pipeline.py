@@ -251,11 +251,7 @@ def _gz_arrow(values, dictionary: bool) -> pa.Array:
     from gzspatial.attribute import Coded
 
     if dictionary and isinstance(values, Coded):
-        # distinct names (a repeated one, '' often, makes the Parquet writer fall back to plain text)
-        first: dict[str, int] = {}
-        remap = np.array([first.setdefault(name, len(first)) for name in [*values.categories, ""]], dtype=np.int32)
-        indices = remap[np.where(values.codes < 0, len(values.categories), values.codes)]
-        return pa.DictionaryArray.from_arrays(indices, pa.array(list(first), type=pa.string()))
+        return values.to_dictionary()
     if isinstance(values, pa.DictionaryArray) and not dictionary:
         return values.dictionary.take(values.indices)
     return values if isinstance(values, pa.Array) else _to_arrow(values)

@@ -126,6 +126,8 @@ def test_dictionary_columns_equal_string_columns():
         dictionary = value.to_dictionary()
         assert pa.types.is_dictionary(dictionary.type), name
         assert dictionary.cast(pa.string()).equals(value.to_arrow()), name
+        texts = dictionary.dictionary.to_pylist()
+        assert len(texts) == len(set(texts)), name  # each text once: the Parquet writer keeps dictionaries
 
 
 def test_parse_degrees_float_path_equals_arrow_path():
