@@ -157,14 +157,26 @@ class LayoutIndex:
 
     @cached_property
     def _region_classes(self):
-        """The grid's cells as small class numbers (a _grid.BlockedClasses) and the answer of each class.
+        """The grid's cells as small class numbers (a _grid.BlockedClasses), the answer of each class
+        and the grid's origin (x0, y0), degrees; read from the on-disk cache when it holds this layer
+        set's grid (``_index_cache``: keyed by the geometries and the code), else built and cached.
 
         Class 0 is "near a boundary" (answered exactly), the others each stand for one distinct
         answer of the regions; the table's rows are (district, core, in_city, nodes...), row 0
         "nothing" (also the answer off the grid). Small numbers keep the grid cache-friendly.
         """
-        from gzspatial._grid import BlockedClasses
+        from gzspatial import _index_cache
+        from gzspatial._grid import BLOCK, CELL_DEG, MARGIN_CELLS, BlockedClasses
 
+        layers = [layer for layer in (self.districts, self.city, self.cores, self.nodes) if layer is not None]
+        name = _index_cache.key([layer.layer.geometries for layer in layers], (CELL_DEG, MARGIN_CELLS, BLOCK))
+        expected = {"coarse": (2, np.dtype(np.int32)), "blocks": (2, None), "table": (2, np.dtype(np.int64)),
+                    "placement": (1, np.dtype(np.float64))}  # fmt: skip
+        cached = _index_cache.load(name, expected)
+        if cached is not None:
+            x0, y0, ny, nx, block = cached["placement"].tolist()
+            classes = BlockedClasses(int(ny), int(nx), int(block), cached["coarse"], cached["blocks"])
+            return classes, cached["table"], x0, y0
         regions = self.membership_exact(self.grid.representatives)
         # as many node columns as a point can have, so that answers near boundaries fit unwidened
         nodes = _pad(regions.nodes, self._node_depth)
@@ -175,8 +187,12 @@ class LayoutIndex:
         is_near[0] = -1  # sorts first: class 0
         distinct, class_of = np.unique(np.hstack([is_near, table]), axis=0, return_inverse=True)
         dtype = np.uint8 if len(distinct) <= 255 else np.int16 if len(distinct) <= 32767 else np.int32
-        classes = class_of.ravel()[self.grid.labels].astype(dtype)
-        return BlockedClasses.of(classes), np.ascontiguousarray(distinct[:, 1:])
+        classes = BlockedClasses.of(class_of.ravel()[self.grid.labels].astype(dtype))
+        table = np.ascontiguousarray(distinct[:, 1:], dtype=np.int64)
+        placement = np.array([self.grid.x0, self.grid.y0, classes.ny, classes.nx, classes.block], dtype=np.float64)
+        _index_cache.save(name, {"coarse": classes.coarse, "blocks": classes.blocks, "table": table,
+                                 "placement": placement})  # fmt: skip
+        return classes, table, self.grid.x0, self.grid.y0
 
     @cached_property
     def _node_depth(self) -> int:
@@ -203,8 +219,8 @@ class LayoutIndex:
 
         lon = np.ascontiguousarray(lon, dtype=np.float64)
         lat = np.ascontiguousarray(lat, dtype=np.float64)
-        classes, table = self._region_classes
-        n, grid = len(lon), self.grid
+        classes, table, x0, y0 = self._region_classes
+        n = len(lon)
         cls = np.empty(n, dtype=np.int32)
         result = Membership(
             np.empty(n, dtype=np.int64),
@@ -215,7 +231,7 @@ class LayoutIndex:
 
         def run(a, b):
             lookup_classes(
-                lon[a:b], lat[a:b], grid.x0, grid.y0, CELL_DEG, classes.ny, classes.nx, classes.block,
+                lon[a:b], lat[a:b], x0, y0, CELL_DEG, classes.ny, classes.nx, classes.block,
                 classes.coarse, classes.blocks, table, cls[a:b],
                 result.district[a:b], result.core[a:b], result.in_city[a:b], result.nodes[a:b],
             )  # fmt: skip

@@ -36,12 +36,15 @@ typer.testing._get_command = lambda app: _built_command(app, tuple(map(id, app.r
 
 @pytest.fixture(autouse=True, scope="session")
 def _isolated_settings(tmp_path_factory):
-    """No user setting reaches the tests: GZ_LAYERS unset, the config file in a fresh folder, and the
-    interface in English whatever the machine's locale (GZ_LANG=en; tests of zh pass --lang zh)."""
-    saved = {key: os.environ.get(key) for key in ("GZ_LAYERS", "XDG_CONFIG_HOME", "GZ_LANG")}
+    """No user setting reaches the tests: GZ_LAYERS unset, the config file and caches in fresh folders, and
+    the interface in English whatever the machine's locale (GZ_LANG=en; tests of zh pass --lang zh)."""
+    saved = {key: os.environ.get(key) for key in ("GZ_LAYERS", "XDG_CONFIG_HOME", "XDG_CACHE_HOME", "GZ_LANG",
+                                                  "GZ_INDEX_CACHE")}  # fmt: skip
     os.environ.pop("GZ_LAYERS", None)
+    os.environ.pop("GZ_INDEX_CACHE", None)
     os.environ["GZ_LANG"] = "en"
     os.environ["XDG_CONFIG_HOME"] = str(tmp_path_factory.mktemp("config"))
+    os.environ["XDG_CACHE_HOME"] = str(tmp_path_factory.mktemp("cache"))  # the index grid cache too
     yield
     for key, value in saved.items():
         if value is None:

@@ -238,3 +238,47 @@ def test_blocked_classes_give_every_cell_its_class():
     looked_up[mixed] = blocked.blocks[-1 - k[mixed], (iy[mixed] % blocked.block) * blocked.block + ix[mixed] % 8]
     np.testing.assert_array_equal(looked_up, classes)
     assert mixed.any() and (~mixed).any()
+
+
+def _synthetic_layers(nodes=NODES):
+    return {
+        "districts": _layer("districts", DISTRICTS),
+        "city": _layer("city", [CITY]),
+        "cores": _layer("cores", [CORE]),
+        "nodes": _layer("nodes", nodes),
+        "axis": _layer("axis", AXIS),
+    }
+
+
+def _memberships_equal(a, b):
+    assert np.array_equal(a.district, b.district) and np.array_equal(a.core, b.core)
+    assert np.array_equal(a.in_city, b.in_city) and np.array_equal(a.nodes, b.nodes)
+
+
+def test_the_grid_cache_gives_the_built_grid_answers(tmp_path, monkeypatch):
+    """A new index reads the grid from the on-disk cache (no grid built) with the same answers; other
+    layers get another entry; a corrupt entry is ignored and rebuilt; 'off' writes nothing."""
+    monkeypatch.setenv("GZ_INDEX_CACHE", str(tmp_path / "cache"))
+    lon, lat = _points(None, n=20_000, seed=3)
+    built = LayoutIndex(_synthetic_layers())
+    expected = built.membership_grid(lon, lat)
+    _memberships_equal(expected, built.membership_exact(np.asarray(shapely.points(lon, lat))))
+    (entry,) = (tmp_path / "cache").glob("*.npz")
+
+    cached = LayoutIndex(_synthetic_layers())
+    _memberships_equal(cached.membership_grid(lon, lat), expected)
+    assert "grid" not in cached.__dict__  # answered from the cache: the raster was never built
+
+    other = LayoutIndex(_synthetic_layers(NODES[:2]))  # one node fewer: another key, its own answers
+    _memberships_equal(other.membership_grid(lon, lat), other.membership_exact(np.asarray(shapely.points(lon, lat))))
+    assert len(list((tmp_path / "cache").glob("*.npz"))) == 2
+
+    entry.write_bytes(b"PK\x03\x04 not a numpy archive")
+    rebuilt = LayoutIndex(_synthetic_layers())
+    _memberships_equal(rebuilt.membership_grid(lon, lat), expected)
+    assert "grid" in rebuilt.__dict__ and entry.read_bytes().startswith(b"PK") and entry.stat().st_size > 100
+
+    monkeypatch.setenv("GZ_INDEX_CACHE", "off")
+    entry.unlink()
+    _memberships_equal(LayoutIndex(_synthetic_layers()).membership_grid(lon, lat), expected)
+    assert len(list((tmp_path / "cache").glob("*.npz"))) == 1  # nothing read or written
