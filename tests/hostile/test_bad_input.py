@@ -337,3 +337,27 @@ def test_error_line_in_either_language_keeps_hostile_values_literal(tmp_path, ru
     lines = result.stderr.strip().splitlines()
     assert result.exit_code == 2 and len(lines) == 1 and lines[0].startswith(prefix), result.stderr
     assert "{crs}{0}{__class__}" in lines[0] and "EPSG:{1}" in lines[0] and "\x1b" not in lines[0]
+
+
+@pytest.mark.parametrize("rows", [1, 60_000], ids=["exact path", "grid path"])
+def test_far_and_extreme_coordinates_are_outside_never_a_warning(tmp_path, rows):
+    """Valid coordinates anywhere on Earth: 'outside', with EPSG:4547 distances where the zone has
+    metres for them and blank ones with a note where it has none (15°E, the antimeridian, the poles)."""
+    import warnings
+
+    import numpy as np
+
+    import gzspatial
+
+    lon = [15.0, -70.0, 179.999, -179.999, 0.0, 113.3, 116.4]
+    lat = [0.0, 40.0, 89.999, -89.999, 0.0, 23.1, 39.9]
+    frame = pd.DataFrame({"lon": lon * rows, "lat": lat * rows})
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # a RuntimeWarning from inf metres is a failure
+        joined = gzspatial.join(frame, crs="wgs84").iloc[: len(lon)]
+    assert list(joined["gz_status"]) == ["outside"] * 5 + ["ok", "outside"]
+    distances = joined[["gz_axis_distance_m", "gz_nearest_node_m"]].astype(float).to_numpy()
+    blank = np.isnan(distances).all(axis=1)
+    assert (np.isfinite(distances).all(axis=1) | blank).all()  # never inf, never half a pair
+    assert all("too far from Guangzhou for distances" in note for note in joined["gz_note"][blank])
+    assert blank[0] and not blank[5] and not blank[6]

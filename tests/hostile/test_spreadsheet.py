@@ -225,3 +225,20 @@ def test_too_many_rows_for_a_sheet_is_refused(folder, command):
     assert result.returncode == 2 and len(stderr.strip().splitlines()) == 1, stderr
     assert "1,048,576 rows do not fit in an Excel sheet" in stderr and "write .csv or .parquet instead" in stderr
     assert sorted(p.name for p in folder.iterdir()) == ["big.csv"]
+
+
+@pytest.mark.parametrize("values", [["=1+1", "+SUM(A1)"], {"f": '=HYPERLINK("http://x")'}], ids=["list", "object"])
+def test_list_valued_gis_properties_reach_xlsx_as_json_text(tmp_path, values):
+    """A GeoJSON property holding a list or an object of formula-like text: one text cell of JSON."""
+    import json
+
+    source = tmp_path / "in.geojson"
+    feature = {"type": "Feature", "geometry": {"type": "Point", "coordinates": [113.3245, 23.1066]},
+               "properties": {"v": values}}  # fmt: skip
+    source.write_text(json.dumps({"type": "FeatureCollection", "features": [feature]}), encoding="utf-8")
+    result = invoke_cli("join", str(source), "-o", str(tmp_path / "out.xlsx"), "--quiet")
+    assert result.returncode == 0, result.stderr.decode()
+    sheet = openpyxl.load_workbook(tmp_path / "out.xlsx").active
+    header = [c.value for c in sheet[1]]
+    cell = sheet.cell(row=2, column=header.index("v") + 1)
+    assert cell.data_type == "s" and json.loads(cell.value) == values
