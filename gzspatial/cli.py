@@ -43,12 +43,14 @@ _UsageError: type = typer.BadParameter.__mro__[1]
 class _OneLineUsageError(_UsageError):
     """A usage error shown as one line (click prints usage, a hint and the error on three)."""
 
+    words: tuple[str, ...] = ()  # the command line's words, for a --lang parsing did not reach
+
     def show(self, file=None) -> None:
         from gzspatial import i18n
 
         message = self.format_message().replace("Value error, ", "")  # typer's enum check adds this prefix
-        try:  # parsing failed, so --lang may not be known: GZ_LANG or the locale decide the language
-            lang = i18n.resolve()
+        try:  # parsing failed: a --lang among the words, else GZ_LANG or the locale decide the language
+            lang = i18n.resolve(_lang_word(self.words))
         except GzError:
             lang = i18n.Lang.EN
         with i18n.use(lang):
@@ -61,25 +63,39 @@ class _OneLineUsageError(_UsageError):
 class _OneLineErrors(typer.core.TyperGroup):
     """Root command: usage errors of any subcommand (unknown option, bad choice, missing argument) are one line."""
 
-    def make_context(self, *args, **kwargs):
+    def make_context(self, info_name, args, *more, **kwargs):
+        words = tuple(args)  # the whole command line, kept for the error of a subcommand's parsing
         try:
-            return super().make_context(*args, **kwargs)
+            ctx = super().make_context(info_name, args, *more, **kwargs)
         except _UsageError as exc:
-            raise _one_line(exc) from None
+            raise _one_line(exc, words) from None
+        ctx.meta["gzspatial.words"] = words
+        return ctx
 
     def invoke(self, ctx):
         try:
             return super().invoke(ctx)
         except _UsageError as exc:
-            raise _one_line(exc) from None
+            raise _one_line(exc, ctx.meta.get("gzspatial.words", ())) from None
 
 
-def _one_line(exc: typer.BadParameter) -> _OneLineUsageError:
+def _one_line(exc: typer.BadParameter, words) -> _OneLineUsageError:
     if isinstance(exc, _OneLineUsageError):
         return exc
     line = _OneLineUsageError(exc.format_message(), exc.ctx)
-    line.exit_code = exc.exit_code
+    line.exit_code, line.words = exc.exit_code, tuple(words)
     return line
+
+
+def _lang_word(words: tuple[str, ...]) -> str | None:
+    """The value of the last ``--lang X`` / ``--lang=X`` among the command line's words, if any."""
+    found = None
+    for i, word in enumerate(words):
+        if word == "--lang" and i + 1 < len(words):
+            found = words[i + 1]
+        elif word.startswith("--lang="):
+            found = word.split("=", 1)[1]
+    return found
 
 
 app = typer.Typer(

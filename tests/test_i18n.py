@@ -300,11 +300,27 @@ def _fields(template: str) -> list[tuple]:
     ],
 )
 def test_usage_errors_follow_gz_lang(monkeypatch, args, zh):
-    """typer's own usage errors are one line in the language of GZ_LANG (--lang is not parsed yet)."""
+    """typer's own usage errors are one line in the language of GZ_LANG when no --lang is given."""
     monkeypatch.setenv("GZ_LANG", "zh")
     result = invoke_cli(*args)
     err = result.stderr.decode()
     assert result.returncode == 2 and err.startswith(zh) and err.count("\n") == 1, err
+
+
+@pytest.mark.parametrize(
+    ("environ", "args", "start"),
+    [
+        ("en", ("join", "--bbx", "--lang", "zh"), "错误：没有选项 --bbx"),
+        ("en", ("stats", "x.csv", "--lang=zh", "--by", "nod"), "错误：选项 '--by' 的值 'nod' 无效"),
+        ("zh", ("join", "--bbx", "--lang", "en"), "error: No such option: --bbx"),
+        ("en", ("join", "--bbx", "--lang", "xx"), "error: No such option: --bbx"),  # the usage error first
+    ],
+)
+def test_usage_errors_follow_a_lang_on_the_same_command_line(monkeypatch, environ, args, start):
+    monkeypatch.setenv("GZ_LANG", environ)
+    result = invoke_cli(*args)
+    err = result.stderr.decode()
+    assert result.returncode == 2 and err.startswith(start) and err.count("\n") == 1, err
 
 
 def test_usage_patterns_name_only_their_groups_and_unmatched_text_stays():
