@@ -1013,14 +1013,16 @@ def write_output(frame, path: str | Path, *, lon=None, lat=None, excel_bom: bool
             else:
                 frame.to_file(tmp, driver="GeoJSON")
         except (pyogrio.errors.DataSourceError, pyogrio.errors.DataLayerError) as exc:  # GDAL's write errors
-            full = _disk_full(path.parent)
-            reason = _("No space left on device") if full else str(exc).splitlines()[0]
-            unchanged = _("the old file is unchanged") if path.exists() else _("nothing was written")
-            raise OutputError(
-                _("cannot write {path!r}: {reason}; {unchanged}").format(
-                    path=str(path), reason=reason, unchanged=unchanged
-                )
-            ) from None
+            raise gdal_write_error(path, exc) from None
+
+
+def gdal_write_error(path: Path, exc: Exception) -> OutputError:
+    """The one-line error for GDAL's failure to write ``path`` (its messages never say "disk full")."""
+    reason = _("No space left on device") if _disk_full(path.parent) else str(exc).splitlines()[0]
+    unchanged = _("the old file is unchanged") if path.exists() else _("nothing was written")
+    return OutputError(
+        _("cannot write {path!r}: {reason}; {unchanged}").format(path=str(path), reason=reason, unchanged=unchanged)
+    )
 
 
 def _disk_full(folder: Path) -> bool:

@@ -25,7 +25,7 @@ from typing import IO, TYPE_CHECKING, Literal
 import numpy as np
 
 from gzspatial import crs as _crs
-from gzspatial._errors import InputError, OutputError
+from gzspatial._errors import InputError
 from gzspatial._validate import STATUSES
 
 if TYPE_CHECKING:
@@ -676,7 +676,7 @@ def write_gdal(stream: Iterator[Joined], schema, output, *, tap: Callable | None
     import pyogrio
     from pyogrio.raw import write_arrow
 
-    from gzspatial.io import _disk_full, atomic_output_path
+    from gzspatial.io import atomic_output_path, gdal_write_error
 
     if geometry is None and "geometry" in schema.names:
         raise InputError(_("the input has a column named 'geometry': rename it to write a GIS file"))
@@ -711,14 +711,7 @@ def write_gdal(stream: Iterator[Joined], schema, output, *, tap: Callable | None
                 raise failed[0] from None
             if not isinstance(exc, pyogrio.errors.DataSourceError | pyogrio.errors.DataLayerError):
                 raise
-            full = _disk_full(path.parent)
-            reason = _("No space left on device") if full else str(exc).splitlines()[0]
-            unchanged = _("the old file is unchanged") if path.exists() else _("nothing was written")
-            raise OutputError(
-                _("cannot write {path!r}: {reason}; {unchanged}").format(
-                    path=str(path), reason=reason, unchanged=unchanged
-                )
-            ) from None
+            raise gdal_write_error(path, exc) from None
 
 
 # --- the whole job: a file in, a file out ---------------------------------------------------------
