@@ -349,13 +349,7 @@ class Geometry:
     @property
     def declared(self) -> str | None:
         """The declared CRS, normalized (``gcj02``, ``EPSG:4326``…)."""
-        return None if self.crs is None else _crs.normalize_crs(_pyproj_crs(self.crs))
-
-
-def _pyproj_crs(text: str):
-    import pyproj
-
-    return pyproj.CRS.from_user_input(text)
+        return None if self.crs is None else _crs.normalize_crs(_crs._pyproj_crs(self.crs))
 
 
 def open_csv(source: str | Path, *, encoding: str | None = None, delimiter: str | None = None) -> Source:
@@ -565,11 +559,9 @@ def _point_wkb(lon: np.ndarray, lat: np.ndarray) -> pa.Array:
 def _geo_metadata(geometry: Geometry | None = None) -> bytes:
     """GeoParquet 1.0 metadata: a WKB point column ``geometry`` in EPSG:4326, or the source's own
     ``geometry`` (its CRS as PROJJSON, null when undeclared)."""
-    import pyproj
-
     if geometry is None:
         geometry = Geometry("geometry", "EPSG:4326", ("Point",))
-    crs = None if geometry.crs is None else pyproj.CRS.from_user_input(geometry.crs).to_json_dict()
+    crs = None if geometry.crs is None else _crs._pyproj_crs(geometry.crs).to_json_dict()
     column = {"encoding": "WKB", "geometry_types": list(geometry.types), "crs": crs}
     return json.dumps(
         {"version": "1.0.0", "primary_column": geometry.column, "columns": {geometry.column: column}}
@@ -685,7 +677,7 @@ def write_gdal(stream: Iterator[Joined], schema, output, *, tap: Callable | None
     field = out_schema.field(name).with_metadata({b"ARROW:extension:name": b"geoarrow.wkb"})
     out_schema = out_schema.set(out_schema.get_field_index(name), field)
     kind = "Point" if geometry is None else geometry.types[0] if len(geometry.types) == 1 else "Unknown"
-    crs = "EPSG:4326" if geometry is None or geometry.crs is None else _pyproj_crs(geometry.crs).to_wkt()
+    crs = "EPSG:4326" if geometry is None or geometry.crs is None else _crs._pyproj_crs(geometry.crs).to_wkt()
 
     failed: list[BaseException] = []  # an error of the stages, which pyogrio reports only as "Error while accessing…"
 
