@@ -412,13 +412,7 @@ def read_csv_text(
             _("unknown encoding {encoding!r}: give e.g. --encoding gbk or utf-8").format(encoding=encoding)
         ) from None
     except UnicodeDecodeError:
-        lines = undecodable_lines(data.split(b"\n"), encoding)
-        raise InputError(
-            _(
-                "{source} cannot be read as {encoding}: line(s) {lines} are not {encoding}; give the right "
-                "--encoding (e.g. gbk, utf-8)"
-            ).format(source=source, encoding=encoding, lines=", ".join(map(str, lines)))
-        ) from None
+        raise _wrong_encoding(source, encoding, undecodable_lines(data.split(b"\n"), encoding)) from None
     delimiter = decide_delimiter(delimiter, text.lstrip("\ufeff").split("\n", 1)[0], source)
     log.info("%s: CSV read whole, encoding %s, delimiter %r", source, encoding, delimiter)
     try:
@@ -472,6 +466,16 @@ def open_csv_text(stream, encoding: str, delimiter: str, source, block_size: int
         raise csv_batch_error(exc, source, encoding, 0, lines) from None
 
 
+def _wrong_encoding(source, encoding: str, bad: list[int]) -> InputError:
+    """The error naming the first lines (1-based) that ``encoding`` cannot decode."""
+    return InputError(
+        _(
+            "{source} cannot be read as {encoding}: line(s) {lines} are not {encoding}; "
+            "give the right --encoding (e.g. gbk, utf-8)"
+        ).format(source=source, encoding=encoding, lines=", ".join(map(str, bad)))
+    )
+
+
 def csv_batch_error(
     exc: Exception, source, encoding: str, rows: int, lines: Callable[[], Iterable[bytes]]
 ) -> InputError:
@@ -481,12 +485,7 @@ def csv_batch_error(
     if isinstance(exc, UnicodeDecodeError) or "invalid UTF8" in message:
         bad = undecodable_lines(lines(), "utf-8" if encoding.lower() == "utf-8-sig" else encoding)
         if bad:
-            return InputError(
-                _(
-                    "{source} cannot be read as {encoding}: line(s) {lines} are not {encoding}; "
-                    "give the right --encoding (e.g. gbk, utf-8)"
-                ).format(source=source, encoding=encoding, lines=", ".join(map(str, bad)))
-            )
+            return _wrong_encoding(source, encoding, bad)
         return InputError(
             _("{source} is not a readable CSV ({encoding}): {exc}; give the right --encoding").format(
                 source=source, encoding=encoding, exc=message
