@@ -46,8 +46,6 @@ class _OneLineUsageError(_UsageError):
     words: tuple[str, ...] = ()  # the command line's words, for a --lang parsing did not reach
 
     def show(self, file=None) -> None:
-        from gzspatial import i18n
-
         message = self.format_message().replace("Value error, ", "")  # typer's enum check adds this prefix
         try:  # parsing failed: a --lang among the words, else GZ_LANG or the locale decide the language
             lang = i18n.resolve(_lang_word(self.words))
@@ -132,10 +130,13 @@ def _resolve_lang(value: str | None) -> i18n.Lang:
     """--lang, else GZ_LANG, else the locale; a bad value is a one-line exit 2 (in the locale's language)."""
     try:
         return i18n.resolve(value)
-    except GzError as exc:
-        with i18n.use(i18n.locale_lang()):
-            message = str(i18n.resolve(value) if False else exc)
-        raise _fail(message) from None
+    except GzError:
+        with i18n.use(i18n.locale_lang()):  # raised again, so that the message is in the locale's language
+            try:
+                i18n.resolve(value)
+            except GzError as exc:
+                raise _fail(str(exc)) from None
+        raise
 
 
 _LANG_KEY = "gzspatial.lang"
