@@ -296,6 +296,7 @@ MESSAGES: dict[str, str] = {
 #: An unmatched message stays English. Checked by tests/test_i18n.py.
 USAGE_ERRORS: list[tuple[str, str]] = [
     (r"^No such option: (?P<name>\S+)(?: Did you mean (?P<alt>.+)\?)?$", "没有选项 {name}"),
+    (r"^No such option: (?P<name>\S+) \(Possible options: (?P<alt>.+)\)$", "没有选项 {name}（可能的选项：{alt}）"),
     (r"^No such command '(?P<name>.+)'\.(?: Did you mean (?P<alt>.+)\?)?$", "没有命令 '{name}'"),
     (r"^Missing argument '(?P<name>.+)'\.$", "缺少参数 '{name}'"),
     (r"^Missing option (?P<name>.+)\.$", "缺少选项 {name}"),

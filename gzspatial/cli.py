@@ -707,6 +707,7 @@ def join_command(
         raise _fail(_("--workers, --scheduler and --overwrite-output are for a dataset input (a folder or a glob)"))
     session = _geocoder(geocoder, key, geocoder_url, qps, no_cache)
 
+    io.check_output_path(output)  # first: a folder or device is said to be one, whatever its name
     suffix = "" if output == "-" else Path(output).suffix.lower()
     if output != "-" and suffix not in io.OUTPUT_SUFFIXES:
         raise _fail(
@@ -714,7 +715,6 @@ def join_command(
                 suffix=suffix or _("files without an extension"), OUTPUT_SUFFIXES=", ".join(io.OUTPUT_SUFFIXES)
             )
         )
-    io.check_output_path(output)
     io.check_not_input(output, source)
     options = attribute.Options(crs, corridor_km, lang or "zh", layers, overwrite_gz)  # names: zh unless --lang
     progress = _Progress(quiet)

@@ -292,6 +292,7 @@ def _fields(template: str) -> list[tuple]:
     ("args", "zh"),
     [
         (("join", "--bbx"), "错误：没有选项 --bbx（见 "),
+        (("map", "-o", "m.html", "--qiuet"), "错误：没有选项 --qiuet（可能的选项："),
         (("nosuch",), "错误：没有命令 'nosuch'（见 "),
         (("join",), "错误：缺少参数 'source'（见 "),
         (("join", "x.csv", "--crs"), "错误：选项 '--crs' 需要一个值"),

@@ -541,3 +541,17 @@ def test_hostile_gis_rows_are_flagged_in_order_never_dropped(tmp_path, runner, o
     assert list(back["n"]) == ['=HYPERLINK("http://x")', "\x1b[31mred", "swapped", "ok"]
     assert list(back["gz_status"]) == ["invalid", "missing", "swapped", "ok"]
     assert "Self-intersection" in back["gz_note"].iloc[0]
+
+
+@pytest.mark.parametrize("node", ["folder", "char device", "fifo", "link to /dev/null"])
+def test_extensionless_non_file_output_is_named_for_what_it_is(tmp_path, runner, node):
+    """An output without an extension that is a folder, device, FIFO or link (``-o /dev/null``, ``-o .``)
+    is refused for what it is, not for its missing extension."""
+    source = write_points(tmp_path / "in.csv")
+    target = tmp_path / "out"
+    NODES[node](target)
+    before = snapshot(tmp_path)
+    result = invoke(runner, "join", source, "--crs", "wgs84", "-o", target)
+    line = one_line_error(result.stderr, 2, result.exit_code)
+    assert repr(str(target)) in line and "without an extension" not in line
+    assert snapshot(tmp_path) == before
