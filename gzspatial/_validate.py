@@ -199,17 +199,18 @@ SWAPPED_NOTE = "longitude and latitude were swapped; corrected"
 
 
 def check_points(
-    lon, lat, *, geographic: bool = True, lon_problems=None, lat_problems=None, row_problems=None
+    lon, lat, *, geographic: bool = True, lon_problems=None, lat_problems=None, row_problems=None, copy: bool = True
 ) -> CheckedPoints:
     """Classify parsed coordinates: ok, swapped (corrected), missing or invalid, with notes.
 
     ``lon_problems``/``lat_problems`` are parse_degrees' {row: problem}; ``row_problems``
     ({row: reason}) marks further rows invalid with that reason. ``geographic`` is False
     for projected systems (metres), where swaps and degree ranges do not apply. ``outside`` is
-    decided later, against the city outline.
+    decided later, against the city outline. ``copy=False``: ``lon``/``lat`` are float arrays the
+    caller hands over (corrected in place).
     """
-    lon = np.array(lon, dtype=float)
-    lat = np.array(lat, dtype=float)
+    lon = np.array(lon, dtype=float) if copy else np.asarray(lon, dtype=float)
+    lat = np.array(lat, dtype=float) if copy else np.asarray(lat, dtype=float)
     lon_problems, lat_problems = lon_problems or {}, lat_problems or {}
     status = np.full(lon.size, _CODE[STATUS_OK], dtype=np.int8)
     notes: dict[int, str] = {}

@@ -95,6 +95,14 @@ def check_gz_columns(columns, overwrite: bool) -> list[str]:
 class _Labels:
     """Name lookups per layer in the chosen language (index -1 gives '')."""
 
+    @classmethod
+    def of(cls, index: LayoutIndex, lang: str) -> _Labels:
+        """The labels of a layout index in a language, built once (an index's layers do not change)."""
+        cache = index.__dict__.setdefault("_labels", {})
+        if lang not in cache:
+            cache[lang] = cls(index, lang)
+        return cache[lang]
+
     def __init__(self, index: LayoutIndex, lang: str):
         key = f"name_{lang}"
 
@@ -134,6 +142,30 @@ class Coded:
         codes[list(texts)] = found + 1
         return cls(np.array([default, *categories], dtype=object), codes)
 
+    def compact(self) -> Coded:
+        """The same column with distinct categories, '' among them when a row is empty, and codes
+        (none -1) in the smallest integer type: cheap to put together with other pieces (:meth:`concat`)
+        and to hand to pandas (:meth:`to_pandas` takes such codes as they are)."""
+        import pandas as pd
+
+        remap, categories = pd.factorize(np.append(self.categories, ""))  # code -1 takes the last entry, ''
+        return Coded(np.asarray(categories, dtype=object), remap.astype(_code_type(len(categories)))[self.codes])
+
+    @classmethod
+    def concat(cls, parts: list[Coded]) -> Coded:
+        """The rows of ``parts`` one after another. Parts of the same categories (most gz_ columns:
+        the layers' names) keep their codes; others have theirs moved past the earlier parts'."""
+        first = parts[0].categories
+        if all(np.array_equal(part.categories, first) for part in parts[1:]):
+            return cls(first, np.concatenate([part.codes for part in parts]))
+        offsets = np.cumsum([0, *(len(part.categories) for part in parts[:-1])])
+        kind = _code_type(int(offsets[-1]) + len(parts[-1].categories))
+        codes = [
+            np.where(part.codes < 0, -1, part.codes.astype(kind) + offset)
+            for part, offset in zip(parts, offsets, strict=True)
+        ]
+        return cls(np.concatenate([part.categories for part in parts]), np.concatenate(codes).astype(kind))
+
     def unique(self) -> Coded:
         """The same column with distinct categories ('' and repeats merged)."""
         import pandas as pd
@@ -168,15 +200,37 @@ class Coded:
         import pandas as pd
 
         # as unique(), but one table lookup per row (code -1 takes the table's last entry, ''),
-        # codes in the small integer type pandas keeps, and no second validation of the codes
+        # codes in the small integer type pandas keeps, and no second validation of the codes;
+        # none at all when the codes are already that (a compact() column)
         remap, categories = pd.factorize(np.append(self.categories, ""))
-        small = np.int8 if len(categories) < 127 else np.int16 if len(categories) < 32767 else np.int32
-        codes = remap.astype(small)[self.codes]
+        kind = _code_type(len(categories))
+        n = len(self.categories)
+        if (
+            self.codes.dtype == kind
+            and (remap[:n] == np.arange(n)).all()
+            and (len(self.codes) == 0 or self.codes.min() >= 0)
+        ):
+            codes = self.codes
+        else:
+            codes = remap.astype(kind)[self.codes]
         dtype = pd.CategoricalDtype(pd.Index(categories, dtype=object))
         return pd.Categorical.from_codes(codes, dtype=dtype, validate=False)
 
     def to_numpy(self) -> np.ndarray:
         return np.append(self.categories, "").astype(object)[self.codes]
+
+
+def _code_type(categories: int) -> type[np.signedinteger]:
+    """The smallest signed integer type for codes 0 .. categories - 1 and -1."""
+    return (
+        np.int8
+        if categories < 127
+        else np.int16
+        if categories < 32767
+        else np.int32
+        if categories < 2**31 - 1
+        else np.int64
+    )
 
 
 def _named(names: np.ndarray, index: np.ndarray) -> Coded:
@@ -207,7 +261,7 @@ FAR_NOTE = "too far from Guangzhou for distances in EPSG:4547 (left blank)"
 
 def gz_columns(attribution: Attribution, checked, index: LayoutIndex, options: Options) -> dict:
     """The gz_* columns (in GZ_COLUMNS order): Coded text, or numpy arrays for numbers and flags."""
-    labels = _Labels(index, options.lang)
+    labels = _Labels.of(index, options.lang)
     m = attribution.membership
     usable = ~np.isnan(attribution.axis_distance_m) | ~np.isnan(attribution.nearest_node_m)
     code = {status: np.int8(i) for i, status in enumerate(STATUSES)}
@@ -238,11 +292,12 @@ def gz_columns(attribution: Attribution, checked, index: LayoutIndex, options: O
         "gz_axis_distance_m": np.round(attribution.axis_distance_m, 1),
         "gz_nearest_node": _named(labels.node, attribution.nearest_node),
         "gz_nearest_node_m": np.round(attribution.nearest_node_m, 1),
-        "gz_subdistrict": Coded(np.array([], dtype=object), np.full(len(status), -1, dtype=np.int64)),
-        "gz_status": Coded(np.array(STATUSES, dtype=object), status.astype(np.int64)),
+        # columns of one value: a read-only view of it for every row (no memory per row)
+        "gz_subdistrict": Coded(np.array([], dtype=object), np.broadcast_to(np.int8(-1), len(status))),
+        "gz_status": Coded(np.array(STATUSES, dtype=object), status),
         "gz_note": note,
         "gz_layers_version": Coded(
-            np.array([layers_version(index.layers)], dtype=object), np.zeros(len(status), np.int64)
+            np.array([layers_version(index.layers)], dtype=object), np.broadcast_to(np.int8(0), len(status))
         ),
     }
 
@@ -272,8 +327,14 @@ def attribute_coordinates(
     if not geographic:
         _check_projected(lon, lat, systems, codes, problems)
     checked = check_points(
-        lon, lat, geographic=geographic, lon_problems=lon_problems, lat_problems=lat_problems, row_problems=problems
-    )
+        lon,
+        lat,
+        geographic=geographic,
+        lon_problems=lon_problems,
+        lat_problems=lat_problems,
+        row_problems=problems,
+        copy=False,
+    )  # fmt: skip  (parse_degrees' arrays are new)
     w_lon, w_lat = _to_wgs84(checked, systems, codes)
     index = layout_index(options.layers)
     attribution = index.attribute(w_lon, w_lat, method=method)
@@ -342,6 +403,10 @@ def _check_projected(x: np.ndarray, y: np.ndarray, systems, codes, problems: dic
 
 def _to_wgs84(checked, systems, codes) -> tuple[np.ndarray, np.ndarray]:
     """WGS84 degrees of checked points, each row from its system; out-of-range results are invalid."""
+    if systems in ([_crs.WGS84], [_crs.CGCS2000]) and (codes == 0).all():
+        # degrees already (CGCS2000 is WGS84 to centimetres: crs.transform's null step), checked
+        # to lie within ±180/±90 (else NaN): the checked arrays themselves, no transform
+        return checked.lon, checked.lat
     w_lon = np.full(len(checked.lon), np.nan)
     w_lat = np.full(len(checked.lat), np.nan)
     for k, system in enumerate(systems):
@@ -478,9 +543,14 @@ def join_planned(
     columns, w_lon, w_lat = join_columns(
         plan, x, y, row_crs=row_crs, addresses=addresses, row_problems=row_problems, coordinates=coordinates
     )
-    out = data.drop(columns=list(plan.dropped)) if plan.dropped else data.copy()
-    for name, values in columns.items():
-        out[name] = _to_pandas(values)
+    import pandas as pd
+
+    kept = data.drop(columns=list(plan.dropped)) if plan.dropped else data
+    gz = pd.DataFrame({name: _to_pandas(values) for name, values in columns.items()}, index=data.index)
+    # one concat rather than an insert per column (pandas copies or, with copy-on-write, shares the
+    # input's columns lazily: the caller's frame is never changed); a GeoDataFrame stays one
+    out = pd.concat([kept, gz], axis=1)
+    out.attrs = dict(data.attrs)  # e.g. an Excel sheet's name (concat keeps only attrs all its parts share)
     return out, w_lon, w_lat
 
 

@@ -158,7 +158,30 @@ def join_columns(
 
     ``x``/``y`` are the raw coordinate cells (text or numbers; ``None`` arrays when the plan has
     none), ``addresses`` the address cells. This is the one attribution step every route runs.
+
+    Large slices are answered in pieces on the shared thread pool (``_parallel.map_pieces``: one
+    per CPU, each as a slice of its own), then put back together in order; an online geocoder
+    (its cache and HTTP session) keeps the slice whole, on this thread.
     """
+    from gzspatial import _parallel
+    from gzspatial.attribute import Coded
+
+    bounds = _parallel.pieces(len(x)) if plan.geocoder is None else [(0, len(x))]
+    if len(bounds) > 1:
+
+        def piece(a: int, b: int) -> tuple[dict, np.ndarray, np.ndarray]:
+            problems = {row - a: reason for row, reason in (row_problems or {}).items() if a <= row < b}
+            rows_crs = None if row_crs is None else row_crs[a:b]
+            rows_addresses = None if addresses is None else addresses[a:b]
+            columns, w_lon, w_lat = _join_slice(plan, x[a:b], y[a:b], rows_crs, rows_addresses, problems, coordinates)
+            compact = {name: v.compact() if isinstance(v, Coded) else v for name, v in columns.items()}
+            return compact, w_lon, w_lat
+
+        return _joined_pieces(_parallel.map_pieces(piece, bounds))
+    return _join_slice(plan, x, y, row_crs, addresses, row_problems, coordinates)
+
+
+def _join_slice(plan: Plan, x, y, row_crs, addresses, row_problems, coordinates) -> tuple[dict, np.ndarray, np.ndarray]:
     columns, w_lon, w_lat = attribute_coordinates(x, y, plan.options, row_problems=row_problems, row_crs=row_crs)
     if plan.address or plan.geocoder is not None:
         has_coordinates = plan.lon is not None if coordinates is None else coordinates
@@ -166,6 +189,21 @@ def join_columns(
             columns, w_lon, w_lat, addresses, list(plan.address), plan.options, has_coordinates, plan.geocoder
         )
     return columns, w_lon, w_lat
+
+
+def _joined_pieces(parts: list[tuple[dict, np.ndarray, np.ndarray]]) -> tuple[dict, np.ndarray, np.ndarray]:
+    """The (columns, lon, lat) of consecutive pieces of rows as those of all of them, in order."""
+    from gzspatial.attribute import Coded
+
+    def joined(values: list):
+        if isinstance(values[0], Coded):
+            return Coded.concat(values)
+        if isinstance(values[0], np.ma.MaskedArray):
+            return np.ma.concatenate(values)
+        return np.concatenate(values)
+
+    columns = {name: joined([part[0][name] for part in parts]) for name in parts[0][0]}
+    return columns, np.concatenate([part[1] for part in parts]), np.concatenate([part[2] for part in parts])
 
 
 @dataclass(frozen=True)
