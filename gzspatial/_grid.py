@@ -121,3 +121,25 @@ def lookup_classes(lon, lat, x0, y0, cell, ny, nx, block, coarse, blocks, table,
         in_city[i] = table[r, 2] != 0
         for j in range(nodes.shape[1]):
             nodes[i, j] = table[r, 3 + j]
+
+
+@numba.njit(cache=True, nogil=True)
+def distinct_rows(matrix, base, seen):
+    """(code per row, first row of each code) of the distinct rows of a small-integer matrix, codes
+    in order of first appearance. Entries are in -1 .. base - 2; ``seen`` (base ** columns entries,
+    all -1) is the table of codes by row value (node sets of a few dozen nodes: no hashing)."""
+    n, k = matrix.shape
+    codes = np.empty(n, dtype=np.int32)
+    first = np.empty(n, dtype=np.int64)
+    count = 0
+    for i in range(n):
+        key = 0
+        for j in range(k):
+            key = key * base + matrix[i, j] + 1
+        code = seen[key]
+        if code < 0:
+            code = seen[key] = count
+            first[count] = i
+            count += 1
+        codes[i] = code
+    return codes, first[:count]

@@ -137,7 +137,8 @@ class Coded:
         """n rows: ``texts`` at their rows, ``default`` where ``default_mask``, '' elsewhere."""
         import pandas as pd
 
-        codes = np.where(default_mask, 0, -1).astype(np.int64)
+        kind = _code_type(len(texts) + 1)
+        codes = np.where(default_mask, kind(0), kind(-1))
         found, categories = pd.factorize(np.array(list(texts.values()), dtype=object))
         codes[list(texts)] = found + 1
         return cls(np.array([default, *categories], dtype=object), codes)
@@ -152,19 +153,27 @@ class Coded:
         return Coded(np.asarray(categories, dtype=object), remap.astype(_code_type(len(categories)))[self.codes])
 
     @classmethod
-    def concat(cls, parts: list[Coded]) -> Coded:
-        """The rows of ``parts`` one after another. Parts of the same categories (most gz_ columns:
-        the layers' names) keep their codes; others have theirs moved past the earlier parts'."""
+    def aligned(cls, parts: list[Coded]) -> tuple[np.ndarray, list[np.ndarray | None]]:
+        """Categories shared by compact ``parts`` (codes never -1) and, per part, the table taking
+        its codes to them (None: its codes are theirs already, as for most gz_ columns, whose
+        categories are the layers' names in every part)."""
         first = parts[0].categories
         if all(np.array_equal(part.categories, first) for part in parts[1:]):
-            return cls(first, np.concatenate([part.codes for part in parts]))
-        offsets = np.cumsum([0, *(len(part.categories) for part in parts[:-1])])
-        kind = _code_type(int(offsets[-1]) + len(parts[-1].categories))
-        codes = [
-            np.where(part.codes < 0, -1, part.codes.astype(kind) + offset)
-            for part, offset in zip(parts, offsets, strict=True)
-        ]
-        return cls(np.concatenate([part.categories for part in parts]), np.concatenate(codes).astype(kind))
+            return first, [None] * len(parts)
+        import pandas as pd
+
+        found, categories = pd.factorize(np.concatenate([part.categories for part in parts]))
+        ends = np.cumsum([len(part.categories) for part in parts])
+        remaps: list[np.ndarray | None] = list(np.split(found.astype(_code_type(len(categories))), ends[:-1]))
+        return np.asarray(categories, dtype=object), remaps
+
+    @classmethod
+    def concat(cls, parts: list[Coded]) -> Coded:
+        """The rows of compact ``parts`` one after another."""
+        categories, remaps = cls.aligned(parts)
+        kind = _code_type(len(categories))
+        codes = [part.codes if remap is None else remap[part.codes] for part, remap in zip(parts, remaps, strict=True)]
+        return cls(categories, np.concatenate(codes).astype(kind, copy=False))
 
     def unique(self) -> Coded:
         """The same column with distinct categories ('' and repeats merged)."""
@@ -240,16 +249,21 @@ def _named(names: np.ndarray, index: np.ndarray) -> Coded:
 
 def _node_lists(matrix: np.ndarray, node_names: np.ndarray) -> Coded:
     """';'-joined node names per row of a (n, k) node-index matrix (-1 padded)."""
-    import pandas as pd
+    # One code per distinct node set (in one pass while the sets' table is small), then one string per set.
+    base = int(matrix.max(initial=-1)) + 2
+    if base ** matrix.shape[1] <= 1 << 22:
+        from gzspatial._grid import distinct_rows
 
-    # One integer per distinct node list, then one string per distinct list.
-    base = matrix.max(initial=0) + 2
-    key = np.zeros(len(matrix), dtype=np.int64)
-    for column in range(matrix.shape[1]):
-        key = key * base + (matrix[:, column] + 1)
-    codes, uniques = pd.factorize(key)
-    first_row = np.zeros(len(uniques), dtype=np.int64)
-    first_row[codes[::-1]] = np.arange(len(codes))[::-1]
+        codes, first_row = distinct_rows(matrix, base, np.full(base ** matrix.shape[1], -1, dtype=np.int32))
+    else:
+        import pandas as pd
+
+        key = np.zeros(len(matrix), dtype=np.int64)
+        for column in range(matrix.shape[1]):
+            key = key * base + (matrix[:, column] + 1)
+        codes, uniques = pd.factorize(key)
+        first_row = np.zeros(len(uniques), dtype=np.int64)
+        first_row[codes[::-1]] = np.arange(len(codes))[::-1]
     texts = [";".join(node_names[i] for i in matrix[row] if i >= 0) for row in first_row]
     return Coded(np.array(texts, dtype=object), codes)
 
@@ -546,7 +560,8 @@ def join_planned(
     import pandas as pd
 
     kept = data.drop(columns=list(plan.dropped)) if plan.dropped else data
-    gz = pd.DataFrame({name: _to_pandas(values) for name, values in columns.items()}, index=data.index)
+    # copy=False: the columns are new arrays of this join's (a copy would only consolidate them)
+    gz = pd.DataFrame({name: _to_pandas(values) for name, values in columns.items()}, index=data.index, copy=False)
     # one concat rather than an insert per column (pandas copies or, with copy-on-write, shares the
     # input's columns lazily: the caller's frame is never changed); a GeoDataFrame stays one
     out = pd.concat([kept, gz], axis=1)

@@ -177,7 +177,7 @@ def join_columns(
             compact = {name: v.compact() if isinstance(v, Coded) else v for name, v in columns.items()}
             return compact, w_lon, w_lat
 
-        return _joined_pieces(_parallel.map_pieces(piece, bounds))
+        return _joined_pieces(_parallel.map_pieces(piece, bounds), bounds)
     return _join_slice(plan, x, y, row_crs, addresses, row_problems, coordinates)
 
 
@@ -191,19 +191,49 @@ def _join_slice(plan: Plan, x, y, row_crs, addresses, row_problems, coordinates)
     return columns, w_lon, w_lat
 
 
-def _joined_pieces(parts: list[tuple[dict, np.ndarray, np.ndarray]]) -> tuple[dict, np.ndarray, np.ndarray]:
-    """The (columns, lon, lat) of consecutive pieces of rows as those of all of them, in order."""
-    from gzspatial.attribute import Coded
+def _joined_pieces(parts: list[tuple[dict, np.ndarray, np.ndarray]], bounds: list[tuple[int, int]]):
+    """The (columns, lon, lat) of the pieces of rows ``bounds`` as those of all of them, in order.
 
-    def joined(values: list):
-        if isinstance(values[0], Coded):
-            return Coded.concat(values)
-        if isinstance(values[0], np.ma.MaskedArray):
-            return np.ma.concatenate(values)
-        return np.concatenate(values)
+    Each output is allocated once and every piece's rows are copied into it on the pool (the
+    copies, and the first touch of the new memory, run in parallel too).
+    """
+    from gzspatial import _parallel
+    from gzspatial.attribute import Coded, _code_type
 
-    columns = {name: joined([part[0][name] for part in parts]) for name in parts[0][0]}
-    return columns, np.concatenate([part[1] for part in parts]), np.concatenate([part[2] for part in parts])
+    n = bounds[-1][1]
+    copies: list[tuple[list, list, np.ndarray]] = []  # (each piece's array, its lookup table or None, output)
+
+    def output(values: list[np.ndarray], dtype, tables: list | None = None) -> np.ndarray:
+        out = np.empty(n, dtype=dtype)
+        copies.append((values, tables or [None] * len(values), out))
+        return out
+
+    columns: dict = {}
+    for name, first in parts[0][0].items():
+        values = [part[0][name] for part in parts]
+        if isinstance(first, Coded):
+            categories, remaps = Coded.aligned(values)
+            kind = _code_type(len(categories))
+            columns[name] = Coded(categories, output([v.codes for v in values], kind, remaps))
+        elif isinstance(first, np.ma.MaskedArray):
+            data = output([np.ma.getdata(v) for v in values], first.dtype)
+            mask = output([np.ma.getmaskarray(v) for v in values], bool)
+            columns[name] = np.ma.MaskedArray(data, mask=mask)
+        else:
+            columns[name] = output(values, first.dtype)
+    lon = output([part[1] for part in parts], np.float64)
+    lat = output([part[2] for part in parts], np.float64)
+
+    def fill(a: int, b: int) -> None:
+        k = bounds.index((a, b))
+        for values, tables, out in copies:
+            if tables[k] is None:
+                np.copyto(out[a:b], values[k], casting="same_kind")
+            else:
+                np.take(tables[k], values[k], out=out[a:b])
+
+    _parallel.map_pieces(fill, bounds)
+    return columns, lon, lat
 
 
 @dataclass(frozen=True)

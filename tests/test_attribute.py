@@ -349,3 +349,19 @@ def test_excel_bom(tmp_path):
         == 0
     )
     assert (tmp_path / "o.csv").read_bytes().startswith(b"\xef\xbb\xbf")
+
+
+def test_node_lists_are_the_same_from_the_small_table_and_from_hashing():
+    """_node_lists codes node sets through a table while base ** k is small, by hashing beyond: both
+    give every row its ';'-joined names."""
+    from gzspatial.attribute import _node_lists
+
+    rng = np.random.default_rng(3)
+    small = np.sort(rng.integers(-1, 28, (5000, 3)), axis=1)[:, ::-1]
+    big = small.copy()
+    big[::7, 0] = 2999  # 3001 ** 3 entries: hashed
+    for matrix, top in ((small, 28), (big, 3000)):
+        names = np.array([f"节点{i}" for i in range(top)] + [""], dtype=object)
+        got = _node_lists(matrix, names).to_numpy()
+        want = [";".join(names[i] for i in row if i >= 0) for row in matrix]
+        assert got.tolist() == want
