@@ -377,7 +377,8 @@ class LayoutIndex:
         if self._lattice is None:
             return (*to_metric_points(lon, lat), np.zeros(len(lon), dtype=bool))
         x, y, approximate = self._lattice.interpolate(lon, lat)
-        off = np.flatnonzero(~approximate & ~np.isnan(lon) & ~np.isnan(lat))
+        off = np.flatnonzero(~approximate)
+        off = off[~np.isnan(lon[off]) & ~np.isnan(lat[off])]
         if len(off):
             x[off], y[off] = to_metric_points(lon[off], lat[off])
         return x, y, approximate
@@ -450,7 +451,8 @@ class LayoutIndex:
             node_idx, node_m = np.full(n, -1, dtype=np.int64), np.full(n, np.nan)
             if self.nodes is not None:
                 node_idx, node_m = self.nearest_node(x, y, inside, fast=False)
-        node_idx[inside], node_m[inside] = membership.nodes[inside, 0], 0.0
+        held = np.flatnonzero(inside)  # points in a node: that node, 0 m
+        node_idx[held], node_m[held] = membership.nodes[held, 0], 0.0
         return Attribution(membership, axis_idx, axis_m, node_idx, node_m)
 
 

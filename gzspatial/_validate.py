@@ -215,16 +215,18 @@ def check_points(
     status = np.full(lon.size, _CODE[STATUS_OK], dtype=np.int8)
     notes: dict[int, str] = {}
     if geographic:
-        swapped = ~_in_box(lon, lat) & _in_box(lat, lon)
+        # only points outside the box around Guangzhou can be swapped or out of range (often none)
+        rest = np.flatnonzero(~_in_box(lon, lat))
+        swapped = rest[_in_box(lat[rest], lon[rest])]
         lon[swapped], lat[swapped] = lat[swapped], lon[swapped].copy()
         status[swapped] = _CODE[STATUS_SWAPPED]
-        notes.update(dict.fromkeys(np.flatnonzero(swapped).tolist(), SWAPPED_NOTE))
-        bad_lat, bad_lon = np.abs(lat) > 90, np.abs(lon) > 180
-        for index in np.flatnonzero(bad_lat).tolist():
+        notes.update(dict.fromkeys(swapped.tolist(), SWAPPED_NOTE))
+        bad_lat, bad_lon = np.abs(lat[rest]) > 90, np.abs(lon[rest]) > 180
+        for index in rest[bad_lat].tolist():
             notes[index] = f"latitude {lat[index]:g} is outside ±90°"
-        for index in np.flatnonzero(bad_lon & ~bad_lat).tolist():
+        for index in rest[bad_lon & ~bad_lat].tolist():
             notes[index] = f"longitude {lon[index]:g} is outside ±180°"
-        status[bad_lat | bad_lon] = _CODE[STATUS_INVALID]
+        status[rest[bad_lat | bad_lon]] = _CODE[STATUS_INVALID]
     for index in set(lon_problems) | set(lat_problems):
         lon_p, lat_p = lon_problems.get(index, ""), lat_problems.get(index, "")
         if "blank" in (lon_p, lat_p):

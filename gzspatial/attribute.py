@@ -277,15 +277,16 @@ def gz_columns(attribution: Attribution, checked, index: LayoutIndex, options: O
     """The gz_* columns (in GZ_COLUMNS order): Coded text, or numpy arrays for numbers and flags."""
     labels = _Labels.of(index, options.lang)
     m = attribution.membership
-    usable = ~np.isnan(attribution.axis_distance_m) | ~np.isnan(attribution.nearest_node_m)
     code = {status: np.int8(i) for i, status in enumerate(STATUSES)}
     status = checked.status_code.copy()
     notes = dict(checked.notes)
     outside = ~m.in_city & ((status == code[STATUS_OK]) | (status == code[STATUS_SWAPPED]))
-    for row in np.flatnonzero(outside & (status == code[STATUS_SWAPPED])).tolist():
+    outside_rows = np.flatnonzero(outside)
+    for row in outside_rows[status[outside_rows] == code[STATUS_SWAPPED]].tolist():
         notes[row] += "; outside Guangzhou"
     if index.axis is not None or index.nodes is not None:  # a position but no distance: beyond METRIC_CRS
-        for row in np.flatnonzero(outside & ~usable).tolist():
+        far = np.isnan(attribution.axis_distance_m[outside_rows]) & np.isnan(attribution.nearest_node_m[outside_rows])
+        for row in outside_rows[far].tolist():
             notes[row] = notes.get(row, "outside Guangzhou") + f"; {FAR_NOTE}"
     note = Coded.sparse(
         notes, len(status), default_mask=outside & (status == code[STATUS_OK]), default="outside Guangzhou"
