@@ -187,6 +187,11 @@ def test_parquet_output_stores_gz_names_as_dictionaries(mixed_csv, tmp_path):
     column = pq.ParquetFile(out).metadata.row_group(0).column(schema.get_field_index("gz_district"))
     assert column.compression == pipeline.PARQUET_CODEC.upper()
     assert "RLE_DICTIONARY" in column.encodings
+    # min/max statistics: the input's columns and the gz_ numbers have them; gz_ names and WKB points not
+    group = pq.ParquetFile(out).metadata.row_group(0)
+    stats = {group.column(i).path_in_schema: group.column(i).statistics for i in range(group.num_columns)}
+    assert stats["名称"].has_min_max and stats["gz_axis_distance_m"].has_min_max
+    assert stats["gz_district"] is None and stats["gz_status"] is None and stats["geometry"] is None
 
 
 # --- CSV read errors name the lines ------------------------------------------------------------
