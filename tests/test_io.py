@@ -302,3 +302,32 @@ def test_excel_sheet_is_chosen_by_name_or_number(tmp_path):
     assert io.read_table(path, sheet="second").columns.tolist() == ["b"]
     assert io.read_table(path, sheet="1").columns.tolist() == ["a"]
     assert io.read_table(path, sheet=2).attrs["sheet"] == "second"
+
+
+@pytest.mark.parametrize(
+    ("content", "valid"),
+    [
+        ("编号,经度\n1,113.3\n".encode(), True),
+        (b"\xef\xbb\xbf" + "名称\n广州塔\n".encode(), True),  # BOM
+        ("a😀b".encode() * 50, True),  # 4-byte characters across every block boundary
+        ("广州".encode() + b"\xff" + "塔".encode(), False),
+        ("广州".encode()[:-1], False),  # cut by the end of the file
+        ("ab".encode() + "é".encode("latin-1"), False),
+        (b"\xed\xa0\x80", False),  # a UTF-16 surrogate: not UTF-8 (Python refuses it too)
+        (b"\xc0\xaf", False),  # overlong
+        ("编号,经度\n1,113.3\n".encode("gbk"), False),
+    ],
+)
+@pytest.mark.parametrize("block", [1, 2, 3, 5, 7, 1 << 20])
+def test_utf8_check_of_a_file_in_blocks_agrees_with_python(tmp_path, content, valid, block):
+    from gzspatial.io import _valid_utf8
+
+    path = tmp_path / "t.csv"
+    path.write_bytes(content)
+    try:
+        content.decode("utf-8")
+        python = True
+    except UnicodeDecodeError:
+        python = False
+    assert python == valid
+    assert _valid_utf8(path, block) == valid
