@@ -312,7 +312,7 @@ def test_excel_sheet_is_chosen_by_name_or_number(tmp_path):
         ("a😀b".encode() * 50, True),  # 4-byte characters across every block boundary
         ("广州".encode() + b"\xff" + "塔".encode(), False),
         ("广州".encode()[:-1], False),  # cut by the end of the file
-        ("ab".encode() + "é".encode("latin-1"), False),
+        (b"ab" + "é".encode("latin-1"), False),
         (b"\xed\xa0\x80", False),  # a UTF-16 surrogate: not UTF-8 (Python refuses it too)
         (b"\xc0\xaf", False),  # overlong
         ("编号,经度\n1,113.3\n".encode("gbk"), False),
