@@ -14,12 +14,11 @@ from __future__ import annotations
 import itertools
 import logging
 import os
+import sys
 import threading
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import TypeVar
-
-import numba
 
 #: Threads used for one large call (the CPUs this process may use).
 WORKERS = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
@@ -63,7 +62,11 @@ def _serial() -> bool:
     """True when work must stay on the calling thread: one worker (``numba.set_num_threads(1)``
     included), or the thread is a pool thread running a piece (waiting on the pool from it could
     deadlock)."""
-    return min(WORKERS, numba.get_num_threads()) <= 1 or getattr(_local, "in_piece", False)
+    # numba is imported by the kernels, not here (small joins never load it): before any kernel
+    # ran, numba.set_num_threads cannot have been called either
+    numba = sys.modules.get("numba")
+    threads = WORKERS if numba is None else numba.get_num_threads()
+    return min(WORKERS, threads) <= 1 or getattr(_local, "in_piece", False)
 
 
 def pieces(n: int) -> list[tuple[int, int]]:

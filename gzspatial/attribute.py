@@ -29,7 +29,7 @@ from gzspatial._validate import (
 )
 from gzspatial.i18n import Lang, _
 from gzspatial.layers import Layer, layers_version
-from gzspatial.settings import DEFAULT_CORRIDOR_KM
+from gzspatial.settings import COMPILED_MIN_POINTS, DEFAULT_CORRIDOR_KM
 
 log = logging.getLogger(__name__)
 
@@ -249,9 +249,11 @@ def _named(names: np.ndarray, index: np.ndarray) -> Coded:
 
 def _node_lists(matrix: np.ndarray, node_names: np.ndarray) -> Coded:
     """';'-joined node names per row of a (n, k) node-index matrix (-1 padded)."""
-    # One code per distinct node set (in one pass while the sets' table is small), then one string per set.
+    # One code per distinct node set (compiled, in one pass, for many rows while the sets' table is
+    # small; loading the compiled code costs more than it saves below COMPILED_MIN_POINTS rows), then
+    # one string per set.
     base = int(matrix.max(initial=-1)) + 2
-    if base ** matrix.shape[1] <= 1 << 22:
+    if len(matrix) >= COMPILED_MIN_POINTS and base ** matrix.shape[1] <= 1 << 22:
         from gzspatial._grid import distinct_rows
 
         codes, first_row = distinct_rows(matrix, base, np.full(base ** matrix.shape[1], -1, dtype=np.int32))

@@ -351,11 +351,13 @@ def test_excel_bom(tmp_path):
     assert (tmp_path / "o.csv").read_bytes().startswith(b"\xef\xbb\xbf")
 
 
-def test_node_lists_are_the_same_from_the_small_table_and_from_hashing():
+def test_node_lists_are_the_same_from_the_small_table_and_from_hashing(monkeypatch):
     """_node_lists codes node sets through a table while base ** k is small, by hashing beyond: both
     give every row its ';'-joined names."""
+    from gzspatial import attribute
     from gzspatial.attribute import _node_lists
 
+    monkeypatch.setattr(attribute, "COMPILED_MIN_POINTS", 1000)  # the compiled pass for 5000 rows
     rng = np.random.default_rng(3)
     small = np.sort(rng.integers(-1, 28, (5000, 3)), axis=1)[:, ::-1]
     big = small.copy()
