@@ -252,6 +252,8 @@ def join_batches(batches: Iterable, plan: Plan, schema=None, *, dictionary: bool
     """
     import pyarrow as pa
 
+    from gzspatial.io import wkb_points
+
     out_schema = None
     for batch in batches:
         if out_schema is None:
@@ -262,7 +264,7 @@ def join_batches(batches: Iterable, plan: Plan, schema=None, *, dictionary: bool
         x, y = (blank, blank) if plan.lon is None else (batch.column(plan.lon), batch.column(plan.lat))
         problems, coordinates = None, None
         if plan.geometry is not None:
-            x, y, problems = _geometry_points(batch.column(plan.geometry))
+            x, y, problems = wkb_points(batch.column(plan.geometry))  # as gzspatial.join answers a GeoDataFrame
             coordinates = True
         row_crs = None
         if plan.crs_column is not None:
@@ -302,15 +304,6 @@ def _malloc_trim():
         return ctypes.CDLL(None).malloc_trim
     except (OSError, AttributeError):  # musl and others: no malloc_trim
         return None
-
-
-def _geometry_points(wkb: pa.Array) -> tuple[np.ndarray, np.ndarray, dict[int, str]]:
-    """(x, y, problems) of a batch's WKB geometries (as ``gzspatial.join`` answers a GeoDataFrame)."""
-    import shapely
-
-    from gzspatial.io import geometry_points
-
-    return geometry_points(shapely.from_wkb(wkb.to_numpy(zero_copy_only=False)))
 
 
 def _gz_arrow(values, dictionary: bool) -> pa.Array:

@@ -331,3 +331,63 @@ def test_utf8_check_of_a_file_in_blocks_agrees_with_python(tmp_path, content, va
         python = False
     assert python == valid
     assert _valid_utf8(path, block) == valid
+
+
+def _wkb_column():
+    """WKB of every kind a geometry column can hold, plain 2D points among them."""
+    import shapely
+
+    geometries = [
+        shapely.Point(113.3, 23.1),
+        shapely.Point(113.31, 23.12),
+        shapely.Point(113.3, 23.1, 5.0),  # 3D: 29 bytes
+        shapely.from_wkt("POINT EMPTY"),
+        None,
+        shapely.box(113.2, 23.0, 113.4, 23.2),
+        shapely.from_wkt("POLYGON ((113.3 23.1, 113.4 23.2, 113.4 23.1, 113.3 23.2, 113.3 23.1))"),  # bowtie
+        shapely.Point(113.3, 23.1),
+    ]
+    wkb = [None if g is None else shapely.to_wkb(g) for g in geometries]
+    wkb.append(shapely.to_wkb(shapely.Point(113.5, 23.5), byte_order=0))  # big-endian
+    wkb.append(b"\x01\x01\x00\x00\x00" + np.array([np.inf, 23.1]).tobytes())  # 21 bytes, not finite
+    wkb.append(b"\x01\x01\x00\x00\x00" + np.array([113.3, np.nan]).tobytes())  # one NaN coordinate
+    wkb.append(b"\x01\x02\x00\x00\x00" + bytes(16))  # 21 bytes of a LineString header: not a point
+    return wkb
+
+
+@pytest.mark.parametrize("kind", ["binary", "large_binary", "sliced", "chunked"])
+def test_wkb_points_reads_plain_points_from_the_bytes_as_shapely_reads_every_row(kind):
+    import pyarrow as pa
+    import shapely
+
+    from gzspatial.io import geometry_points, wkb_points
+
+    values = _wkb_column()
+    array = pa.array(
+        [b"\x00" * 21, *values, b"\x01"], type=pa.large_binary() if kind == "large_binary" else pa.binary()
+    )
+    array = array.slice(1, len(values)) if kind in ("sliced", "chunked") else pa.array(values, type=array.type)
+    if kind == "chunked":
+        array = pa.chunked_array([array.slice(0, 5), array.slice(5)])
+    got_x, got_y, got_problems = wkb_points(array)
+    want_x, want_y, want_problems = geometry_points(shapely.from_wkb(np.array(values, dtype=object)))
+    assert got_problems == want_problems and set(got_problems) == {6, 9, 10}
+    assert [None if v is None else float(v) for v in got_x] == pytest.approx(
+        [None if v is None else float(v) for v in want_x], nan_ok=True
+    )
+    assert [None if v is None else float(v) for v in got_y] == pytest.approx(
+        [None if v is None else float(v) for v in want_y], nan_ok=True
+    )
+
+
+def test_wkb_points_of_plain_points_are_numbers_read_without_geos(monkeypatch):
+    import pyarrow as pa
+    import shapely
+
+    from gzspatial.io import wkb_points
+
+    points = shapely.points([113.3, 113.4], [23.1, 23.2])
+    column = pa.array(shapely.to_wkb(points), type=pa.binary())
+    monkeypatch.setattr(shapely, "from_wkb", lambda *a, **k: pytest.fail("plain points went through GEOS"))
+    x, y, problems = wkb_points(column)
+    assert x.dtype == np.float64 and x.tolist() == [113.3, 113.4] and y.tolist() == [23.1, 23.2] and problems == {}
