@@ -1070,7 +1070,12 @@ def wkb_points(wkb) -> tuple[np.ndarray, np.ndarray, dict[int, str]]:
     rest = np.flatnonzero(~simple)
     if not len(rest):
         return x, y, {}
-    rest_x, rest_y, rest_problems = geometry_points(shapely.from_wkb(wkb.take(rest).to_numpy(zero_copy_only=False)))
+    blobs = wkb.take(rest).to_numpy(zero_copy_only=False)
+    geometries = shapely.from_wkb(blobs, on_invalid="ignore")  # unreadable bytes: None, flagged below
+    rest_x, rest_y, rest_problems = geometry_points(geometries)
+    for k in np.flatnonzero(shapely.is_missing(geometries) & np.array([b is not None for b in blobs])).tolist():
+        rest_x[k] = rest_y[k] = np.nan
+        rest_problems[k] = "geometry is not readable WKB"
     problems = {int(rest[k]): reason for k, reason in rest_problems.items()}
     if any(v is None for v in rest_x):  # a row without a position: None, as geometry_points gives
         x, y = x.astype(object), y.astype(object)

@@ -898,7 +898,8 @@ def _as_wkt(stream: Iterator[Joined], schema: pa.Schema, column: str) -> tuple[p
     def batches() -> Iterator[Joined]:
         for joined in stream:
             wkb = joined.batch.column(index).to_numpy(zero_copy_only=False)
-            wkt = pa.array(shapely.to_wkt(shapely.from_wkb(wkb), rounding_precision=-1), type=pa.string())
+            geometries = shapely.from_wkb(wkb, on_invalid="ignore")  # unreadable: an empty cell (the row is flagged)
+            wkt = pa.array(shapely.to_wkt(geometries, rounding_precision=-1), type=pa.string())
             batch = pa.RecordBatch.from_arrays([*joined.batch.columns[:index], wkt, *joined.batch.columns[index + 1 :]],
                                                schema=out)  # fmt: skip
             yield replace(joined, batch=batch)

@@ -361,3 +361,39 @@ def test_far_and_extreme_coordinates_are_outside_never_a_warning(tmp_path, rows)
     assert (np.isfinite(distances).all(axis=1) | blank).all()  # never inf, never half a pair
     assert all("too far from Guangzhou for distances" in note for note in joined["gz_note"][blank])
     assert blank[0] and not blank[5] and not blank[6]
+
+
+# --- geometry bytes that are not WKB --------------------------------------------------------------
+
+BAD_WKB = {
+    "truncated point": b"\x01\x01\x00\x00\x00" + bytes(8),
+    "21 bytes of text": b"garbage-garbage-garba",
+    "unknown type": b"\x01\x63\x00\x00\x00" + bytes(16),
+    "big-endian flag, little-endian body": b"\x00\x01\x00\x00\x00" + bytes(16),
+    "empty": b"",
+}
+
+
+@pytest.mark.parametrize("case", BAD_WKB)
+@pytest.mark.parametrize("output", ["out.csv", "out.parquet"])
+def test_unreadable_geometry_bytes_are_flagged_rows_not_a_failure(tmp_path, runner, case, output):
+    """A GeoParquet row whose geometry is not WKB is flagged invalid, its neighbours answered."""
+    import json
+
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+    import shapely
+
+    good = shapely.to_wkb(shapely.Point(113.3245, 23.1066))
+    table = pa.table({"id": [1, 2, 3], "geometry": pa.array([good, BAD_WKB[case], good], pa.binary())})
+    column = {"encoding": "WKB", "geometry_types": [], "crs": None}
+    geo = {"version": "1.0.0", "primary_column": "geometry", "columns": {"geometry": column}}
+    source = tmp_path / "in.parquet"
+    pq.write_table(table.replace_schema_metadata({"geo": json.dumps(geo)}), source)
+    result = runner.invoke(app, ["join", str(source), "--crs", "wgs84", "-o", str(tmp_path / output)])
+    assert result.exit_code == 0, result.stderr
+    joined = pd.read_csv(tmp_path / output) if output.endswith(".csv") else pd.read_parquet(tmp_path / output)
+    assert joined["id"].tolist() == [1, 2, 3]
+    status = joined["gz_status"].astype(str).tolist()
+    assert status == ["ok", "invalid", "ok"]
+    assert joined["gz_note"].iloc[1] == "geometry is not readable WKB"
