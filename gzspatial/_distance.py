@@ -306,12 +306,15 @@ def _nearest_cells(
     px, py, skip, x0, y0, dx, dy, inv, offsets, bounds, gx, gy, cell, nx, ny, cell_offsets, entries, lower, feature,
     chunk_start, chunk_box, tol, out_index, out_distance, out_close,
 ):  # fmt: skip
+    # a multiplication, not a division: a point it puts one cell over lies within 1e-9 m of that
+    # cell, whose candidates hold for SLACK_M around it
+    inv_cell = 1.0 / cell
     for i in range(px.shape[0]):
         x, y = px[i], py[i]
         if skip[i] or np.isnan(x) or np.isnan(y):
             out_index[i], out_distance[i], out_close[i] = -1, np.nan, False
             continue
-        fx, fy = np.floor((x - gx) / cell), np.floor((y - gy) / cell)
+        fx, fy = np.floor((x - gx) * inv_cell), np.floor((y - gy) * inv_cell)
         if not (0 <= fx < nx and 0 <= fy < ny):
             best_f, best, second = _brute_force(x, y, x0, y0, dx, dy, inv, offsets, bounds, tol)
             _store(i, best_f, best, second, tol, out_index, out_distance, out_close)
