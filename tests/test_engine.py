@@ -108,6 +108,11 @@ def test_cell_index_equals_brute_force_bit_for_bit(index, name):
     x = np.concatenate([rng.uniform(minx - 5e3, maxx + 5e3, 50_000), minx + cells.cell * rng.integers(0, 40, 2000)])
     y = np.concatenate([rng.uniform(miny - 5e3, maxy + 5e3, 50_000), miny + cells.cell * rng.integers(0, 40, 2000)])
     x, y = np.concatenate([x, segments.x0]), np.concatenate([y, segments.y0])
+    # a float either side of each cell edge: the kernel finds cells by multiplying by 1 / cell
+    edge_x, edge_y = x[50_000:52_000], y[50_000:52_000]
+    for toward in (-np.inf, np.inf):
+        x = np.concatenate([x, np.nextafter(edge_x, toward)])
+        y = np.concatenate([y, np.nextafter(edge_y, toward)])
     brute = _distance.nearest(segments, x, y)
     fast = _distance.nearest(segments, x, y, cells=cells)
     np.testing.assert_array_equal(fast[0], brute[0])
