@@ -123,14 +123,15 @@ class _Labels:
 
 @dataclass(frozen=True)
 class Coded:
-    """A text column as codes into a small table of distinct values (-1: empty text).
+    """A text column as codes into a small table of values (-1: empty text).
 
     Millions of rows share a few dozen names; building the text once per distinct value and
-    taking it by code (pyarrow) is far cheaper than millions of Python strings.
+    taking it by code (pyarrow) is far cheaper than millions of Python strings. The table may
+    repeat a value (pieces put together); :meth:`compact` makes it distinct.
     """
 
     categories: np.ndarray  # object array of str
-    codes: np.ndarray  # int64, -1 for ''
+    codes: np.ndarray  # signed integers (a feature index, or int8 once compact), -1 for ''
 
     @classmethod
     def sparse(cls, texts: dict[int, str], n: int, *, default_mask: np.ndarray, default: str) -> Coded:
