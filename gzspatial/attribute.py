@@ -146,7 +146,7 @@ class Coded:
 
     def compact(self) -> Coded:
         """The same column with distinct categories, '' among them when a row is empty, and codes
-        (none -1) in the smallest integer type: cheap to put together with other pieces (:meth:`concat`)
+        (none -1) in the smallest integer type: cheap to put together with other pieces (:meth:`aligned`)
         and to hand to pandas (:meth:`to_pandas` takes such codes as they are)."""
         import pandas as pd
 
@@ -167,14 +167,6 @@ class Coded:
         ends = np.cumsum([len(part.categories) for part in parts])
         remaps: list[np.ndarray | None] = list(np.split(found.astype(_code_type(len(categories))), ends[:-1]))
         return np.asarray(categories, dtype=object), remaps
-
-    @classmethod
-    def concat(cls, parts: list[Coded]) -> Coded:
-        """The rows of compact ``parts`` one after another."""
-        categories, remaps = cls.aligned(parts)
-        kind = _code_type(len(categories))
-        codes = [part.codes if remap is None else remap[part.codes] for part, remap in zip(parts, remaps, strict=True)]
-        return cls(categories, np.concatenate(codes).astype(kind, copy=False))
 
     def unique(self) -> Coded:
         """The same column with distinct categories ('' and repeats merged)."""

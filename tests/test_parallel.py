@@ -53,19 +53,36 @@ def test_map_pieces_raises_the_first_pieces_error_after_all_have_run(monkeypatch
     assert sorted(finished) == [0, 5, 9]
 
 
-def test_coded_compact_and_concat_keep_every_rows_text():
+def test_pieces_put_together_keep_every_rows_values(monkeypatch):
+    from gzspatial.pipeline import _joined_pieces
+
+    monkeypatch.setattr(_parallel, "WORKERS", 2)
     a = Coded(np.array(["甲", "乙", "甲"], dtype=object), np.array([0, -1, 2, 1, 1]))
     b = Coded(np.array(["丙"], dtype=object), np.array([-1, 0]))
     c = Coded(np.array(["甲", "乙", "甲"], dtype=object), np.array([2, 2]))
     compact = a.compact()
     assert compact.codes.dtype == np.int8 and compact.codes.min() >= 0
     assert compact.to_numpy().tolist() == a.to_numpy().tolist() == ["甲", "", "甲", "乙", "乙"]
-    joined = Coded.concat([a.compact(), b.compact(), c.compact()])
-    assert joined.to_numpy().tolist() == ["甲", "", "甲", "乙", "乙", "", "丙", "甲", "甲"]
-    assert list(joined.to_pandas()) == joined.to_numpy().tolist()
-    assert joined.to_dictionary().cast("string").to_pylist() == joined.to_numpy().tolist()
-    same = Coded.concat([a.compact(), c.compact()])  # same categories: codes kept as they are
-    assert same.codes.dtype == np.int8 and same.to_numpy().tolist() == ["甲", "", "甲", "乙", "乙", "甲", "甲"]
+    parts, bounds, start = [], [], 0
+    for piece in (a, b, c):
+        n = len(piece.codes)
+        same = Coded(np.array(["区"], dtype=object), np.zeros(n, dtype=np.int64))
+        numbers = np.arange(start, start + n, dtype=float)
+        flags = np.ma.masked_array(numbers % 2 == 0, mask=numbers % 3 == 0)
+        columns = {"text": piece.compact(), "same": same.compact(), "m": numbers, "flag": flags}
+        parts.append((columns, numbers + 0.5, numbers - 0.5))
+        bounds.append((start, start + n))
+        start += n
+    columns, lon, lat = _joined_pieces(parts, bounds)
+    text = columns["text"]
+    assert text.to_numpy().tolist() == ["甲", "", "甲", "乙", "乙", "", "丙", "甲", "甲"]
+    assert list(text.to_pandas()) == text.to_numpy().tolist()
+    assert text.to_dictionary().cast("string").to_pylist() == text.to_numpy().tolist()
+    assert columns["same"].categories.tolist() == ["区", ""] and columns["same"].codes.tolist() == [0] * 9
+    assert columns["m"].tolist() == list(range(9)) and lon.tolist() == [i + 0.5 for i in range(9)]
+    assert lat.tolist() == [i - 0.5 for i in range(9)]
+    assert np.ma.getmaskarray(columns["flag"]).tolist() == [i % 3 == 0 for i in range(9)]
+    assert np.ma.getdata(columns["flag"]).tolist() == [i % 2 == 0 for i in range(9)]
 
 
 def _mixed_frame(n: int, seed: int = 5) -> pd.DataFrame:
