@@ -133,3 +133,29 @@ def test_row_problems_of_a_geometry_input_keep_their_rows_in_pieces(monkeypatch)
     pieces = gzspatial.join(frame)
     pd.testing.assert_frame_equal(pd.DataFrame(pieces), pd.DataFrame(whole), check_categorical=False)
     assert np.flatnonzero(pieces["gz_status"] == "invalid").tolist() == [5, 1500, 2999]
+
+
+def test_a_parquet_file_joined_in_pieces_equals_the_join_in_one(tmp_path, monkeypatch):
+    """Arrow columns (text coordinates, a 坐标系 column, addresses) sliced into pieces answer as whole."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    from gzspatial import pipeline
+    from gzspatial.attribute import Options
+
+    frame = _mixed_frame(3000, seed=9)
+    frame["经度"] = frame["经度"].map(lambda v: None if v is None else str(v))
+    frame["纬度"] = frame["纬度"].map(lambda v: None if v is None else str(v))
+    frame["坐标系"] = np.where(np.arange(3000) % 5 == 0, "", "gcj02")
+    frame["地址"] = np.where(np.arange(3000) % 7 == 0, "广州市天河区天河路385号", "")
+    source = tmp_path / "in.parquet"
+    pq.write_table(pa.Table.from_pandas(frame, preserve_index=False), source, row_group_size=1000)
+    outputs = {}
+    for workers in (1, 3):
+        monkeypatch.setattr(_parallel, "WORKERS", workers)
+        monkeypatch.setattr(_parallel, "PIECE_MIN_ROWS", 300)
+        outputs[workers] = tmp_path / f"out{workers}.csv"
+        pipeline.join_file(source, outputs[workers], options=Options(crs="gcj02"))
+    assert outputs[1].read_bytes() == outputs[3].read_bytes()
+    joined = pd.read_csv(outputs[3])
+    assert len(joined) == 3000 and set(joined["gz_status"]) >= {"ok", "invalid", "missing"}
