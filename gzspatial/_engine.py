@@ -86,6 +86,7 @@ class PolygonLayer:
         return self.first_containing_xy(shapely.get_x(points), shapely.get_y(points))
 
     def first_containing_xy(self, x: np.ndarray, y: np.ndarray, by_x: np.ndarray | None = None) -> np.ndarray:
+        """As first_containing, for WGS84 degree arrays (``by_x`` as in containing_pairs_xy)."""
         point_idx, feature_idx = self.containing_pairs_xy(x, y, by_x)
         result = np.full(len(x), -1, dtype=np.int64)
         first = np.ones(len(point_idx), dtype=bool)

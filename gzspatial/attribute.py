@@ -336,15 +336,9 @@ def attribute_coordinates(
     lat, lat_problems = parse_degrees(lat_values, axis[1])
     if not geographic:
         _check_projected(lon, lat, systems, codes, problems)
-    checked = check_points(
-        lon,
-        lat,
-        geographic=geographic,
-        lon_problems=lon_problems,
-        lat_problems=lat_problems,
-        row_problems=problems,
-        copy=False,
-    )  # fmt: skip  (parse_degrees' arrays are new)
+    # copy=False: parse_degrees' arrays are new, check_points may correct them in place
+    checked = check_points(lon, lat, geographic=geographic, lon_problems=lon_problems, lat_problems=lat_problems,
+                           row_problems=problems, copy=False)  # fmt: skip
     w_lon, w_lat = _to_wgs84(checked, systems, codes)
     index = layout_index(options.layers)
     attribution = index.attribute(w_lon, w_lat, method=method)
@@ -515,22 +509,17 @@ def join_frame(
 
     ``address=False``: rows are never placed by address (for maps, which need points).
     """
-    from gzspatial.pipeline import Plan, make_plan
+    from gzspatial.pipeline import make_geometry_plan, make_plan
 
     options = options or Options()
     if crs is not None:
         options = Options(crs, options.corridor_km, options.lang, options.layers, options.overwrite_gz)
     geometry = getattr(data, "_geometry_column_name", None)
     if geometry is not None and lon is None and lat is None and geometry in data.columns:
-        from gzspatial.address import address_candidates
         from gzspatial.io import geometry_coordinates
 
-        existing = check_gz_columns(data.columns, options.overwrite_gz)
-        candidates = () if address is False else tuple(address_candidates(data.columns, address))
         x, y, declared, problems = geometry_coordinates(data)
-        system = resolve_crs(declared, options.crs, ())
-        plan = Plan(Options(system, options.corridor_km, options.lang, options.layers, options.overwrite_gz).checked(),
-                    address=candidates, geocoder=geocoder, dropped=tuple(existing))  # fmt: skip
+        plan = make_geometry_plan(data.columns, geometry, declared, options=options, address=address, geocoder=geocoder)
         return join_planned(data, plan, x=x, y=y, row_problems=problems, coordinates=True)
     plan = make_plan(data.columns, lon=lon, lat=lat, options=options, address=address, geocoder=geocoder)
     return join_planned(data, plan)

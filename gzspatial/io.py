@@ -1023,12 +1023,10 @@ def geometry_points(geometry: np.ndarray) -> tuple[np.ndarray, np.ndarray, dict[
     invalid = ~missing & ~shapely.is_valid(geometry)
     problems = {int(i): f"invalid geometry: {shapely.is_valid_reason(geometry[i])} (not repaired)"
                 for i in np.flatnonzero(invalid)}  # fmt: skip
-    unusable = missing | invalid
-    usable = geometry.copy()
-    usable[unusable] = None
-    points = usable.copy()
-    others = np.flatnonzero(shapely.get_type_id(usable) > 0)  # points are their own (most rows, often all)
-    points[others] = shapely.point_on_surface(usable[others])
+    points = geometry.copy()
+    points[missing | invalid] = None
+    others = np.flatnonzero(shapely.get_type_id(points) > 0)  # points are their own (most rows, often all)
+    points[others] = shapely.point_on_surface(points[others])
     x, y = shapely.get_x(points), shapely.get_y(points)
     if missing.any():  # None: no position (a blank cell to the join), unlike NaN
         x, y = x.astype(object), y.astype(object)

@@ -309,15 +309,11 @@ def _malloc_trim():
 def _gz_arrow(values, dictionary: bool) -> pa.Array:
     """One gz_ column as Arrow; a coded text column as a dictionary array when ``dictionary``
     (no text built per row: the writer stores the few names once per row group)."""
-    import pyarrow as pa
-
     from gzspatial.attribute import Coded
 
     if dictionary and isinstance(values, Coded):
         return values.to_dictionary()
-    if isinstance(values, pa.DictionaryArray) and not dictionary:
-        return values.dictionary.take(values.indices)
-    return values if isinstance(values, pa.Array) else _to_arrow(values)
+    return _to_arrow(values)
 
 
 def _as_type(array: pa.Array, kind: pa.DataType) -> pa.Array:
