@@ -156,6 +156,9 @@ class LayoutIndex:
         self.cores = PolygonLayer.build(self.layers["cores"]) if "cores" in self.layers else None
         self.nodes = PolygonLayer.build(self.layers["nodes"]) if "nodes" in self.layers else None
         self.axis = self.layers.get("axis")
+        #: The grid, distance indexes and compiled kernels have answered a call: built, they are the
+        #: faster way for any number of points (40,000 points: 0.01 s against GEOS's 0.32 s).
+        self._fast_built = False
 
     # --- containment ---------------------------------------------------------------------
 
@@ -425,16 +428,18 @@ class LayoutIndex:
         """District, core, nodes, axis and nearest node for WGS84 points (NaN: no answer).
 
         ``method`` is "exact" (GEOS on every point), "grid" (grid index and numba kernels) or
-        "auto" (grid from FAST_MIN_POINTS points on). Both give the same answers.
+        "auto" (grid from FAST_MIN_POINTS points on, or for any number once the grid has answered
+        a call: a stream's short last batch). Both give the same answers.
         """
         lon = np.asarray(lon, dtype=np.float64)
         lat = np.asarray(lat, dtype=np.float64)
-        use_grid = method == "grid" or (method == "auto" and len(lon) >= FAST_MIN_POINTS)
         n = len(lon)
+        use_grid = method == "grid" or (method == "auto" and (n >= FAST_MIN_POINTS or self._fast_built))
         if use_grid:
             membership = self.membership_grid(lon, lat)
             inside = membership.nodes[:, 0] >= 0
             (axis_idx, axis_m), (node_idx, node_m) = self._fast_distances(lon, lat, inside)
+            self._fast_built = True
         else:
             valid = ~np.isnan(lon) & ~np.isnan(lat)
             membership = Membership.empty(n)
