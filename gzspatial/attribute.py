@@ -194,7 +194,7 @@ class Coded:
 
         first: dict[str, int] = {}
         remap = np.array([first.setdefault(name, len(first)) for name in [*self.categories, ""]], dtype=np.int32)
-        indices = remap[np.where(self.codes < 0, len(self.categories), self.codes)]
+        indices = remap[self.codes]  # code -1 takes the table's last entry, ''
         return pa.DictionaryArray.from_arrays(indices, pa.array(list(first), type=pa.string()))
 
     def to_pandas(self) -> pd.Categorical:
