@@ -153,6 +153,10 @@ def parse_degrees(values, axis: str | None = None) -> tuple[np.ndarray, dict[int
     if pa.types.is_floating(array.type) or pa.types.is_integer(array.type):
         numbers = np.array(array.to_numpy(zero_copy_only=False), dtype=np.float64)
         problems.update(dict.fromkeys(np.flatnonzero(np.isnan(numbers)).tolist(), "not a number: NaN"))
+        if array.null_count:  # a null cell (Parquet, Arrow, pandas' NA) is blank, not a NaN
+            problems.update(
+                dict.fromkeys(np.flatnonzero(array.is_null().to_numpy(zero_copy_only=False)).tolist(), "blank")
+            )
     elif (plain := _plain_decimals(array)) is not None:
         numbers = plain
     else:

@@ -536,7 +536,7 @@ def join_planned(
         if plan.lon is None:
             x = y = np.full(len(data), None, dtype=object)
         else:
-            x, y = data[plan.lon].to_numpy(), data[plan.lat].to_numpy()
+            x, y = _coordinate_cells(data[plan.lon]), _coordinate_cells(data[plan.lat])
     row_crs = None if plan.crs_column is None else data[plan.crs_column].to_numpy()
     addresses = data[plan.address[0]].to_numpy() if plan.address else None
     columns, w_lon, w_lat = join_columns(
@@ -552,6 +552,17 @@ def join_planned(
     out = pd.concat([kept, gz], axis=1)
     out.attrs = dict(data.attrs)  # e.g. an Excel sheet's name (concat keeps only attrs all its parts share)
     return out, w_lon, w_lat
+
+
+def _coordinate_cells(column: pd.Series):
+    """A frame's coordinate column for parse_degrees: numbers of a nullable dtype (``Float64``,
+    ``Int64``, Arrow-backed) as Arrow, where NA is null (a blank cell, as in a CSV), not NaN."""
+    import pandas as pd
+    import pyarrow as pa
+
+    if isinstance(column.dtype, pd.api.extensions.ExtensionDtype) and column.dtype.kind in "fiu":
+        return pa.array(column.array)
+    return column.to_numpy()
 
 
 def join(

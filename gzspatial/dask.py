@@ -7,7 +7,9 @@ names, so a bad input fails before any task runs; each worker process builds the
 
 from __future__ import annotations
 
+import contextlib
 import logging
+from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -91,7 +93,7 @@ def read_dataset(source: str, *, encoding: str | None = None, delimiter: str | N
         )
     names = [str(p) for p in files]
     if kinds == {".parquet"}:
-        return dd.read_parquet(names)
+        return dd.read_parquet(names, dtype_backend="pyarrow")  # types as written: nulls stay null
     encoding = encoding or detect_file_encoding(files[0])
     with open(files[0], "rb") as handle:
         header = handle.readline().decode(encoding, errors="replace").lstrip("\ufeff")
@@ -139,7 +141,6 @@ def join_dataset(
     only once the new one is complete). ``workers``: start a local cluster of that many processes;
     ``scheduler``: use a running one (``tcp://host:port``); neither: Dask's threads in this process.
     """
-    import contextlib
     import os
     import shutil
 
@@ -165,7 +166,7 @@ def join_dataset(
     joined = join(ddf, **join_options)
     with _client(workers, scheduler) as client, _writing(output, folder=True) as tmp:
         work = joined.to_parquet(str(tmp), write_index=False, compute=False)
-        with _task_bar(progress) as bar:
+        with _task_bar(progress) as bar, _quiet_dask_deprecations():
             compute(work, client, bar)
         rows = sum(pq_rows(p) for p in Path(tmp).glob("*.parquet"))
         old = output.with_name(f".{output.name}.gzold-{os.getpid()}")
@@ -177,10 +178,21 @@ def join_dataset(
     return rows
 
 
+@contextlib.contextmanager
+def _quiet_dask_deprecations() -> Iterator[None]:
+    """Hide the deprecation warnings pandas raises about dask's own code (its Parquet reader calls
+    ``reset_index(inplace=True)``, deprecated by pandas 3.1): nothing a user can act on, and an
+    error where warnings are errors. For the threads of this process that run tasks; a cluster's
+    workers keep their own filters."""
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message="The inplace keyword", module=r"dask\.")
+        yield
+
+
 def _task_bar(enabled: bool):
     """A rich progress bar of finished tasks on stderr (transient), or a null context giving None."""
-    import contextlib
-
     if not enabled:
         return contextlib.nullcontext(None)
     from rich.console import Console
@@ -232,8 +244,6 @@ def pq_rows(path: Path) -> int:
 
 def _client(workers: int | None, scheduler: str | None):
     """A distributed client for the run (a LocalCluster of ``workers`` processes, or ``scheduler``)."""
-    import contextlib
-
     if workers is None and scheduler is None:
         return contextlib.nullcontext(None)
     from distributed import Client, LocalCluster

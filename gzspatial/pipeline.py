@@ -730,7 +730,8 @@ def write_parquet(stream: Iterator[Joined], schema, output, *, tap: Callable | N
 def write_gdal(stream: Iterator[Joined], schema, output, *, tap: Callable | None = None,
                geometry: Geometry | None = None) -> None:  # fmt: skip
     """Joined batches to GeoPackage (layer ``joined``) or GeoJSON with WGS84 points (or the source's
-    own ``geometry`` in its CRS), streamed by pyogrio."""
+    own ``geometry`` in its CRS), streamed by pyogrio. In GeoJSON a non-finite number (NaN, ±inf)
+    of the input's is null: JSON has none (GDAL would drop the property, with a warning)."""
     import pyarrow as pa
     import pyogrio
     from pyogrio.raw import write_arrow
@@ -746,20 +747,20 @@ def write_gdal(stream: Iterator[Joined], schema, output, *, tap: Callable | None
     kind = "Point" if geometry is None else geometry.types[0] if len(geometry.types) == 1 else "Unknown"
     crs = "EPSG:4326" if geometry is None or geometry.crs is None else _crs._pyproj_crs(geometry.crs).to_wkt()
 
+    path = Path(output)
+    driver, options = ("GPKG", {"layer": "joined"}) if path.suffix.lower() == ".gpkg" else ("GeoJSON", {})
     failed: list[BaseException] = []  # an error of the stages, which pyogrio reports only as "Error while accessing…"
 
     def batches() -> Iterator[pa.RecordBatch]:
         try:
             for joined in stream:
                 (tap or _nothing)(joined)
-                yield _with_points(joined, out_schema) if geometry is None else joined.batch.cast(out_schema)
+                batch = _with_points(joined, out_schema) if geometry is None else joined.batch.cast(out_schema)
+                yield batch if driver == "GPKG" else _non_finite_as_null(batch)
         except BaseException as exc:
             failed.append(exc)
             raise
 
-    path = Path(output)
-    suffix = path.suffix.lower()
-    driver, options = ("GPKG", {"layer": "joined"}) if suffix == ".gpkg" else ("GeoJSON", {})
     reader = pa.RecordBatchReader.from_batches(out_schema, batches())
     with atomic_output_path(path) as tmp:
         try:
@@ -771,6 +772,20 @@ def write_gdal(stream: Iterator[Joined], schema, output, *, tap: Callable | None
             if not isinstance(exc, pyogrio.errors.DataSourceError | pyogrio.errors.DataLayerError):
                 raise
             raise gdal_write_error(path, exc) from None
+
+
+def _non_finite_as_null(batch: pa.RecordBatch) -> pa.RecordBatch:
+    """``batch`` with NaN and ±inf in its float columns as null (JSON has no such numbers)."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    columns = list(batch.columns)
+    for i, column in enumerate(columns):
+        if pa.types.is_floating(column.type):
+            finite = pc.is_finite(column)  # null stays null
+            if not pc.all(finite).as_py():
+                columns[i] = pc.if_else(finite, column, pa.scalar(None, column.type))
+    return pa.RecordBatch.from_arrays(columns, schema=batch.schema)
 
 
 # --- the whole job: a file in, a file out ---------------------------------------------------------

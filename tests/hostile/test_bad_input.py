@@ -397,3 +397,100 @@ def test_unreadable_geometry_bytes_are_flagged_rows_not_a_failure(tmp_path, runn
     status = joined["gz_status"].astype(str).tolist()
     assert status == ["ok", "invalid", "ok"]
     assert joined["gz_note"].iloc[1] == "geometry is not readable WKB"
+
+
+# --- null coordinates: blank cells, whatever the container ------------------------------------------
+
+
+def _null_coordinates_table():
+    import pyarrow as pa
+
+    return pa.table(
+        {
+            "id": pa.array([1, None, 3, 4, 5], pa.int64()),
+            "lon": pa.array([113.3245, None, 113.3245, float("nan"), None], pa.float64()),
+            "lat": pa.array(["23.1066", "23.1066", None, "23.1066", None], pa.string()),
+        }
+    )
+
+
+NULL_EXPECTED = [
+    ("ok", ""),
+    ("missing", "coordinate is blank"),
+    ("missing", "coordinate is blank"),
+    ("invalid", "longitude not a number: NaN"),  # a NaN is a number that is not one: not blank
+    ("missing", "coordinate is blank"),
+]
+
+
+@pytest.mark.parametrize("output", ["out.csv", "out.parquet", "out.gpkg"])
+def test_null_coordinates_in_parquet_are_blank_not_nan(tmp_path, runner, output):
+    """A null cell of a Parquet file (numbers or text) is a blank coordinate: 'missing', as an
+    empty CSV cell; only a real NaN is 'invalid'."""
+    import pyarrow.parquet as pq
+    import pyogrio
+
+    source = tmp_path / "in.parquet"
+    pq.write_table(_null_coordinates_table(), source)
+    result = runner.invoke(app, ["join", str(source), "--crs", "wgs84", "-o", str(tmp_path / output)])
+    assert result.exit_code == 0, result.stderr
+    read = {".csv": pd.read_csv, ".parquet": pd.read_parquet, ".gpkg": pyogrio.read_dataframe}
+    joined = read[Path(output).suffix](tmp_path / output)
+    got = list(zip(joined["gz_status"].astype(str), joined["gz_note"].fillna("").astype(str), strict=True))
+    assert got == NULL_EXPECTED
+
+
+def test_null_coordinates_of_nullable_pandas_dtypes_and_a_dask_dataset_are_blank(tmp_path):
+    """pandas' NA (Float64, Int64, Arrow-backed) and a Parquet dataset's nulls on Dask: 'missing'
+    too, as the single file gives; a plain float64 NaN stays 'invalid' (pandas cannot tell it apart)."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    import gzspatial
+
+    table = _null_coordinates_table()
+    frame = table.to_pandas(types_mapper=pd.ArrowDtype)
+    frame["lon"] = pd.array([113.3245, None, 113.3245, None, None], dtype="Float64")
+    statuses = gzspatial.join(frame, crs="wgs84")["gz_status"].astype(str).tolist()
+    assert statuses == ["ok", "missing", "missing", "missing", "missing"]
+    frame["lon"] = pd.array([113, None, 113, 113, None], dtype="Int64")  # outside, but not blank
+    assert gzspatial.join(frame, crs="wgs84")["gz_status"].astype(str).tolist()[:2] == ["outside", "missing"]
+    plain = pd.DataFrame({"lon": [113.3245, float("nan")], "lat": [23.1066, 23.1066]})
+    assert gzspatial.join(plain, crs="wgs84")["gz_status"].astype(str).tolist() == ["ok", "invalid"]
+
+    folder = tmp_path / "in"
+    folder.mkdir()
+    pq.write_table(table.slice(0, 2), folder / "a.parquet")
+    pq.write_table(table.slice(2), folder / "b.parquet")
+    result = invoke_cli("join", str(folder), "-o", str(tmp_path / "out"), "--crs", "wgs84", "--quiet")
+    assert result.returncode == 0, result.stderr
+    joined = pq.ParquetDataset(tmp_path / "out").read()
+    assert joined.schema.field("id").type == pa.int64()  # a null in an int column keeps it int
+    got = list(zip(joined["gz_status"].to_pylist(), [n or "" for n in joined["gz_note"].to_pylist()], strict=True))
+    assert got == NULL_EXPECTED
+
+
+# --- numbers JSON has no word for ---------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("source", ["in.parquet", "in.csv"])
+def test_non_finite_numbers_are_null_in_geojson_without_a_warning(tmp_path, source):
+    """NaN and ±inf in an input's number column are null properties in GeoJSON (RFC 8259 has no
+    such numbers): present, never dropped, and no GDAL warning reaches the user."""
+    import json
+
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    values = [float("nan"), float("inf"), float("-inf"), 1.5, None]
+    table = pa.table({"lon": [113.3245] * 5, "lat": [23.1066] * 5, "v": pa.array(values, pa.float64())})
+    path = tmp_path / source
+    if source.endswith(".parquet"):
+        pq.write_table(table, path)
+    else:
+        path.write_text("lon,lat,v\n" + "".join(f"113.3245,23.1066,{v}\n" for v in ["nan", "inf", "-inf", "1.5", ""]))
+    result = invoke_cli("join", str(path), "-o", str(tmp_path / "out.geojson"), "--crs", "wgs84", "--quiet")
+    assert result.returncode == 0 and result.stderr == b"", result.stderr
+    features = json.loads((tmp_path / "out.geojson").read_text(encoding="utf-8"))["features"]
+    expected = [None, None, None, 1.5, None] if source.endswith(".parquet") else ["nan", "inf", "-inf", "1.5", ""]
+    assert [f["properties"]["v"] for f in features] == expected  # a CSV's cells are text: kept as written
