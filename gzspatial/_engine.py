@@ -20,7 +20,7 @@ import shapely
 
 from gzspatial import crs
 from gzspatial.layers import Layer, layer_set, read_layers
-from gzspatial.settings import FAST_MIN_POINTS
+from gzspatial.settings import DISTANCE_CELL_M, FAST_MIN_POINTS, LATTICE_STEP_DEG
 
 log = logging.getLogger(__name__)
 
@@ -98,6 +98,17 @@ class PolygonLayer:
 #: The distance grid covers the city's bounds widened by this much (metres); points beyond it
 #: are searched without the grid (same answers, slower).
 CELL_PAD_M = 20_000.0
+
+# The arrays of the metric structures in the on-disk cache: field -> (dimensions, dtype).
+_F8, _I8, _I4 = np.dtype(np.float64), np.dtype(np.int64), np.dtype(np.int32)
+_Spec = dict[str, tuple[int, np.dtype | None]]
+_SEGMENT_ARRAYS: _Spec = {"x0": (1, _F8), "y0": (1, _F8), "x1": (1, _F8), "y1": (1, _F8), "offsets": (1, _I8),
+                   "bounds": (2, _F8)}  # fmt: skip
+_CELL_ARRAYS: _Spec = {"x0": (0, _F8), "y0": (0, _F8), "cell": (0, _F8), "nx": (0, _I8), "ny": (0, _I8),
+                "cell_offsets": (1, _I8), "entries": (2, _I4), "feature": (1, _I8), "chunk_start": (1, _I8),
+                "chunk_box": (2, _F8)}  # fmt: skip
+_LATTICE_ARRAYS: _Spec = {"lon0": (0, _F8), "lat0": (0, _F8), "step": (0, _F8), "x": (2, _F8), "y": (2, _F8),
+                   "xc": (0, _F8), "yc": (0, _F8), "max_error": (0, _F8)}  # fmt: skip
 
 
 @dataclass
@@ -302,18 +313,60 @@ class LayoutIndex:
     @cached_property
     def _axis_index(self):
         """The axis's outline segments and their candidate grid over the city (metres)."""
-        from gzspatial._distance import CellIndex, Segments
-
-        segments = Segments.of(self.axis_metric)
-        return segments, CellIndex.build(segments, self._distance_bounds)
+        return self._metric_structures["axis"]
 
     @cached_property
     def _nodes_index(self):
         """The nodes' outline segments and their candidate grid over the city (metres)."""
-        from gzspatial._distance import CellIndex, Segments
+        return self._metric_structures["nodes"]
 
-        segments = Segments.of(self.nodes_metric)
-        return segments, CellIndex.build(segments, self._distance_bounds)
+    @cached_property
+    def _metric_structures(self) -> dict:
+        """What the compiled distance kernels and the metre lattice read: {"axis": (Segments,
+        CellIndex) or None, "nodes": the same, "lattice": Lattice}. Read from the on-disk cache
+        (``_index_cache``) when it holds them for these layers, this code and this PROJ; else built
+        (~0.4 s a process: PROJ, and compiled code loaded only to build them) and cached."""
+        import pyproj
+
+        from gzspatial import _index_cache
+        from gzspatial._distance import CHUNK_SEGMENTS, SLACK_M, CellIndex, Segments
+        from gzspatial._lattice import Lattice
+
+        outlines = {"axis": self.axis.geometries if self.axis is not None else None,
+                    "nodes": self.nodes.layer.geometries if self.nodes is not None else None}  # fmt: skip
+        settings = ("metric structures", tuple(g is not None for g in outlines.values()), DISTANCE_CELL_M,
+                    CHUNK_SEGMENTS, SLACK_M, CELL_PAD_M, LATTICE_STEP_DEG, LATTICE_PAD_DEG, crs.METRIC_CRS,
+                    pyproj.__version__, pyproj.proj_version_str)  # fmt: skip
+        layers = [self.city.layer.geometries, *(g for g in outlines.values() if g is not None)]
+        name = _index_cache.key(layers, settings)
+        expected: _Spec = {f"lattice.{field}": spec for field, spec in _LATTICE_ARRAYS.items()}
+        for part, geometries in outlines.items():
+            if geometries is not None:
+                expected |= {f"{part}.segments.{field}": spec for field, spec in _SEGMENT_ARRAYS.items()}
+                expected |= {f"{part}.cells.{field}": spec for field, spec in _CELL_ARRAYS.items()}
+        cached = _index_cache.load(name, expected)
+        if cached is not None:
+            structures: dict = {"lattice": _index_cache.unpack(Lattice, "lattice", cached)}
+            for part, geometries in outlines.items():
+                structures[part] = None if geometries is None else (
+                    _index_cache.unpack(Segments, f"{part}.segments", cached),
+                    _index_cache.unpack(CellIndex, f"{part}.cells", cached),
+                )  # fmt: skip
+            return structures
+        minx, miny, maxx, maxy = shapely.total_bounds(self.city.layer.geometries)
+        pad = LATTICE_PAD_DEG
+        lattice = Lattice.build((minx - pad, miny - pad, maxx + pad, maxy + pad), to_metric_points)
+        structures, arrays = {"lattice": lattice}, _index_cache.pack("lattice", lattice)
+        for part, metric in (("axis", "axis_metric"), ("nodes", "nodes_metric")):
+            if outlines[part] is None:
+                structures[part] = None
+                continue
+            segments = Segments.of(getattr(self, metric))
+            cells = CellIndex.build(segments, self._distance_bounds)
+            structures[part] = (segments, cells)
+            arrays |= _index_cache.pack(f"{part}.segments", segments) | _index_cache.pack(f"{part}.cells", cells)
+        _index_cache.save(name, arrays)
+        return structures
 
     def axis_distance(self, x: np.ndarray, y: np.ndarray, *, fast: bool | None = None):
         """Nearest axis section (index, -1 for NaN) and distance to it (m), from metric coordinates.
@@ -368,11 +421,7 @@ class LayoutIndex:
     def _lattice(self):
         """Interpolated projection to metres over the city and LATTICE_PAD_DEG around it (None if
         its measured error is above MAX_ERROR_M: then PROJ answers every point)."""
-        from gzspatial._lattice import Lattice
-
-        minx, miny, maxx, maxy = shapely.total_bounds(self.city.layer.geometries)
-        bounds = (minx - LATTICE_PAD_DEG, miny - LATTICE_PAD_DEG, maxx + LATTICE_PAD_DEG, maxy + LATTICE_PAD_DEG)
-        lattice = Lattice.build(bounds, to_metric_points)
+        lattice = self._metric_structures["lattice"]
         return lattice if lattice.max_error <= MAX_ERROR_M else None
 
     def _metric_points(self, lon: np.ndarray, lat: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:

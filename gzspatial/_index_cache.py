@@ -1,8 +1,9 @@
 """An on-disk cache of the engine's containment grid, so a new process does not rebuild it.
 
 Building the grid of a layer set (raster of boundary cells, connected regions, one exact test per
-region) takes about 0.45 s a process (scipy's labelling alone is 0.2 s to import); the result is
-under 1 MB of arrays. It is kept in ``<user cache dir>/gzspatial/index/<key>.npz``, where the key
+region) takes about 0.45 s a process (scipy's labelling alone is 0.2 s to import), the distance
+indexes and the metre lattice another 0.4 s (PROJ, and compiled code loaded only to build them);
+each result is a few MB of arrays at most. It is kept in ``<user cache dir>/gzspatial/index/<key>.npz``, where the key
 hashes everything the arrays depend on: the layers' geometries (WKB, in order), the grid settings
 and the source of the modules that build and read it. Any other layer set or code gets another
 key, so a stale entry is never read; an unreadable or malformed entry is ignored and rebuilt. Writes
@@ -36,14 +37,19 @@ def cache_folder() -> Path | None:
     return Path(platformdirs.user_cache_dir("gzspatial")) / "index"
 
 
+#: The modules whose code decides the cached arrays: the containment grid's, the distance indexes'
+#: and the metre lattice's (crs: the metric CRS and PROJ's use). A change to any gives new keys.
+SOURCES = ("_grid.py", "_engine.py", "_index_cache.py", "_distance.py", "_lattice.py", "crs.py")
+
+
 def key(geometries: list[np.ndarray], settings: tuple) -> str:
     """A hex digest of the layers' geometries (WKB, layer by layer, in order), ``settings`` and the
-    source of the modules whose code decides the arrays (_grid, _engine, this one)."""
+    source of the modules whose code decides the arrays (SOURCES)."""
     import shapely
 
     digest = hashlib.sha256(repr(settings).encode())
     here = Path(__file__).parent
-    for module in ("_grid.py", "_engine.py", "_index_cache.py"):
+    for module in SOURCES:
         digest.update((here / module).read_bytes())
     for layer in geometries:
         digest.update(b"|layer|")
@@ -92,3 +98,18 @@ def save(name: str, arrays: dict[str, np.ndarray]) -> None:
         log.debug("index cache not written to %s (%s): the grid is rebuilt next time", folder, exc)
         return
     log.debug("index grid cached in %s", folder / f"{name}.npz")
+
+
+def pack(prefix: str, record) -> dict[str, np.ndarray]:
+    """The fields of a dataclass of arrays and numbers as arrays named ``prefix.field`` (numbers 0-d)."""
+    import dataclasses
+
+    return {f"{prefix}.{field.name}": np.asarray(getattr(record, field.name)) for field in dataclasses.fields(record)}
+
+
+def unpack(kind, prefix: str, arrays: dict[str, np.ndarray]):
+    """A ``kind`` (dataclass) from the arrays :func:`pack` made (0-d arrays back to Python numbers)."""
+    import dataclasses
+
+    values = {field.name: arrays[f"{prefix}.{field.name}"] for field in dataclasses.fields(kind)}
+    return kind(**{name: value.item() if value.ndim == 0 else value for name, value in values.items()})

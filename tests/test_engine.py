@@ -314,3 +314,47 @@ def test_a_built_grid_answers_short_calls_too(index, monkeypatch):
             np.testing.assert_array_equal(getattr(short, name), getattr(grid, name))
         np.testing.assert_array_equal(short.membership.nodes, grid.membership.nodes)
         np.testing.assert_array_equal(short.membership.district, grid.membership.district)
+
+
+def test_the_metric_cache_gives_the_built_structures_and_answers(tmp_path, monkeypatch):
+    """A new index reads the distance indexes and the metre lattice from the on-disk cache (no
+    candidate search, no lattice of PROJ points, no projected outlines): the same arrays, bit for
+    bit, and the same answers; with the cache off they are built again."""
+    from gzspatial import _index_cache
+    from gzspatial._lattice import Lattice
+
+    monkeypatch.setenv("GZ_INDEX_CACHE", str(tmp_path / "cache"))
+    lon, lat = _points(None, n=60_000, seed=4)
+    built = LayoutIndex(_synthetic_layers())
+    expected = built.attribute(lon, lat, method="grid")
+
+    def packed(index):
+        structures = index._metric_structures
+        arrays = _index_cache.pack("lattice", structures["lattice"])
+        for part in ("axis", "nodes"):
+            arrays |= _index_cache.pack(f"{part}.s", structures[part][0]) | _index_cache.pack(
+                f"{part}.c", structures[part][1]
+            )
+        return arrays
+
+    def never(*args, **kwargs):
+        raise AssertionError("built, not read from the cache")
+
+    with monkeypatch.context() as patched:
+        patched.setattr(_distance.CellIndex, "build", never)
+        patched.setattr(Lattice, "build", never)
+        cached = LayoutIndex(_synthetic_layers())
+        got = cached.attribute(lon, lat, method="grid")
+    assert "axis_metric" not in cached.__dict__ and "nodes_metric" not in cached.__dict__
+    want, have = packed(built), packed(cached)
+    assert want.keys() == have.keys()
+    for name in want:
+        np.testing.assert_array_equal(have[name], want[name], err_msg=name)
+        assert have[name].dtype == want[name].dtype, name
+    for name in ("axis_section", "axis_distance_m", "nearest_node", "nearest_node_m"):
+        np.testing.assert_array_equal(getattr(got, name), getattr(expected, name))
+
+    monkeypatch.setenv("GZ_INDEX_CACHE", "off")
+    rebuilt = LayoutIndex(_synthetic_layers())
+    np.testing.assert_array_equal(rebuilt.attribute(lon, lat, method="grid").nearest_node_m, expected.nearest_node_m)
+    assert "nodes_metric" in rebuilt.__dict__  # built: the outlines were projected
