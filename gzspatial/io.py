@@ -992,13 +992,16 @@ def _gis_layer(path: Path, layer: str | None) -> str:
 
 
 def _read_parquet(path: Path) -> pd.DataFrame:
+    """A Parquet file as a frame of Arrow-backed columns: its types as written (an int column with
+    a null stays int, a null stays null: a blank cell, apart from NaN; nested values keep theirs),
+    as the streamed route reads it."""
     import geopandas
     import pandas as pd
     import pyarrow.parquet as pq
 
     if b"geo" in (pq.read_schema(path).metadata or {}):
-        return geopandas.read_parquet(path)
-    return pd.read_parquet(path)
+        return geopandas.read_parquet(path, to_pandas_kwargs={"types_mapper": pd.ArrowDtype})
+    return pd.read_parquet(path, dtype_backend="pyarrow")
 
 
 def geometry_coordinates(frame) -> tuple[np.ndarray, np.ndarray, str | None, dict[int, str]]:

@@ -423,10 +423,11 @@ NULL_EXPECTED = [
 ]
 
 
-@pytest.mark.parametrize("output", ["out.csv", "out.parquet", "out.gpkg"])
+@pytest.mark.parametrize("output", ["out.csv", "out.parquet", "out.gpkg", "out.xlsx"])
 def test_null_coordinates_in_parquet_are_blank_not_nan(tmp_path, runner, output):
     """A null cell of a Parquet file (numbers or text) is a blank coordinate: 'missing', as an
-    empty CSV cell; only a real NaN is 'invalid'."""
+    empty CSV cell; only a real NaN is 'invalid'. The same whatever the output (.xlsx goes through
+    a frame, the others stream)."""
     import pyarrow.parquet as pq
     import pyogrio
 
@@ -434,10 +435,26 @@ def test_null_coordinates_in_parquet_are_blank_not_nan(tmp_path, runner, output)
     pq.write_table(_null_coordinates_table(), source)
     result = runner.invoke(app, ["join", str(source), "--crs", "wgs84", "-o", str(tmp_path / output)])
     assert result.exit_code == 0, result.stderr
-    read = {".csv": pd.read_csv, ".parquet": pd.read_parquet, ".gpkg": pyogrio.read_dataframe}
+    read = {".csv": pd.read_csv, ".parquet": pd.read_parquet, ".gpkg": pyogrio.read_dataframe, ".xlsx": pd.read_excel}
     joined = read[Path(output).suffix](tmp_path / output)
     got = list(zip(joined["gz_status"].astype(str), joined["gz_note"].fillna("").astype(str), strict=True))
     assert got == NULL_EXPECTED
+
+
+def test_nested_values_of_parquet_keep_their_types_in_xlsx(tmp_path, runner):
+    """A struct's integers stay integers in the JSON text of an .xlsx cell (pandas' numpy frames
+    made them 1.0 where the struct column had a null)."""
+    import openpyxl
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    source = tmp_path / "in.parquet"
+    table = pa.table({"lon": [113.3245] * 3, "lat": [23.1066] * 3, "s": [{"a": 1}, None, {"a": 3}]})
+    pq.write_table(table, source)
+    result = runner.invoke(app, ["join", str(source), "--crs", "wgs84", "-o", str(tmp_path / "out.xlsx")])
+    assert result.exit_code == 0, result.stderr
+    sheet = openpyxl.load_workbook(tmp_path / "out.xlsx").active
+    assert [row[2] for row in sheet.iter_rows(min_row=2, max_row=4, values_only=True)] == ['{"a": 1}', None, '{"a": 3}']
 
 
 def test_null_coordinates_of_nullable_pandas_dtypes_and_a_dask_dataset_are_blank(tmp_path):
