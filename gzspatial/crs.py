@@ -8,6 +8,7 @@ Areas (km²) and distances (m) in gzspatial are computed in :data:`METRIC_CRS`.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from enum import StrEnum
 from functools import lru_cache
@@ -67,7 +68,20 @@ _ALIASES = {
     "bd-09": BD09,
     "bd09ll": BD09,
     "baidu": BD09,
+    # Chinese names, as exports label a 坐标系 column (and as column names say, io._SYSTEM_TOKENS):
+    # a map service's name is its system (高德/腾讯: GCJ-02, also 火星坐标 or 国测局坐标; 百度: BD-09);
+    # a GPS's fixes are WGS84. Matched with 坐标系/坐标/地图 after them or not (高德地图坐标系).
+    "高德": GCJ02,
+    "腾讯": GCJ02,
+    "火星": GCJ02,
+    "国测局": GCJ02,
+    "百度": BD09,
+    "百度经纬度": BD09,
+    "gps": WGS84,
+    "2000国家大地": CGCS2000,
+    "国家2000": CGCS2000,
 }
+_CHINESE_SUFFIXES = re.compile(r"(地图)?(坐标系|坐标)?$")
 
 
 def normalize_crs(crs: object) -> str:
@@ -79,6 +93,8 @@ def normalize_crs(crs: object) -> str:
     key = str(crs).strip().lower().replace("_", "") if not hasattr(crs, "to_epsg") else None
     if key in _ALIASES:
         return _ALIASES[key]
+    if key and _CHINESE_SUFFIXES.sub("", key) in _ALIASES and not key.isascii():
+        return _ALIASES[_CHINESE_SUFFIXES.sub("", key)]
     import pyproj
 
     try:

@@ -149,13 +149,27 @@ def test_non_numeric_is_a_clear_error():
         ("Baidu", "bd09"),
         ("epsg:4547", "EPSG:4547"),
         ("EPSG:32649", "EPSG:32649"),
+        # Chinese labels of exports' 坐标系 columns: a map service's name is its system
+        ("高德", "gcj02"),
+        ("高德地图坐标系", "gcj02"),
+        ("腾讯坐标", "gcj02"),
+        ("火星坐标系", "gcj02"),
+        ("国测局坐标", "gcj02"),
+        ("百度", "bd09"),
+        ("百度坐标系", "bd09"),
+        ("百度经纬度坐标", "bd09"),
+        ("GPS", "wgs84"),
+        ("WGS84坐标系", "wgs84"),
+        ("2000国家大地坐标系", "cgcs2000"),
+        ("CGCS2000坐标系", "cgcs2000"),
     ],
 )
 def test_normalize_crs(given, expected):
     assert crs.normalize_crs(given) == expected
 
 
-@pytest.mark.parametrize("bad", ["EPSG:99999999", "mars", ""])
+# 百度墨卡托 is Baidu's metres (no EPSG code), not BD-09 degrees; a bare suffix names nothing
+@pytest.mark.parametrize("bad", ["EPSG:99999999", "mars", "", "百度墨卡托", "坐标系", "地图坐标", "gps坐标x"])
 def test_unknown_crs(bad):
     with pytest.raises(CoordinateError, match="coordinate system"):
         crs.normalize_crs(bad)

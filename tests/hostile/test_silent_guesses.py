@@ -93,6 +93,23 @@ def test_per_row_system_column_is_honoured(tmp_path, column):
     assert list(excel["gz_status"]) == list(joined["gz_status"])
 
 
+def test_per_row_system_in_chinese_words(tmp_path):
+    """坐标系 cells as Chinese exports write them (高德, 百度坐标, GPS…) name the systems; words that
+    name none (百度墨卡托: Baidu's metres) are flagged, never guessed."""
+    gcj = crs.transform(*TIANHE_WGS, "wgs84", "gcj02")
+    bd = crs.transform(*TIANHE_WGS, "wgs84", "bd09")
+    rows = [("a", *gcj, "高德"), ("b", *gcj, "火星坐标系"), ("c", *bd, "百度坐标"), ("d", *TIANHE_WGS, "GPS"),
+            ("e", *bd, "百度墨卡托")]  # fmt: skip
+    text = "name,lon,lat,坐标系\n" + "".join(f"{n},{x:.8f},{y:.8f},{s}\n" for n, x, y, s in rows)
+    source = _csv(tmp_path / "rows.csv", text)
+    result = run_cli("join", str(source), "-o", str(tmp_path / "out.csv"), "--quiet")
+    assert result.returncode == 0, result.stderr.decode()
+    joined = _joined(tmp_path / "out.csv")
+    assert list(joined["gz_status"]) == ["ok", "ok", "ok", "ok", "invalid"]
+    assert joined["gz_nearest_node_m"].iloc[:4].nunique() == 1  # one place, however it was written
+    assert "百度墨卡托" in joined.loc[4, "gz_note"]
+
+
 def test_per_row_system_disagreeing_with_crs_is_flagged(tmp_path):
     source = _csv(tmp_path / "rows.csv", "name,lon,lat,坐标系\na,113.3246,23.1216,gcj02\nb,113.3246,23.1216,wgs84\n")
     result = run_cli("join", str(source), "-o", str(tmp_path / "o.csv"), "--crs", "wgs84", "--quiet")
