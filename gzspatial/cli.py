@@ -10,6 +10,7 @@ import functools
 import json
 import logging
 import os
+import re
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -483,6 +484,8 @@ def convert_command(
     """
     from gzspatial import crs
 
+    if len(args) == 1 and not Path(args[0]).exists() and args[0] != "-":
+        args = _pair_in_one_argument(args) or args  # "113.3245,23.1066": a point, not a file name
     if len(args) == 2:
         x, y = _point_argument(args[0], args[1], crs.is_geographic(crs.normalize_crs(src)))
         out_lon, out_lat = crs.transform(x, y, src, dst)
@@ -559,6 +562,7 @@ def locate_command(
             if item.seed_ref:
                 echo(f"    {item.seed_ref}")
         return
+    point = _pair_in_one_argument(point)
     if not point or len(point) != 2:
         raise _fail(_("give LON LAT (e.g. gzspatial locate 113.3245 23.1066), or --name NAME"))
     from gzspatial.locator import locate
@@ -1191,6 +1195,16 @@ def indicators_command(
         view.add_row(*map(_cell, (row["id"], row["name_zh"] if lang == "zh" else row["name_en"], row["unit"], base,
                                   f"{row['target_value']:g}", actual, done)))  # fmt: skip
     Console(width=None if sys.stdout.isatty() else 160).print(view)
+
+
+def _pair_in_one_argument(args: list[str] | None) -> list[str] | None:
+    """``["113.3245,23.1066"]`` (a map's coordinate picker copies one string; ASCII or full-width
+    comma, or a space) as ``["113.3245", "23.1066"]``; any other arguments as they are."""
+    if args and len(args) == 1:
+        parts = [part for part in re.split(r"[,，\s]+", args[0].strip()) if part]
+        if len(parts) == 2:
+            return parts
+    return args
 
 
 def _point_argument(lon_text: str, lat_text: str, geographic: bool) -> tuple[float, float]:

@@ -49,6 +49,22 @@ def test_convert_point():
     assert data["output"] == pytest.approx([113.31908969, 23.10921096], abs=1e-8)
 
 
+@pytest.mark.parametrize("pair", ["113.3245,23.1066", "113.3245，23.1066", " 113.3245, 23.1066 ", "113.3245 23.1066"])
+def test_a_point_copied_as_one_string(runner, pair, tmp_path, monkeypatch):
+    """A map's coordinate picker copies "lon,lat" as one string: convert and locate take it as the
+    two numbers (a file of that name would be read as the file)."""
+    monkeypatch.chdir(tmp_path)
+    converted = runner.invoke(app, ["convert", pair, "--from", "gcj02"])
+    assert converted.exit_code == 0, converted.stderr
+    assert converted.stdout.split() == ["113.3190897", "23.1092110"]
+    located = runner.invoke(app, ["locate", pair, "--crs", "gcj02", "--json"])
+    assert located.exit_code == 0, located.stderr
+    assert json.loads(located.stdout)["district"]["adcode"] == "440105"
+    for bad in (pair + ",5", "abc,23.1066"):
+        refused = runner.invoke(app, ["locate", bad])
+        assert refused.exit_code == 2 and refused.stderr.startswith("error: ") and len(refused.stderr.splitlines()) == 1
+
+
 def test_convert_swapped_point_is_corrected(runner):
     result = runner.invoke(app, ["convert", "23.1066", "113.3245", "--from", "gcj02"])
     assert result.exit_code == 0
