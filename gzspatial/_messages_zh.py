@@ -264,6 +264,8 @@ MESSAGES: dict[str, str] = {
     "{path} is empty: expected a header row with coordinate columns": "{path} 为空：应有包含坐标列的表头行",
     "{path} cannot be read as parquet: {exc}": "{path} 无法作为 parquet 读取：{exc}",
     "{source} is not a well-formed CSV after row {rows}: {exc}": "{source} 在第 {rows} 行之后不是格式正确的 CSV：{exc}",
+    '{source}: a row after row {rows} is longer than {mb} MB, the longest a join reads (often a quote left open: a field that starts with " and never closes runs on to the end of the file)': '{source}：第 {rows} 行之后有一行超过 {mb} MB，即连接能读的最长行（常因引号未闭合：以 " 开头却没有结束的字段会一直延续到文件末尾）',
+    "{source} reads as Big5 (traditional Chinese) as well as GBK, as different characters: give --encoding big5, or --encoding gbk if it is GBK": "{source} 既可按 Big5（繁体中文）也可按 GBK 解读，得到的字不同：请给出 --encoding big5；若确为 GBK，请给出 --encoding gbk",
     # qgis
     "corridor half-width {corridor_km!r} km must be a number > 0": "廊道半宽 {corridor_km!r} 千米必须是大于 0 的数",
     "output {out_dir!r} is a file: give a folder for the GeoPackage and the project": "输出 {out_dir!r} 是文件：请为 GeoPackage 和工程文件给出文件夹",

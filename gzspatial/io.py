@@ -312,6 +312,7 @@ def detect_encoding(data: bytes, *, source: str = "the input") -> str:
     except UnicodeDecodeError:
         pass
     else:
+        check_not_big5(data, source)
         return "gb18030"
     from charset_normalizer import from_bytes
 
@@ -323,6 +324,35 @@ def detect_encoding(data: bytes, *, source: str = "the input") -> str:
             )
         )
     return best.encoding
+
+
+#: A double-byte character (GB18030's four-byte ones kept whole, so that pairs stay aligned).
+_DOUBLE_BYTE = re.compile(rb"[\x81-\xfe][\x30-\x39][\x81-\xfe][\x30-\x39]|[\x81-\xfe][\x40-\xfe]")
+
+
+def check_not_big5(data: bytes, source: str) -> None:
+    """Refuse text that decodes as GBK but reads as Big5 (traditional Chinese, Hong Kong and Taiwan).
+
+    GBK decodes nearly any Big5 bytes, into other characters. In GBK text almost every character is
+    in the GB2312 rows (second byte 0xA1-0xFE); Big5 gives ~40% of its characters a second byte in
+    0x40-0x7E, which GBK reads as rare extension characters. From such characters making a
+    quarter of them (two at least), and the bytes being valid Big5, the choice is the user's (exit 2).
+    """
+    pairs = _DOUBLE_BYTE.findall(data[: 1 << 20])
+    low = sum(1 for pair in pairs if len(pair) == 2 and 0x40 <= pair[1] <= 0x7E)
+    if low < 2 or low < len(pairs) / 4:
+        return
+    try:
+        data[: 1 << 20].decode("big5", errors="strict")
+    except UnicodeDecodeError as exc:
+        if exc.start < min(len(data), 1 << 20) - 1:  # not Big5 (a character cut at the sample's end is)
+            return
+    raise InputError(
+        _(
+            "{source} reads as Big5 (traditional Chinese) as well as GBK, as different characters: give "
+            "--encoding big5, or --encoding gbk if it is GBK"
+        ).format(source=source)
+    )
 
 
 def _utf8_cjk_line(line: bytes) -> bool:
@@ -491,6 +521,15 @@ def csv_batch_error(
                 source=source, encoding=encoding, exc=message
             )
         )
+    if "straddl" in message:  # Arrow's "straddling object straddles two block boundaries"
+        from gzspatial.settings import CSV_BLOCK_BYTES
+
+        return InputError(
+            _(
+                "{source}: a row after row {rows} is longer than {mb} MB, the longest a join reads (often a "
+                'quote left open: a field that starts with " and never closes runs on to the end of the file)'
+            ).format(source=source, rows=rows, mb=CSV_BLOCK_BYTES >> 20)
+        )
     return InputError(
         _("{source} is not a well-formed CSV after row {rows}: {exc}").format(source=source, rows=rows, exc=message)
     )
@@ -528,8 +567,8 @@ def read_table(
 
 
 _NAME_TOKENS = re.compile(r"[_\-\s.()（）]+")
-_LON_TOKENS = {"lon", "lng", "long", "longitude", "x", "经度", "东经"}
-_LAT_TOKENS = {"lat", "latitude", "y", "纬度", "北纬"}
+_LON_TOKENS = {"lon", "lng", "long", "longitude", "x", "经度", "东经", "經度", "東經"}  # and traditional forms
+_LAT_TOKENS = {"lat", "latitude", "y", "纬度", "北纬", "緯度", "北緯"}
 #: Words in a column name that name a coordinate system (``gcj_lng``, ``wgs84_lat``, ``lng_bd09``).
 _SYSTEM_TOKENS = {
     "gcj": "gcj02", "gcj02": "gcj02", "amap": "gcj02", "gaode": "gcj02", "高德": "gcj02",
@@ -841,6 +880,8 @@ def detect_file_encoding(path: Path, block: int = 16 << 20) -> str:
     with open(path, "rb") as handle:
         check_single_encoding(handle, str(path))
     if _decodes(path, "gb18030", block):
+        with open(path, "rb") as handle:
+            check_not_big5(handle.read(1 << 20), str(path))
         return "gb18030"
     with open(path, "rb") as handle:
         return detect_encoding(handle.read(1 << 20), source=str(path))

@@ -202,6 +202,59 @@ def test_gbk_shapefile_without_cpg_reads_chinese(tmp_path):
     assert list(_joined(tmp_path / "o.csv")["名称"]) == ["广州塔", "天河城"]
 
 
+BIG5_NAMES = ["香港科技大學", "臺灣大學", "廣州市天河區", "中山大學"]
+
+
+@pytest.mark.parametrize("rows", [1, 400], ids=["two names", "many rows"])
+@pytest.mark.parametrize("output", ["o.csv", "o.xlsx", "o.parquet"])
+def test_big5_is_asked_about_not_read_as_gbk(tmp_path, rows, output):
+    """Big5 bytes decode as GBK too, into other characters: asked (exit 2 naming both), and read
+    exactly with --encoding big5."""
+    names = (BIG5_NAMES * rows)[: max(2, rows)]
+    text = "名稱,經度,緯度\n" + "".join(f"{n},113.3245,23.1066\n" for n in names)
+    source = _csv(tmp_path / "big5.csv", text, "big5")
+    _one_line_error(run_cli("join", str(source), "-o", str(tmp_path / output), "--crs", "wgs84"), "big5", "gbk")
+    assert not (tmp_path / output).exists()
+    result = run_cli("join", str(source), "-o", str(tmp_path / "o.csv"), "--crs", "wgs84", "--encoding", "big5")
+    assert result.returncode == 0, result.stderr.decode()
+    assert list(_joined(tmp_path / "o.csv")["名稱"]) == names
+
+
+def test_gbk_with_rare_and_traditional_characters_is_not_taken_for_big5(tmp_path):
+    """GBK text is read as GBK: common names with a few extension characters (堃, 燊, 犇, 淼) and a
+    traditional name among many simplified ones."""
+    names = ["广州市天河区五山路381号", "中山大学南校区", "黄埔区知识城", "堃燊犇淼有限公司", "廣州塔"] * 40
+    source = _csv(tmp_path / "gbk.csv", "名称,经度,纬度\n" + "".join(f"{n},113.3245,23.1066\n" for n in names), "gbk")
+    result = run_cli("join", str(source), "-o", str(tmp_path / "o.csv"), "--crs", "wgs84", "--quiet")
+    assert result.returncode == 0, result.stderr.decode()
+    assert list(_joined(tmp_path / "o.csv")["名称"]) == names
+
+
+def test_big5_shapefile_without_cpg_is_asked_about(tmp_path):
+    import geopandas as gpd
+    import shapely
+
+    frame = gpd.GeoDataFrame({"名稱": BIG5_NAMES[:2]}, geometry=[shapely.Point(113.3245, 23.1066)] * 2, crs=4326)
+    path = tmp_path / "sites.shp"
+    frame.to_file(path, encoding="big5")
+    path.with_suffix(".cpg").unlink(missing_ok=True)
+    _one_line_error(run_cli("join", str(path), "-o", str(tmp_path / "o.csv")), "big5")
+    result = run_cli("join", str(path), "-o", str(tmp_path / "o.csv"), "--encoding", "big5", "--quiet")
+    assert result.returncode == 0, result.stderr.decode()
+    assert list(_joined(tmp_path / "o.csv")["名稱"]) == BIG5_NAMES[:2]
+
+
+@pytest.mark.parametrize("cause", ["a quote left open", "a 20 MB field"])
+def test_a_row_the_reader_cannot_split_is_named(tmp_path, cause):
+    """A quote left open (the rest of the file one field) or a row longer than the reader's blocks
+    (8 MB) is one line naming the row, or the row after which it starts and the likely cause."""
+    rows = "".join(f"企业{i},113.3245,23.1066\n" for i in range(5))
+    big = '"open,113.3,23.1\n' + "x,113.3,23.1\n" * 800_000 if cause == "a quote left open" else "y" * (20 << 20)
+    source = _csv(tmp_path / "long.csv", "名称,经度,纬度\n" + rows + big + ",113.3,23.1\n")
+    err = _one_line_error(run_cli("join", str(source), "-o", str(tmp_path / "o.csv"), "--crs", "wgs84"), "row")
+    assert ("Row #7" in err and '"open' in err) if cause == "a quote left open" else ("8 MB" in err and "quote" in err)
+
+
 # --- numbers ---------------------------------------------------------------------------------
 
 
