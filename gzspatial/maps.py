@@ -351,16 +351,22 @@ def _points_overlay(rows, lon, lat, name_column, lang, extra=(), filters=None) -
         codes, uniques = pd.factorize(values.astype(str), use_na_sentinel=False)
         tables.append([str(u) for u in uniques])
         encoded.append(codes.tolist())
-    coordinates = zip(
-        np.round(lat, COORDINATE_DECIMALS).tolist(), np.round(lon, COORDINATE_DECIMALS).tolist(), strict=True
-    )
-    data = [[y, x, *cells] for (y, x), *cells in zip(coordinates, *encoded, strict=True)]
+    # coordinates as whole millionths of a degree from a whole-degree origin (the page adds it back):
+    # 460639 instead of 113.460639 makes 100,000 points ~0.7 MB smaller; the same 6 decimals
+    lat, lon = np.asarray(lat, dtype=float), np.asarray(lon, dtype=float)  # usable points: no NaN
+    origin = [float(np.floor(lat.min())), float(np.floor(lon.min()))] if len(lat) else [0.0, 0.0]
+    steps = 10**COORDINATE_DECIMALS
+    micro_lat = np.round((np.round(lat, COORDINATE_DECIMALS) - origin[0]) * steps).astype(np.int64).tolist()
+    micro_lon = np.round((np.round(lon, COORDINATE_DECIMALS) - origin[1]) * steps).astype(np.int64).tolist()
+    data = [[y, x, *cells] for y, x, *cells in zip(micro_lat, micro_lon, *encoded, strict=True)]
     overlay = {
         "id": "points",
         "kind": "points",
         "name": _t(lang, f"输入点（{len(rows):,}）", f"Input points ({len(rows):,})"),
         "fields": [labels.get(c, str(c)) for c in columns],
         "tables": tables,
+        "origin": origin,  # degrees (lat, lon); a row's first two numbers are millionths of a degree from it
+        "steps_per_degree": steps,
         "rows": data,
         "color": POINT_COLOR,
     }
@@ -623,6 +629,13 @@ class _LayoutLayers(JSCSSMixin, MacroElement):
         {% macro script(this, kwargs) %}
         (function () {
             var data = JSON.parse(document.getElementById("{{ this.get_name() }}-data").textContent);
+            data.overlays.forEach(function (overlay) {  // points: millionths of a degree from an origin
+                if (!overlay.origin) { return; }
+                overlay.rows.forEach(function (row) {
+                    row[0] = overlay.origin[0] + row[0] / overlay.steps_per_degree;
+                    row[1] = overlay.origin[1] + row[1] / overlay.steps_per_degree;
+                });
+            });
             var map = {{ this._parent.get_name() }};
             var bases = {{ this.bases }};
             function node(tag, text, cls) {

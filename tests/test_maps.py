@@ -104,6 +104,13 @@ def test_points_popups_are_json_and_clustered():
     assert {"points", "heat", "choropleth"} <= set(overlays)
     assert len(overlays["points"]["rows"]) == 200
     assert "核" in overlays["points"]["fields"]  # the core for every core, not only the AI zone's parts
+    # coordinates travel as whole millionths of a degree from a whole-degree origin: the same 6 decimals
+    points, frame = overlays["points"], _points()
+    assert points["origin"] == [22.0, 113.0] and points["steps_per_degree"] == 10**6
+    rows = np.array([row[:2] for row in points["rows"]])
+    assert rows.dtype.kind == "i"
+    np.testing.assert_allclose(22.0 + rows[:, 0] / 1e6, frame["lat"].round(6), rtol=0, atol=1e-12)
+    np.testing.assert_allclose(113.0 + rows[:, 1] / 1e6, frame["lon"].round(6), rtol=0, atol=1e-12)
     assert any(item["kind"] == "ramp" for item in maps.map_data(m)["legend"])
 
 
@@ -190,8 +197,12 @@ def test_offline_map_in_a_real_browser(tmp_path, browser):
                 features: features, markers: markers.length, popup: popup ? popup.textContent : null,
                 popupImages: popup ? popup.querySelectorAll("img").length : -1,
                 xss: window.__xss === undefined ? null : window.__xss, resources: resources,
-                search: window.gzSearch("知识城") !== null};
+                search: window.gzSearch("知识城") !== null,
+                latlngs: markers.map(function (m) { return [m.getLatLng().lat, m.getLatLng().lng]; })};
     """)
+    frame = _points()  # each marker where its point is (the page adds the rows' origin back)
+    expected = sorted(zip(frame["lat"].round(6), frame["lon"].round(6), strict=True))
+    np.testing.assert_allclose(sorted(map(tuple, state["latlngs"])), expected, rtol=0, atol=1e-9)
     assert state["overlays"] == 7  # districts, axis, cores, nodes, platforms, heat, points
     assert state["features"] == 11 + 6 + 7 + 28 + 55
     assert state["markers"] == 200
