@@ -1,11 +1,12 @@
-"""An on-disk cache of the engine's containment grid, so a new process does not rebuild it.
+"""An on-disk cache of the engine's index arrays, so a new process does not rebuild them.
 
-Building the grid of a layer set (raster of boundary cells, connected regions, one exact test per
-region) takes about 0.45 s a process (scipy's labelling alone is 0.2 s to import), the distance
-indexes and the metre lattice another 0.4 s (PROJ, and compiled code loaded only to build them);
-each result is a few MB of arrays at most. It is kept in ``<user cache dir>/gzspatial/index/<key>.npz``, where the key
-hashes everything the arrays depend on: the layers' geometries (WKB, in order), the grid settings
-and the source of the modules that build and read it. Any other layer set or code gets another
+Building the containment grid of a layer set (raster of boundary cells, connected regions, one
+exact test per region) takes about 0.45 s a process (scipy's labelling alone is 0.2 s to import),
+the distance indexes and the metre lattice another 0.4 s (PROJ, and compiled code loaded only to
+build them); each result is a few MB of arrays at most. Each is kept in
+``<user cache dir>/gzspatial/index/<key>.npz``, where the key hashes everything its arrays depend
+on: the layers' geometries (WKB, in order), the settings (PROJ's version too, for metres) and the
+source of the modules that build and read them. Any other layer set, setting or code gets another
 key, so a stale entry is never read; an unreadable or malformed entry is ignored and rebuilt. Writes
 are atomic (``io.atomic_output``); a cache folder that cannot be written only costs the rebuild.
 """
@@ -78,7 +79,7 @@ def load(name: str, expected: dict[str, tuple[int, np.dtype | None]]) -> dict[st
         if arrays[field].ndim != ndim or (dtype is not None and arrays[field].dtype != dtype):
             log.debug("index cache %s: %s has an unexpected shape or type: rebuilding", path, field)
             return None
-    log.debug("index grid read from the cache %s", path)
+    log.debug("index arrays read from the cache %s", path)
     return arrays
 
 
@@ -95,9 +96,9 @@ def save(name: str, arrays: dict[str, np.ndarray]) -> None:
         with atomic_output(folder / f"{name}.npz", "wb") as handle:
             np.savez(handle, **arrays)  # type: ignore[arg-type]  # numpy stubs: a ** dict might set allow_pickle
     except (OSError, GzError) as exc:
-        log.debug("index cache not written to %s (%s): the grid is rebuilt next time", folder, exc)
+        log.debug("index cache not written to %s (%s): rebuilt next time", folder, exc)
         return
-    log.debug("index grid cached in %s", folder / f"{name}.npz")
+    log.debug("index arrays cached in %s", folder / f"{name}.npz")
 
 
 def pack(prefix: str, record) -> dict[str, np.ndarray]:
