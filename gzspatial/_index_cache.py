@@ -22,7 +22,7 @@ import numpy as np
 
 log = logging.getLogger(__name__)
 
-#: Set to a folder to keep the cache there, or to "off" to build the grid in every process.
+#: Set to a folder to keep the cache there, or to "off" to build the index arrays in every process.
 CACHE_ENV = "GZ_INDEX_CACHE"
 
 
