@@ -12,6 +12,7 @@ import logging
 import os
 import re
 import sys
+import warnings
 from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, ParamSpec, TypeVar
@@ -293,10 +294,19 @@ def _configure_logging(ctx: typer.Context, verbose: int, quiet: bool) -> None:
     handler, saved = _StderrLog(level), logger.level
     logger.addHandler(handler)
     logger.setLevel(level)
+    shown = warnings.showwarning
+
+    def one_line(message, category, filename, lineno, file=None, line=None) -> None:
+        """A library's warning (GDAL's through pyogrio, …) as one ``warning:`` line, not file:line + source."""
+        text = str(message).strip().splitlines()
+        logger.warning("%s", text[0] if text else category.__name__)
+
+    warnings.showwarning = one_line
 
     def restore() -> None:  # an in-process run (tests, notebooks) leaves the logger as it found it
         logger.removeHandler(handler)
         logger.setLevel(saved)
+        warnings.showwarning = shown
 
     ctx.call_on_close(restore)
     _run["quiet"] = quiet

@@ -583,6 +583,7 @@ def open_gdal(path: str | Path, *, layer: str | None = None, encoding: str | Non
     read = [0]
 
     def batches() -> Iterator[pa.RecordBatch]:
+        _gdal_warnings_as_python()  # this runs on the reading stage's thread
         for batch in reader:
             read[0] += batch.num_rows
             columns = [column.storage if i in extension else column for i, column in enumerate(batch.columns)]
@@ -590,6 +591,18 @@ def open_gdal(path: str | Path, *, layer: str | None = None, encoding: str | Non
 
     close = lambda: opened.__exit__(None, None, None)
     return Source(str(path), schema, batches(), 0, lambda: read[0], close, geometry)
+
+
+def _gdal_warnings_as_python() -> None:
+    """GDAL's warnings on this thread as Python warnings (the CLI prints them as one ``warning:`` line),
+    as pyogrio routes them on the thread that imported it: GDAL's error handlers are per thread, and
+    on any other GDAL printed "Warning 1: …" raw. pyogrio's own handler, through a private name: if a
+    version drops it, GDAL prints as before."""
+    import pyogrio._err
+
+    register = getattr(pyogrio._err, "_register_error_handler", None)
+    if register is not None and threading.current_thread() is not threading.main_thread():
+        register()
 
 
 def _geometry_types(gdal_type: str | None) -> tuple[str, ...]:

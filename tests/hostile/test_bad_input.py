@@ -6,6 +6,7 @@ was (input untouched, no output, no temporary file).
 
 import csv
 import hashlib
+import json
 import os
 import zipfile
 from pathlib import Path
@@ -511,3 +512,30 @@ def test_non_finite_numbers_are_null_in_geojson_without_a_warning(tmp_path, sour
     features = json.loads((tmp_path / "out.geojson").read_text(encoding="utf-8"))["features"]
     expected = [None, None, None, 1.5, None] if source.endswith(".parquet") else ["nan", "inf", "-inf", "1.5", ""]
     assert [f["properties"]["v"] for f in features] == expected  # a CSV's cells are text: kept as written
+
+
+# --- a library's warnings -----------------------------------------------------------------------------
+
+
+@pytest.mark.process
+@pytest.mark.parametrize("output", ["out.csv", "out.xlsx", "out.parquet"])
+def test_gdal_warnings_are_one_line_whichever_thread_reads(tmp_path, output):
+    """GDAL's warning about a point without coordinates is one ``warning:`` line, whether the file
+    is read on the main thread (.xlsx: a frame) or on the reading stage's (it printed "Warning 1: …"
+    raw there, and a RuntimeWarning with a file name and source line on the main one); -q hides it.
+    The row itself is flagged."""
+    from ..conftest import run_cli
+
+    source = tmp_path / "in.geojson"
+    features = [{"type": "Feature", "properties": {"n": "a"}, "geometry": {"type": "Point", "coordinates": c}}
+                for c in ([113.3245, 23.1066], [])]  # fmt: skip
+    source.write_text(json.dumps({"type": "FeatureCollection", "features": features}), encoding="utf-8")
+    result = run_cli("join", str(source), "-o", str(tmp_path / output))
+    assert result.returncode == 0, result.stderr.decode()
+    lines = result.stderr.decode().splitlines()
+    assert [line for line in lines if "dimension" in line] == [
+        "warning: OGRGeoJSONReadRawPoint(): Invalid coord dimension for '[ ]'. At least 2 dimensions must be present."
+    ]
+    assert not [line for line in lines if line.startswith(("Warning 1", "  ")) or ".py:" in line]
+    quiet = run_cli("-q", "join", str(source), "-o", str(tmp_path / output))
+    assert quiet.returncode == 0 and quiet.stderr == b""
