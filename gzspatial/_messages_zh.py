@@ -265,6 +265,7 @@ MESSAGES: dict[str, str] = {
     "{path} cannot be read as parquet: {exc}": "{path} 无法作为 parquet 读取：{exc}",
     "{source} is not a well-formed CSV after row {rows}: {exc}": "{source} 在第 {rows} 行之后不是格式正确的 CSV：{exc}",
     '{source}: a row after row {rows} is longer than {mb} MB, the longest a join reads (often a quote left open: a field that starts with " and never closes runs on to the end of the file)': '{source}：第 {rows} 行之后有一行超过 {mb} MB，即连接能读的最长行（常因引号未闭合：以 " 开头却没有结束的字段会一直延续到文件末尾）',
+    "{path} sheet {sheet!r}: {n} formula cell(s) have no saved value ({cells}): read as blank; open and save the file in Excel or WPS to store their values": "{path} 工作表 {sheet!r}：{n} 个公式单元格没有保存的值（{cells}），按空白读取；请在 Excel 或 WPS 中打开并保存该文件以存入其值",
     "{source} reads as Big5 (traditional Chinese) as well as GBK, as different characters: give --encoding big5, or --encoding gbk if it is GBK": "{source} 既可按 Big5（繁体中文）也可按 GBK 解读，得到的字不同：请给出 --encoding big5；若确为 GBK，请给出 --encoding gbk",
     # qgis
     "corridor half-width {corridor_km!r} km must be a number > 0": "廊道半宽 {corridor_km!r} 千米必须是大于 0 的数",

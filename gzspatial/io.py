@@ -562,8 +562,53 @@ def read_table(
         except ValueError as exc:
             raise InputError(_("{path} cannot be read as Excel: {exc}").format(path=path, exc=exc)) from None
         frame.attrs["sheet"] = name
+        unsaved = formulas_without_values(path, name)
+        if unsaved:
+            shown = ", ".join(unsaved[:5]) + (", …" if len(unsaved) > 5 else "")
+            log.warning(
+                _(
+                    "{path} sheet {sheet!r}: {n} formula cell(s) have no saved value ({cells}): read as blank; open "
+                    "and save the file in Excel or WPS to store their values"
+                ).format(path=path, sheet=name, n=len(unsaved), cells=shown)
+            )
         return frame
     return read_csv_text(path.read_bytes(), source=str(path), encoding=encoding, delimiter=delimiter)
+
+
+#: A cell whose formula has no saved value: no <v>, or an empty one, after the <f> (shared formulas too).
+_UNSAVED_FORMULA = re.compile(
+    rb'<c\b[^>]*?\br="([A-Z]+[0-9]+)"[^>]*>\s*<f(?:\s[^>]*)?(?:/>|>[^<]*</f>)\s*(?:<v\s*/>|<v>\s*</v>)?\s*</c>'
+)
+
+
+def formulas_without_values(path: Path, sheet: str) -> list[str]:
+    """References of the cells of ``sheet`` that hold a formula but no saved value (a workbook a
+    script wrote and no spreadsheet program saved): pandas and openpyxl read them as blank.
+
+    Only a spreadsheet program computes formulas; this finds them in the sheet's XML, streamed (a
+    sheet without formulas costs one byte search per block). Empty when the sheet cannot be found.
+    """
+    import zipfile
+
+    import openpyxl
+
+    book = openpyxl.load_workbook(path, read_only=True)
+    try:
+        member = getattr(book[sheet], "_worksheet_path", None)  # openpyxl's; absent: not checked
+    finally:
+        book.close()
+    if not member:
+        return []
+    found: dict[str, None] = {}
+    block, overlap = 8 << 20, 64 << 10  # a cell (formula text included) is far shorter than the overlap
+    with zipfile.ZipFile(path) as archive, archive.open(member) as xml:
+        carry = b""
+        while chunk := xml.read(block):
+            text = carry + chunk
+            if b"<f" in text:
+                found.update(dict.fromkeys(m.decode() for m in _UNSAVED_FORMULA.findall(text)))
+            carry = text[-overlap:]
+    return list(found)
 
 
 _NAME_TOKENS = re.compile(r"[_\-\s.()（）]+")

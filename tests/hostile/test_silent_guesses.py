@@ -255,6 +255,52 @@ def test_a_row_the_reader_cannot_split_is_named(tmp_path, cause):
     assert ("Row #7" in err and '"open' in err) if cause == "a quote left open" else ("8 MB" in err and "quote" in err)
 
 
+def _formula_workbook(path, saved: bool):
+    """A workbook with formula cells as a script writes it (no saved values) or as Excel saves it."""
+    import zipfile
+
+    import openpyxl
+
+    book = openpyxl.Workbook()
+    sheet = book.active
+    sheet.title = "企业"
+    for row in (["名称", "经度", "纬度"], ["=1+1", 113.3245, 23.1066], ["x", "=113+0.3245", 23.1066],
+                ["y", 113.3245, 23.1066]):  # fmt: skip
+        sheet.append(row)
+    book.save(path)
+    if saved:  # what Excel writes: each formula with its value
+        with zipfile.ZipFile(path) as archive:
+            parts = {item: archive.read(item) for item in archive.namelist()}
+        xml = parts["xl/worksheets/sheet1.xml"]
+        xml = xml.replace(b"<f>1+1</f><v />", b"<f>1+1</f><v>2</v>")
+        parts["xl/worksheets/sheet1.xml"] = xml.replace(b"<f>113+0.3245</f><v />", b"<f>113+0.3245</f><v>113.3245</v>")
+        with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as archive:
+            for item, data in parts.items():
+                archive.writestr(item, data)
+    return path
+
+
+@pytest.mark.parametrize("command", ["join", "convert"])
+def test_formula_cells_without_saved_values_are_named(tmp_path, command):
+    """pandas reads a formula cell no spreadsheet program computed as blank: said in one warning line
+    naming the cells (the coordinate is flagged missing, the name is empty); a workbook Excel saved
+    reads its values, with no warning."""
+    options = ["--crs", "wgs84"] if command == "join" else ["--from", "wgs84"]
+    unsaved = _formula_workbook(tmp_path / "script.xlsx", saved=False)
+    result = run_cli(command, str(unsaved), "-o", str(tmp_path / "o.csv"), *options)
+    assert result.returncode == 0, result.stderr.decode()
+    warning = [line for line in result.stderr.decode().splitlines() if line.startswith("warning:")]
+    assert len(warning) == 1 and "2 formula cell(s) have no saved value (A2, B3)" in warning[0], warning
+    joined = _joined(tmp_path / "o.csv")
+    assert list(joined["gz_status"]) == ["ok", "missing", "ok"] and joined["名称"].iloc[0] in ("", "nan")
+
+    saved = _formula_workbook(tmp_path / "saved.xlsx", saved=True)
+    result = run_cli(command, str(saved), "-o", str(tmp_path / "o2.csv"), *options)
+    assert result.returncode == 0 and "warning" not in result.stderr.decode(), result.stderr.decode()
+    joined = _joined(tmp_path / "o2.csv")
+    assert list(joined["gz_status"]) == ["ok", "ok", "ok"] and str(joined["名称"].iloc[0]) == "2"
+
+
 # --- numbers ---------------------------------------------------------------------------------
 
 
