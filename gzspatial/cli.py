@@ -6,6 +6,7 @@ purpose (GzError) are printed as one line with exit code 2; nothing prints a tra
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import json
 import logging
@@ -1232,6 +1233,27 @@ def _point_argument(lon_text: str, lat_text: str, geographic: bool) -> tuple[flo
     return x, y
 
 
+#: Exit statuses of an interrupted run: SIGINT (typer's 130) and SIGTERM (io.Terminated, 128 + 15).
+INTERRUPTED = (130, 143)
+
+
 def main() -> None:
     """Console entry point (``gzspatial``)."""
-    app()
+    try:
+        app()
+    except SystemExit as exc:
+        if exc.code in INTERRUPTED:
+            _exit_at_once(exc.code)
+        raise
+
+
+def _exit_at_once(code: int) -> None:
+    """Leave an interrupted run without the interpreter's finalization. The run's own cleanup is done
+    (temporary files removed, a cluster closed), but native threads may still be at work: pyarrow's
+    I/O thread reading ahead from the CSV's file object, a kernel of a stage. Finalizing the
+    interpreter under them can crash the process (seen once in CI as status -11 instead of 143;
+    apache/arrow#43604, #38352); there is nothing left to do but flush and exit."""
+    for stream in (sys.stdout, sys.stderr):
+        with contextlib.suppress(OSError, ValueError):  # a closed pipe or stream: nothing more to say on it
+            stream.flush()
+    os._exit(code)

@@ -130,3 +130,20 @@ def test_convert_file_without_coordinates(tmp_path):
     source.write_text("name,address\na,b\n", encoding="utf-8")
     result = invoke_cli("convert", str(source), "--from", "gcj02", "-o", str(tmp_path / "o.csv"))
     assert result.returncode == 2 and "columns are: name, address" in result.stderr.decode()
+
+
+@pytest.mark.parametrize(("code", "at_once"), [(130, True), (143, True), (0, False), (1, False), (2, False)])
+def test_an_interrupted_run_leaves_without_finalization(monkeypatch, code, at_once):
+    """main(): an interrupted run (SIGINT 130, SIGTERM 143), its cleanup done, exits at once (native
+    threads still reading ahead cannot crash the interpreter's finalization); other exits as usual."""
+    from gzspatial import cli
+
+    def run():
+        raise SystemExit(code)
+
+    exits = []
+    monkeypatch.setattr(cli, "app", run)
+    monkeypatch.setattr(cli.os, "_exit", exits.append)  # records, and returns: main() then re-raises
+    with pytest.raises(SystemExit) as raised:
+        cli.main()
+    assert raised.value.code == code and exits == ([code] if at_once else [])
