@@ -107,6 +107,7 @@ _SEGMENT_ARRAYS: _Spec = {"x0": (1, _F8), "y0": (1, _F8), "x1": (1, _F8), "y1": 
 _CELL_ARRAYS: _Spec = {"x0": (0, _F8), "y0": (0, _F8), "cell": (0, _F8), "nx": (0, _I8), "ny": (0, _I8),
                 "cell_offsets": (1, _I8), "entries": (2, _I4), "feature": (1, _I8), "chunk_start": (1, _I8),
                 "chunk_box": (2, _F8)}  # fmt: skip
+_CLASS_ARRAYS: _Spec = {"ny": (0, _I8), "nx": (0, _I8), "block": (0, _I8), "coarse": (2, _I4), "blocks": (2, None)}
 _LATTICE_ARRAYS: _Spec = {"lon0": (0, _F8), "lat0": (0, _F8), "step": (0, _F8), "x": (2, _F8), "y": (2, _F8),
                    "xc": (0, _F8), "yc": (0, _F8), "max_error": (0, _F8)}  # fmt: skip
 
@@ -213,13 +214,12 @@ class LayoutIndex:
 
         layers = [layer for layer in (self.districts, self.city, self.cores, self.nodes) if layer is not None]
         name = _index_cache.key([layer.layer.geometries for layer in layers], (CELL_DEG, MARGIN_CELLS, BLOCK))
-        expected = {"coarse": (2, np.dtype(np.int32)), "blocks": (2, None), "table": (2, np.dtype(np.int64)),
-                    "placement": (1, np.dtype(np.float64))}  # fmt: skip
+        expected: _Spec = {f"classes.{field}": spec for field, spec in _CLASS_ARRAYS.items()}
+        expected |= {"table": (2, _I8), "origin": (1, _F8)}
         cached = _index_cache.load(name, expected)
         if cached is not None:
-            x0, y0, ny, nx, block = cached["placement"].tolist()
-            classes = BlockedClasses(int(ny), int(nx), int(block), cached["coarse"], cached["blocks"])
-            return classes, cached["table"], x0, y0
+            x0, y0 = cached["origin"].tolist()
+            return _index_cache.unpack(BlockedClasses, "classes", cached), cached["table"], x0, y0
         regions = self.membership_exact(self.grid.representatives)
         # as many node columns as a point can have, so that answers near boundaries fit unwidened
         nodes = _pad(regions.nodes, self._node_depth)
@@ -232,9 +232,8 @@ class LayoutIndex:
         dtype = np.uint8 if len(distinct) <= 255 else np.int16 if len(distinct) <= 32767 else np.int32
         classes = BlockedClasses.of(class_of.ravel()[self.grid.labels].astype(dtype))
         table = np.ascontiguousarray(distinct[:, 1:], dtype=np.int64)
-        placement = np.array([self.grid.x0, self.grid.y0, classes.ny, classes.nx, classes.block], dtype=np.float64)
-        _index_cache.save(name, {"coarse": classes.coarse, "blocks": classes.blocks, "table": table,
-                                 "placement": placement})  # fmt: skip
+        origin = np.array([self.grid.x0, self.grid.y0], dtype=np.float64)
+        _index_cache.save(name, _index_cache.pack("classes", classes) | {"table": table, "origin": origin})
         return classes, table, self.grid.x0, self.grid.y0
 
     @cached_property

@@ -168,16 +168,6 @@ class Coded:
         remaps: list[np.ndarray | None] = list(np.split(found.astype(_code_type(len(categories))), ends[:-1]))
         return np.asarray(categories, dtype=object), remaps
 
-    def unique(self) -> Coded:
-        """The same column with distinct categories ('' and repeats merged)."""
-        import pandas as pd
-
-        remap, categories = pd.factorize(np.append(self.categories, ""))
-        empty = remap[-1]
-        codes = np.where(self.codes < 0, empty, remap[self.codes])
-        keep = np.asarray(categories, dtype=object)
-        return Coded(keep, codes)
-
     def to_arrow(self) -> pa.Array:
         import pyarrow as pa
 
@@ -190,12 +180,12 @@ class Coded:
 
         The dictionary holds each text once (a repeated one, '' often, makes the Parquet writer fall
         back to plain text)."""
+        import pandas as pd
         import pyarrow as pa
 
-        first: dict[str, int] = {}
-        remap = np.array([first.setdefault(name, len(first)) for name in [*self.categories, ""]], dtype=np.int32)
-        indices = remap[self.codes]  # code -1 takes the table's last entry, ''
-        return pa.DictionaryArray.from_arrays(indices, pa.array(list(first), type=pa.string()))
+        remap, texts = pd.factorize(np.append(self.categories, ""))  # as compact(), int32 indices
+        indices = remap.astype(np.int32)[self.codes]  # code -1 takes the table's last entry, ''
+        return pa.DictionaryArray.from_arrays(indices, pa.array(texts, type=pa.string()))
 
     def to_pandas(self) -> pd.Categorical:
         """A pandas Categorical (the few distinct names of millions of rows stored once)."""

@@ -93,8 +93,9 @@ def normalize_crs(crs: object) -> str:
     key = str(crs).strip().lower().replace("_", "") if not hasattr(crs, "to_epsg") else None
     if key in _ALIASES:
         return _ALIASES[key]
-    if key and _CHINESE_SUFFIXES.sub("", key) in _ALIASES and not key.isascii():
-        return _ALIASES[_CHINESE_SUFFIXES.sub("", key)]
+    named = _CHINESE_SUFFIXES.sub("", key) if key and not key.isascii() else None
+    if named in _ALIASES:
+        return _ALIASES[named]
     import pyproj
 
     try:

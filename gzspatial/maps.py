@@ -356,8 +356,8 @@ def _points_overlay(rows, lon, lat, name_column, lang, extra=(), filters=None) -
     lat, lon = np.asarray(lat, dtype=float), np.asarray(lon, dtype=float)  # usable points: no NaN
     origin = [float(np.floor(lat.min())), float(np.floor(lon.min()))] if len(lat) else [0.0, 0.0]
     steps = 10**COORDINATE_DECIMALS
-    micro_lat = np.round((np.round(lat, COORDINATE_DECIMALS) - origin[0]) * steps).astype(np.int64).tolist()
-    micro_lon = np.round((np.round(lon, COORDINATE_DECIMALS) - origin[1]) * steps).astype(np.int64).tolist()
+    micro_lat = np.round((lat - origin[0]) * steps).astype(np.int64).tolist()
+    micro_lon = np.round((lon - origin[1]) * steps).astype(np.int64).tolist()
     data = [[y, x, *cells] for y, x, *cells in zip(micro_lat, micro_lon, *encoded, strict=True)]
     overlay = {
         "id": "points",
